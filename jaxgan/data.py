@@ -1,0 +1,243 @@
+"""Image datasets through TensorFlow Datasets, online or offline.
+
+``load_images(name, split)`` returns a uint8 array (N, H, W, C) read with ``tfds.data_source``
+(array_record, no TensorFlow needed). Where the dataset is not yet prepared in the TFDS data
+directory it is made there, in this order:
+
+1. from local IDX files (the format MNIST and Fashion-MNIST are published in), looked for in
+   ``$JAXGAN_IDX_DIR`` and ``/usr/share/datasets/<name>/`` (where Debian's
+   ``dataset-fashion-mnist`` installs them): a subclass of TFDS's own builder reads them, so
+   the result is the standard TFDS dataset (same name, version, features, splits);
+2. else, if the download host answers, by TFDS's own download;
+3. else :class:`DatasetUnavailable` explains both remedies.
+
+Only the splits whose files are present are imported (the MNIST test split alone, say); a
+later import with more files replaces that partial dataset.
+
+Command line: ``python -m jaxgan.data import fashion_mnist /path/to/idx/files``.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlparse
+
+import numpy as np
+
+# Names TFDS knows -> (IDX file stems per split, Debian-style folder name).
+IDX_DATASETS = {
+    "mnist": "mnist",
+    "fashion_mnist": "fashion-mnist",
+}
+_SPLIT_FILES = {"train": "train", "test": "t10k"}
+IDX_ENV = "JAXGAN_IDX_DIR"
+
+
+class DatasetUnavailable(RuntimeError):
+  """The dataset is neither prepared, nor importable from local files, nor downloadable."""
+
+
+def default_data_dir() -> str:
+  return os.environ.get("TFDS_DATA_DIR", os.path.expanduser("~/tensorflow_datasets"))
+
+
+def _tfds():
+  import tensorflow_datasets as tfds  # slow import; only when data is needed
+  return tfds
+
+
+def read_idx(path: os.PathLike) -> np.ndarray:
+  """Reads an IDX file (gzipped or not) of unsigned bytes into an array of its shape."""
+  opener = gzip.open if str(path).endswith(".gz") else open
+  with opener(path, "rb") as f:
+    raw = f.read()
+  if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+    raise ValueError(f"{path} is not an IDX file of unsigned bytes")
+  ndim = raw[3]
+  dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+  data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
+  if data.size != int(np.prod(dims)):
+    raise ValueError(f"{path}: header says {dims}, found {data.size} bytes (truncated?)")
+  return data.reshape(dims)
+
+
+def _idx_pair(folder: Path, split: str) -> Optional[tuple[Path, Path]]:
+  stem = _SPLIT_FILES[split]
+  for suffix in (".gz", ""):
+    images = folder / f"{stem}-images-idx3-ubyte{suffix}"
+    labels = folder / f"{stem}-labels-idx1-ubyte{suffix}"
+    if images.exists() and labels.exists():
+      return images, labels
+  return None
+
+
+def idx_search_dirs(name: str) -> list[Path]:
+  """Where local IDX files of dataset ``name`` are looked for, in order."""
+  dirs = []
+  if os.environ.get(IDX_ENV):
+    root = Path(os.environ[IDX_ENV])
+    dirs += [root / IDX_DATASETS[name], root / name, root]
+  dirs += [Path("/usr/share/datasets") / IDX_DATASETS[name], Path("/usr/share/datasets") / name]
+  return list(dict.fromkeys(dirs))
+
+
+def find_idx_files(name: str) -> tuple[Optional[Path], dict[str, tuple[Path, Path]]]:
+  """The first folder holding IDX files of ``name``, and the splits found there."""
+  for folder in idx_search_dirs(name):
+    found = {s: p for s in _SPLIT_FILES if (p := _idx_pair(folder, s))}
+    if found:
+      return folder, found
+  return None, {}
+
+
+def _local_builder_class(name: str):
+  """A subclass of TFDS's builder for ``name`` that reads local IDX files, not the web."""
+  tfds = _tfds()
+  import PIL.Image
+  from tensorflow_datasets.image_classification import mnist as tfds_mnist
+  base = {"mnist": tfds_mnist.MNIST, "fashion_mnist": tfds_mnist.FashionMNIST}[name]
+
+  with tfds.core.registered.skip_registration():
+
+    class LocalIdx(base):
+      """Same name, version, features and splits as TFDS's builder; files from disk."""
+
+      def __init__(self, *, idx_files: dict[str, tuple[Path, Path]], **kwargs):
+        self._idx_files = idx_files
+        super().__init__(**kwargs)
+
+      def _split_generators(self, dl_manager):
+        del dl_manager
+        return [tfds.core.SplitGenerator(name=split, gen_kwargs=dict(images=i, labels=l))
+                for split, (i, l) in self._idx_files.items()]
+
+      def _generate_examples(self, images, labels):
+        images, labels = read_idx(images), read_idx(labels)
+        if len(images) != len(labels):
+          raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        for index, (image, label) in enumerate(zip(images, labels)):
+          # A PIL image is PNG-encoded by Pillow, so no TensorFlow is needed.
+          yield index, {"image": PIL.Image.fromarray(image), "label": int(label)}
+
+  LocalIdx.name = name
+  return LocalIdx
+
+
+def import_idx(name: str, folder: os.PathLike, data_dir: Optional[str] = None) -> list[str]:
+  """Prepares TFDS dataset ``name`` in ``data_dir`` from the IDX files in ``folder``.
+
+  Returns the splits imported. A previously prepared copy with fewer splits is replaced.
+  """
+  if name not in IDX_DATASETS:
+    raise DatasetUnavailable(f"no IDX importer for {name!r}; choices: {', '.join(IDX_DATASETS)}")
+  found = {s: p for s in _SPLIT_FILES if (p := _idx_pair(Path(folder), s))}
+  if not found:
+    raise DatasetUnavailable(
+        f"no IDX files in {folder} (expected e.g. train-images-idx3-ubyte.gz and "
+        "train-labels-idx1-ubyte.gz, or the t10k-* test files)")
+  builder = _local_builder_class(name)(idx_files=found, data_dir=data_dir or default_data_dir(),
+                                       file_format="array_record")
+  if builder.is_prepared():
+    if set(found) <= set(builder.info.splits):
+      return sorted(builder.info.splits)
+    shutil.rmtree(builder.data_dir)  # a partial import; replace it with the fuller one
+    builder = _local_builder_class(name)(idx_files=found,
+                                         data_dir=data_dir or default_data_dir(),
+                                         file_format="array_record")
+  builder.download_and_prepare()
+  return sorted(found)
+
+
+def _host_reachable(url: str, timeout: float = 3.0) -> bool:
+  host = urlparse(url).hostname
+  if not host:
+    return False
+  try:
+    socket.setdefaulttimeout(timeout)
+    with socket.create_connection((host, 443), timeout=timeout):
+      return True
+  except OSError:
+    return False
+  finally:
+    socket.setdefaulttimeout(None)
+
+
+def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) -> str:
+  stem = _SPLIT_FILES.get(split, split)
+  where = "\n".join(f"    {d}" for d in idx_search_dirs(name))
+  lines = [f"dataset {name!r} split {split!r} is not available offline."]
+  if have:
+    lines.append(f"  The copy in {data_dir} has only the splits: {', '.join(have)}.")
+  lines += [
+      f"  TFDS could not download it (no connection), and no local IDX files of the {split} split were found in:",
+      where,
+      "  To get it, either",
+      "    * run once with internet access (TFDS downloads and prepares it), or",
+      f"    * put {stem}-images-idx3-ubyte.gz and {stem}-labels-idx1-ubyte.gz in a folder and",
+      f"      set {IDX_ENV}=<that folder>"
+      + (" (or: apt-get install dataset-fashion-mnist)" if name == "fashion_mnist" else ""),
+      f"      or run: python -m jaxgan.data import {name} <that folder>",
+  ]
+  return "\n".join(lines)
+
+
+def ensure_prepared(name: str, split: str, data_dir: Optional[str] = None) -> None:
+  """Makes sure ``split`` of TFDS dataset ``name`` is prepared in ``data_dir``."""
+  tfds = _tfds()
+  data_dir = data_dir or default_data_dir()
+  builder = tfds.builder(name, data_dir=data_dir, file_format="array_record")
+  base_split = split.split("[")[0].split("+")[0]
+  have = sorted(builder.info.splits) if builder.is_prepared() else []
+  if base_split in have:
+    return
+  if name in IDX_DATASETS:
+    folder, found = find_idx_files(name)
+    if base_split in found:
+      print(f"importing {name} ({', '.join(found)}) from IDX files in {folder} into {data_dir}",
+            file=sys.stderr)
+      import_idx(name, folder, data_dir)
+      return
+  urls = [getattr(builder, "URL", "")] if hasattr(builder, "URL") else []
+  if not urls or _host_reachable(urls[0]):
+    builder.download_and_prepare(file_format="array_record")
+    if base_split in builder.info.splits:
+      return
+  raise DatasetUnavailable(_unavailable_message(name, split, data_dir, have))
+
+
+def load_images(name: str, split: str = "train", data_dir: Optional[str] = None) -> np.ndarray:
+  """All images of a split as uint8 (N, H, W, C), in the dataset's stored order."""
+  ensure_prepared(name, split, data_dir)
+  tfds = _tfds()
+  source = tfds.data_source(name, split=split, data_dir=data_dir or default_data_dir(),
+                            download=False)
+  images = np.empty((len(source), *source.dataset_info.features["image"].shape), np.uint8)
+  chunk = 4096
+  for start in range(0, len(source), chunk):
+    records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
+    images[start:start + len(records)] = np.stack([r["image"] for r in records])
+  return images
+
+
+def main(argv: list[str]) -> int:
+  usage = "usage: python -m jaxgan.data import {%s} IDX_FOLDER [DATA_DIR]" % ",".join(IDX_DATASETS)
+  if len(argv) not in (3, 4) or argv[0] != "import" or argv[1] not in IDX_DATASETS:
+    print(usage, file=sys.stderr)
+    return 2
+  try:
+    splits = import_idx(argv[1], argv[2], argv[3] if len(argv) == 4 else None)
+  except (DatasetUnavailable, ValueError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print(f"{argv[1]}: imported splits {', '.join(splits)} into "
+        f"{argv[3] if len(argv) == 4 else default_data_dir()}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,219 @@
+"""The one training loop: data on the device, many steps per dispatch, outputs on the side.
+
+``train(config)`` builds the models, loss and optimizers named in a :class:`TrainConfig`, puts
+the dataset on the accelerator as uint8, and runs ``steps_per_call`` updates per dispatch (one
+``lax.scan``) until ``steps`` are done. Host work happens only at event boundaries (every
+``log_every``, ``sample_every`` and ``ckpt_every`` steps): reading metrics, writing sample
+grids, plots and checkpoints. The math lives in :mod:`jaxgan.train`; this module only drives it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan import data as data_lib
+from jaxgan import losses, metrics, models, train
+from jaxgan.checkpoint import Checkpointer, CorruptCheckpoint
+
+EXIT_DIVERGED = 3
+
+
+class WorkdirError(RuntimeError):
+  pass
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  loss: str = "ns"
+  arch: str = "mlp"
+  dataset: str = "mnist"
+  split: str = "train"
+  batch_size: int = 64
+  lr: float = 2e-4
+  beta1: float = 0.5
+  beta2: float = 0.999
+  z_dim: int = 100
+  steps: Optional[int] = None        # total updates; None: epochs × (examples // batch_size)
+  epochs: float = 100.0
+  seed: int = 0
+  workdir: str = "runs/default"
+  sample_every: int = 1000
+  ckpt_every: int = 5000
+  log_every: int = 100
+  steps_per_call: Optional[int] = None  # None: the measured best for this platform and arch
+  resume: bool = False
+  data_dir: Optional[str] = None
+  progress: bool = True
+
+  # Fields that may differ between a run and its resumption.
+  RESUMABLE_CHANGES = ("steps", "epochs", "resume", "sample_every", "ckpt_every", "log_every",
+                       "steps_per_call", "progress", "data_dir", "workdir")
+
+
+def default_steps_per_call(arch: str, platform: str) -> int:
+  """Steps fused per dispatch, chosen from measurements (BENCHMARKS.md).
+
+  On GPUs and TPUs dispatch dominates at these sizes, so long scans win. On the CPU, XLA
+  runs convolutions inside a while loop (scan) much slower than in a plain jitted step and
+  compiles them for minutes, so conv nets take one step per dispatch there.
+  """
+  if platform == "cpu":
+    return 1 if arch != "mlp" else 100
+  return 500
+
+
+def _is_finite(record: dict) -> bool:
+  return all(math.isfinite(v) for k, v in record.items() if isinstance(v, float))
+
+
+class Run:
+  """The pieces of one configured run, built once."""
+
+  def __init__(self, cfg: TrainConfig, images: np.ndarray):
+    self.cfg = cfg
+    self.image_shape = images.shape[1:]
+    self.generator, self.discriminator = models.ARCHS.get(cfg.arch)(
+        self.image_shape, cfg.z_dim)
+    self.loss_fn = losses.LOSSES.get(cfg.loss)
+    self.g_tx = train.adam(cfg.lr, cfg.beta1, cfg.beta2)
+    self.d_tx = train.adam(cfg.lr, cfg.beta1, cfg.beta2)
+    root = jax.random.key(cfg.seed)
+    self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i) for i in range(3))
+    update = train.make_update(self.generator, self.discriminator, self.loss_fn,
+                               self.g_tx, self.d_tx, cfg.z_dim)
+    self.run_steps = train.make_multi_step(train.make_train_step(update, cfg.batch_size))
+    self.sample = train.make_sampler(self.generator)
+    self.fixed_z = train.sample_latents(self.sample_key, 100, cfg.z_dim)
+
+  def init(self) -> train.GANState:
+    return train.init_state(self.init_key, self.generator, self.discriminator,
+                            self.g_tx, self.d_tx, self.image_shape, self.cfg.z_dim)
+
+
+def _check_workdir(cfg: TrainConfig, ckpt: Checkpointer) -> None:
+  config_path = os.path.join(cfg.workdir, "config.json")
+  if ckpt.latest_step() is not None and not cfg.resume:
+    raise WorkdirError(
+        f"{cfg.workdir} holds checkpoints of an earlier run (steps {ckpt.steps()}); pass "
+        "--resume to continue it, or choose another --workdir. Nothing was overwritten.")
+  if cfg.resume and os.path.exists(config_path):
+    with open(config_path) as f:
+      saved = json.load(f)
+    current = dataclasses.asdict(cfg)
+    changed = {k: (saved.get(k), v) for k, v in current.items()
+               if k not in TrainConfig.RESUMABLE_CHANGES and saved.get(k) != v}
+    if changed:
+      detail = ", ".join(f"--{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+      raise WorkdirError(f"cannot resume {cfg.workdir} with different settings ({detail}).")
+
+
+def train_run(cfg: TrainConfig) -> int:
+  """Trains as configured; returns the process exit code (0, or EXIT_DIVERGED)."""
+  os.makedirs(cfg.workdir, exist_ok=True)
+  ckpt = Checkpointer(os.path.join(cfg.workdir, "checkpoints"))
+  try:
+    return _train(cfg, ckpt)
+  finally:
+    ckpt.close()
+
+
+def _train(cfg: TrainConfig, ckpt: Checkpointer) -> int:
+  _check_workdir(cfg, ckpt)
+  images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir)
+  total = cfg.steps if cfg.steps is not None else int(
+      round(cfg.epochs * (len(images) // cfg.batch_size)))
+  platform = jax.default_backend()
+  per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, platform)
+
+  run = Run(cfg, images)
+  state = run.init()
+  log = metrics.MetricsLog(os.path.join(cfg.workdir, "metrics.jsonl"))
+  wall_offset = 0.0
+  if cfg.resume and ckpt.latest_step() is not None:
+    state = ckpt.restore(state)
+    start = int(state.step)
+    log.truncate_after(start)
+    previous = log.read()
+    wall_offset = previous[-1]["wall_time"] if previous else 0.0
+    print(f"resumed from step {start} in {cfg.workdir}", file=sys.stderr)
+  elif os.path.exists(log.path):
+    os.remove(log.path)  # a fresh run (no checkpoint yet): start a fresh log
+  with open(os.path.join(cfg.workdir, "config.json"), "w") as f:
+    json.dump({**dataclasses.asdict(cfg), "total_steps": total, "platform": platform,
+               "steps_per_call_used": per_call, "num_examples": len(images)}, f, indent=2)
+
+  device_data = jax.device_put(images)
+  step = int(state.step)
+  events = [cfg.log_every, cfg.sample_every, cfg.ckpt_every]
+
+  def next_boundary(s: int) -> int:
+    return min([total] + [(s // e + 1) * e for e in events if e > 0])
+
+  def write_samples(tag: str) -> None:
+    imgs = jax.device_get(run.sample(state.g_params, state.g_state, run.fixed_z))
+    metrics.save_image_grid(imgs, os.path.join(cfg.workdir, f"samples_{tag}.png"), rows=10)
+
+  def write_plot() -> None:
+    metrics.plot_losses(log.read(), os.path.join(cfg.workdir, "losses.png"),
+                        title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}")
+
+  bar = None
+  if cfg.progress:
+    from tqdm import tqdm
+    bar = tqdm(total=total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
+  pending: list = []           # device metrics since the last log, read only at log time
+  t_log, steps_at_log = time.perf_counter(), step
+  t_start = t_log
+  diverged = False
+  while step < total:
+    n = min(per_call, next_boundary(step) - step)
+    state, chunk = run.run_steps(state, device_data, run.train_key, n)
+    pending.append(chunk)
+    step += n
+    if bar is not None:
+      bar.update(n)
+    is_end = step == total
+    ckpt_now = bool(cfg.ckpt_every and step % cfg.ckpt_every == 0) or is_end
+    # Metrics are checked for NaN before every checkpoint, so none is saved after divergence.
+    if (cfg.log_every and step % cfg.log_every == 0) or ckpt_now:
+      host = jax.device_get(pending)
+      pending = []
+      now = time.perf_counter()
+      record = {"step": step}
+      record.update({k: float(np.mean(np.concatenate([c[k] for c in host]))) for k in host[0]})
+      record["steps_per_sec"] = (step - steps_at_log) / max(now - t_log, 1e-9)
+      record["wall_time"] = wall_offset + now - t_start
+      t_log, steps_at_log = now, step
+      if not _is_finite(record):
+        record["diverged"] = True
+        log.write(record)
+        diverged = True
+        break
+      log.write(record)
+      if bar is not None:
+        bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}",
+                        sps=f"{record['steps_per_sec']:.0f}")
+    if cfg.sample_every and step % cfg.sample_every == 0:
+      write_samples(f"{step:07d}")
+      write_plot()
+    if ckpt_now:
+      ckpt.save(state, step)
+  if bar is not None:
+    bar.close()
+  write_plot()
+  if diverged:
+    print(f"DIVERGED: non-finite metrics by step {step} (see {log.path}); no checkpoint was "
+          "written after the last finite one.", file=sys.stderr)
+    return EXIT_DIVERGED
+  write_samples("final")
+  print(f"done: {total} steps in {cfg.workdir}", file=sys.stderr)
+  return 0

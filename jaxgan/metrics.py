@@ -1,0 +1,77 @@
+"""What a run writes besides checkpoints: metrics.jsonl, sample grids and loss plots."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Iterable
+
+import numpy as np
+
+
+class MetricsLog:
+  """Appends one JSON record per line to ``path``."""
+
+  def __init__(self, path: str):
+    self.path = path
+
+  def write(self, record: dict) -> None:
+    with open(self.path, "a") as f:
+      f.write(json.dumps(record) + "\n")
+
+  def read(self) -> list[dict]:
+    if not os.path.exists(self.path):
+      return []
+    with open(self.path) as f:
+      return [json.loads(line) for line in f if line.strip()]
+
+  def truncate_after(self, step: int) -> None:
+    """Drops records past ``step`` (logged after the checkpoint a run resumes from)."""
+    kept = [r for r in self.read() if r.get("step", 0) <= step]
+    with open(self.path, "w") as f:
+      f.writelines(json.dumps(r) + "\n" for r in kept)
+
+
+def image_grid(images: np.ndarray, rows: int | None = None) -> np.ndarray:
+  """Tiles images (N, H, W, C) in [-1, 1] into one uint8 image, ``rows`` × ceil(N/rows)."""
+  images = np.asarray(images, np.float32)
+  n, h, w, c = images.shape
+  rows = rows or int(math.ceil(math.sqrt(n)))
+  cols = int(math.ceil(n / rows))
+  pad = 1
+  grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), -1.0, np.float32)
+  for i in range(n):
+    r, q = divmod(i, cols)
+    grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = images[i]
+  grid = np.clip(np.round((grid + 1.0) * 127.5), 0, 255).astype(np.uint8)
+  return grid[..., 0] if c == 1 else grid
+
+
+def save_image_grid(images: np.ndarray, path: str, rows: int | None = None, scale: int = 2) -> None:
+  import PIL.Image
+  img = PIL.Image.fromarray(image_grid(images, rows))
+  if scale > 1:
+    img = img.resize((img.width * scale, img.height * scale), PIL.Image.NEAREST)
+  img.save(path)
+
+
+def plot_losses(records: Iterable[dict], path: str, title: str = "") -> None:
+  """Plots d_loss and g_loss (left) and mean D(x), D(G(z)) (right) against the step."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  records = [r for r in records if "d_loss" in r]
+  steps = [r["step"] for r in records]
+  fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(10, 3.6))
+  ax_l.plot(steps, [r["d_loss"] for r in records], label="D loss")
+  ax_l.plot(steps, [r["g_loss"] for r in records], label="G loss")
+  ax_l.set_xlabel("step"); ax_l.set_ylabel("loss"); ax_l.legend()
+  ax_d.plot(steps, [r["d_real"] for r in records], label="mean D(x)")
+  ax_d.plot(steps, [r["d_fake"] for r in records], label="mean D(G(z))")
+  ax_d.set_xlabel("step"); ax_d.set_ylim(0, 1); ax_d.legend()
+  if title:
+    fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
