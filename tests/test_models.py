@@ -1,0 +1,74 @@
+"""Shapes, output ranges and the exact classic MLP architecture."""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import models
+
+
+@pytest.mark.parametrize("arch", models.ARCHS.names())
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_shapes_and_ranges(arch, shape):
+  g, d = models.ARCHS.get(arch)(shape, z_dim=16)
+  z = jax.random.normal(jax.random.key(0), (5, 16)) * 3
+  g_vars = g.init(jax.random.key(1), z, train=False)
+  images, _ = g.apply(g_vars, z, train=True, mutable=["batch_stats"])
+  assert images.shape == (5, *shape)
+  assert float(images.min()) >= -1.0 and float(images.max()) <= 1.0
+  d_vars = d.init(jax.random.key(2), images, train=False)
+  logits, _ = d.apply(d_vars, images, train=True, rngs={"dropout": jax.random.key(3)},
+                      mutable=["batch_stats"])
+  assert logits.shape == (5,)
+  assert logits.dtype == jnp.float32
+  assert bool(jnp.isfinite(logits).all())
+
+
+def _layer_shapes(params):
+  return [tuple(p["kernel"].shape) for _, p in sorted(params.items(), key=lambda kv: int(kv[0].split("_")[-1]))]
+
+
+def test_mlp_is_the_classic_pytorch_network():
+  g, d = models.ARCHS.get("mlp")((28, 28, 1), z_dim=100)
+  gp = g.init(jax.random.key(0), jnp.zeros((1, 100)))["params"]
+  dp = d.init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)))["params"]
+  assert _layer_shapes(gp) == [(100, 256), (256, 512), (512, 1024), (1024, 784)]
+  assert _layer_shapes(dp) == [(784, 1024), (1024, 512), (512, 256), (256, 1)]
+  # PyTorch nn.Linear init: weights and biases ~ U(−1/√fan_in, 1/√fan_in).
+  for params in (gp, dp):
+    for layer in params.values():
+      bound = 1 / math.sqrt(layer["kernel"].shape[0])
+      for w in (layer["kernel"], layer["bias"]):
+        assert float(jnp.abs(w).max()) <= bound
+        if w.size >= 100:  # uniform over the whole range, not a narrower one
+          assert float(jnp.abs(w).max()) > 0.9 * bound
+
+
+def test_mlp_discriminator_dropout():
+  _, d = models.ARCHS.get("mlp")((28, 28, 1))
+  x = jax.random.normal(jax.random.key(0), (4, 28, 28, 1))
+  v = d.init(jax.random.key(1), x)
+  eval_a = d.apply(v, x, train=False)
+  eval_b = d.apply(v, x, train=False)
+  np.testing.assert_array_equal(eval_a, eval_b)
+  train_a = d.apply(v, x, train=True, rngs={"dropout": jax.random.key(2)})
+  train_b = d.apply(v, x, train=True, rngs={"dropout": jax.random.key(3)})
+  assert not np.allclose(train_a, train_b)
+
+
+def test_dcgan_batch_norm_state():
+  g, _ = models.ARCHS.get("dcgan")((28, 28, 1), z_dim=8)
+  z = jax.random.normal(jax.random.key(0), (6, 8))
+  v = g.init(jax.random.key(1), z, train=False)
+  assert "batch_stats" in v
+  _, new = g.apply(v, z, train=True, mutable=["batch_stats"])
+  changed = jax.tree.map(lambda a, b: bool((a != b).any()), v["batch_stats"], new["batch_stats"])
+  assert all(jax.tree.leaves(changed))
+
+
+def test_dcgan_rejects_odd_sizes():
+  g, _ = models.ARCHS.get("dcgan")((30, 30, 1), z_dim=8)
+  with pytest.raises(ValueError, match="divisible by 4"):
+    g.init(jax.random.key(0), jnp.zeros((1, 8)))

@@ -1,0 +1,75 @@
+"""The same update over 8 shards of a batch (pmap, or jit with NamedSharding) equals one
+device on the whole batch. Run with SGD too: Adam is nearly scale-invariant and would hide a
+gradient that is 8x too large (the pmean(grad) trap under shard_map's replication checks)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from jaxgan import train
+
+from helpers import assert_trees_close, fake_data, setup, small_dcgan, small_mlp
+
+N_DEV = 8
+pytestmark = pytest.mark.skipif(jax.device_count() < N_DEV,
+                                reason="needs 8 (fake CPU) devices; conftest sets XLA_FLAGS")
+
+OPTIMIZERS = {"adam": lambda: train.adam(1e-3), "sgd": lambda: train.sgd(0.5)}
+# Relative tolerance 1e-5 throughout. Adam's first step is lr·g/(|g| + ε) per coordinate, so
+# where a gradient coordinate is ~ε, float32 summation-order noise becomes a difference of a
+# fraction of lr (seen: 7e-6 with lr 1e-3); its absolute tolerance is therefore lr/100.
+ATOL = {"adam": 1e-5, "sgd": 1e-6}
+NETS = {"mlp": lambda axis_name: small_mlp(dropout=0.0),
+        "dcgan": lambda axis_name: small_dcgan(axis_name=axis_name)}
+
+
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS)
+@pytest.mark.parametrize("arch", NETS)
+def test_pmap_and_sharded_jit_equal_one_device(arch, opt):
+  images = train.to_unit_range(fake_data(4 * N_DEV))
+  key = jax.random.key(7)
+
+  state, update = setup(NETS[arch](None), tx=OPTIMIZERS[opt]())
+  expected, expected_metrics = jax.jit(update)(state, images, key)
+
+  # pmap: replicated state, the batch split in 8 shards, BN statistics synced over "batch".
+  _, pupdate = setup(NETS[arch]("batch"), tx=OPTIMIZERS[opt](), axis_name="batch")
+  replicated = jax.tree.map(lambda x: jnp.stack([x] * N_DEV), state)
+  shards = images.reshape(N_DEV, -1, *images.shape[1:])
+  pstate, pmetrics = jax.pmap(lambda s, x: pupdate(s, x, key),
+                              axis_name="batch")(replicated, shards)
+  for i in (0, N_DEV - 1):
+    assert_trees_close(jax.tree.map(lambda x: x[i], pstate), expected, atol=ATOL[opt])
+  np.testing.assert_allclose(pmetrics["d_loss"][0], expected_metrics["d_loss"], rtol=1e-5)
+
+  # jit with NamedSharding: no axis name, XLA partitions the global batch.
+  mesh = Mesh(np.array(jax.devices()[:N_DEV]), ("batch",))
+  sharded_images = jax.device_put(images, NamedSharding(mesh, P("batch")))
+  replicated_state = jax.device_put(state, NamedSharding(mesh, P()))
+  sstate, _ = jax.jit(update)(replicated_state, sharded_images, key)
+  assert_trees_close(sstate, expected, atol=ATOL[opt])
+
+
+def _update_ratio(tx_factory):
+  """max |Δθ(8·g) − Δθ(g)| / max |Δθ(g)| of D (whose step comes first) in one update of the small MLP GAN."""
+  images = train.to_unit_range(fake_data(4 * N_DEV))
+  key = jax.random.key(7)
+  state, update = setup(small_mlp(), tx=tx_factory())
+  good, _ = jax.jit(update)(state, images, key)
+  inflated = lambda: optax.chain(optax.scale(float(N_DEV)), tx_factory())
+  bad_state, bad_update = setup(small_mlp(), tx=inflated())
+  bad, _ = jax.jit(bad_update)(bad_state, images, key)
+  step = lambda new: jnp.concatenate([(a - b).ravel() for a, b in zip(
+      jax.tree.leaves(new.d_params), jax.tree.leaves(state.d_params))])
+  return float(jnp.abs(step(bad) - step(good)).max() / jnp.abs(step(good)).max())
+
+
+def test_only_sgd_detects_a_gradient_8x_too_large():
+  """Why the equivalence test runs with SGD: a gradient 8x too large (psum where pmean
+  belongs) makes an SGD step 8x larger, while Adam normalizes most of it away."""
+  assert _update_ratio(OPTIMIZERS["sgd"]) == pytest.approx(N_DEV - 1, rel=1e-3)
+  assert _update_ratio(OPTIMIZERS["adam"]) < 0.5

@@ -1,0 +1,96 @@
+"""The update function: it learns, scan equals single steps, vmap equals one-by-one."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import losses, train
+
+from helpers import SHAPE, Z_DIM, assert_trees_close, fake_data, setup, small_dcgan, small_mlp
+
+
+def d_loss_on(state, nets, images, z):
+  g, d = nets
+  fake = g.apply({"params": state.g_params, **state.g_state}, z, train=False)
+  logits = lambda x: d.apply({"params": state.d_params, **state.d_state}, x, train=False)
+  return float(losses.non_saturating(logits(images), logits(fake)).d)
+
+
+@pytest.mark.parametrize("make_nets", [small_mlp, small_dcgan])
+def test_update_lowers_discriminator_loss(make_nets):
+  nets = make_nets()
+  state, update = setup(nets, tx=train.adam(1e-3))
+  images = train.to_unit_range(fake_data(32))
+  z = train.sample_latents(jax.random.key(5), 32, Z_DIM)
+  before = d_loss_on(state, nets, images, z)
+  new_state, metrics = jax.jit(update)(state, images, jax.random.key(0))
+  after = d_loss_on(new_state, nets, images, z)
+  assert after < before
+  assert int(new_state.step) == 1
+  assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
+  assert 0 < float(metrics["d_real"]) < 1 and 0 < float(metrics["d_fake"]) < 1
+
+
+def test_update_changes_both_networks_and_batch_stats():
+  nets = small_dcgan()
+  state, update = setup(nets)
+  new, _ = jax.jit(update)(state, train.to_unit_range(fake_data(16)), jax.random.key(0))
+  for old_tree, new_tree in [(state.g_params, new.g_params), (state.d_params, new.d_params),
+                             (state.g_state, new.g_state), (state.d_state, new.d_state)]:
+    assert any(bool((a != b).any()) for a, b in
+               zip(jax.tree.leaves(old_tree), jax.tree.leaves(new_tree)))
+
+
+def test_scan_equals_single_steps():
+  nets = small_mlp(dropout=0.3)
+  state, update = setup(nets)
+  data = jax.device_put(fake_data(128))
+  key = jax.random.key(3)
+  run = train.make_multi_step(train.make_train_step(update, 16), donate=False)
+  scanned, m_scan = run(state, data, key, 5)
+  single = state
+  m_single = []
+  for _ in range(5):
+    single, m = run(single, data, key, 1)
+    m_single.append(m)
+  assert int(scanned.step) == int(single.step) == 5
+  assert_trees_close(scanned, single)
+  np.testing.assert_allclose(m_scan["d_loss"], jnp.concatenate([m["d_loss"] for m in m_single]),
+                             rtol=1e-5)
+
+
+def test_vmapped_population_equals_members_trained_alone():
+  """Two GANs with different learning rates (held in their optimizer states) trained at once."""
+  nets = small_mlp(dropout=0.3)
+  g, d = nets
+  update = train.make_update(g, d, losses.non_saturating, train.adam(1.0), train.adam(1.0), Z_DIM)
+  members = [train.init_state(jax.random.key(i), g, d, train.adam(lr), train.adam(lr), SHAPE,
+                              Z_DIM) for i, lr in enumerate([1e-3, 3e-4])]
+  data = jax.device_put(fake_data(128))
+  keys = jax.random.split(jax.random.key(9), 2)
+  step = train.make_train_step(update, 16)
+
+  def three_steps(state, key):
+    for _ in range(3):
+      state, _ = step(state, data, key)
+    return state
+
+  population = jax.tree.map(lambda *xs: jnp.stack(xs), *members)
+  together = jax.jit(jax.vmap(three_steps))(population, keys)
+  alone = [jax.jit(three_steps)(m, k) for m, k in zip(members, keys)]
+  for i, member in enumerate(alone):
+    assert_trees_close(jax.tree.map(lambda x: x[i], together), member)
+  lrs = together.g_opt_state.hyperparams["learning_rate"]
+  np.testing.assert_allclose(lrs, [1e-3, 3e-4])
+  # Different learning rates really gave different trajectories.
+  assert not np.allclose(alone[0].g_params["Dense_0"]["kernel"],
+                         three_steps(members[0].replace(
+                             g_opt_state=members[1].g_opt_state,
+                             d_opt_state=members[1].d_opt_state), keys[0]).g_params["Dense_0"]["kernel"])
+
+
+def test_latents_of_shards_match_the_whole_batch():
+  key = jax.random.key(0)
+  whole = train.sample_latents(key, 8, 4)
+  halves = jnp.concatenate([train.sample_latents(key, 4, 4, 0), train.sample_latents(key, 4, 4, 4)])
+  np.testing.assert_array_equal(whole, halves)
