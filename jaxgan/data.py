@@ -8,7 +8,8 @@ directory it is made there, in this order:
    ``$JAXGAN_IDX_DIR`` and ``/usr/share/datasets/<name>/`` (where Debian's
    ``dataset-fashion-mnist`` installs them): a subclass of TFDS's own builder reads them, so
    the result is the standard TFDS dataset (same name, version, features, splits);
-2. else, if the download host answers, by TFDS's own download;
+2. else, if the download host answers (and ``$JAXGAN_OFFLINE`` is unset), by TFDS's own
+   download;
 3. else :class:`DatasetUnavailable` explains both remedies.
 
 Only the splits whose files are present are imported (the MNIST test split alone, say); a
@@ -36,6 +37,7 @@ IDX_DATASETS = {
 }
 _SPLIT_FILES = {"train": "train", "test": "t10k"}
 IDX_ENV = "JAXGAN_IDX_DIR"
+OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
 
 
 class DatasetUnavailable(RuntimeError):
@@ -154,8 +156,10 @@ def import_idx(name: str, folder: os.PathLike, data_dir: Optional[str] = None) -
 
 
 def _host_reachable(url: str, timeout: float = 3.0) -> bool:
+  """Whether TFDS's download host answers; checked first because TFDS itself retries an
+  unreachable host for minutes before failing."""
   host = urlparse(url).hostname
-  if not host:
+  if not host or os.environ.get(OFFLINE_ENV, "") not in ("", "0"):
     return False
   try:
     socket.setdefaulttimeout(timeout)

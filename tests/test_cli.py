@@ -1,0 +1,133 @@
+"""`python -m experiments.mnist` end to end on the real MNIST test split from ../shared/data."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+COMMON = ["--dataset=mnist", "--split=test", "--log_every=10", "--ckpt_every=20",
+          "--sample_every=20", "--steps_per_call=10", "--progress=false"]
+
+
+def cli(args, env, check=True, **kw):
+  proc = subprocess.run([sys.executable, "-m", "experiments.mnist", *args], cwd=REPO, env=env,
+                        capture_output=True, text=True, timeout=600, **kw)
+  if check and proc.returncode != 0:
+    raise AssertionError(f"exit {proc.returncode}\n{proc.stderr[-3000:]}")
+  return proc
+
+
+def final_params(workdir):
+  from jaxgan.checkpoint import Checkpointer
+  ckpt = Checkpointer(str(Path(workdir) / "checkpoints"))
+  step = ckpt.latest_step()
+  restored = ckpt.manager.restore(step)  # raw pytree, no template needed
+  ckpt.close()
+  return step, restored
+
+
+def losses_by_step(workdir):
+  rows = [json.loads(l) for l in open(Path(workdir) / "metrics.jsonl")]
+  return {r["step"]: (r["d_loss"], r["g_loss"], r["d_real"], r["d_fake"]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def full_run(offline_env, tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("run") / "full"
+  cli(["--loss=ns", "--steps=60", f"--workdir={workdir}", *COMMON], offline_env)
+  return workdir
+
+
+def test_run_writes_every_output(full_run):
+  import PIL.Image
+  names = set(os.listdir(full_run))
+  assert {"config.json", "metrics.jsonl", "losses.png", "samples_final.png",
+          "samples_0000020.png", "samples_0000040.png", "samples_0000060.png",
+          "checkpoints"} <= names
+  config = json.load(open(full_run / "config.json"))
+  assert config["loss"] == "ns" and config["batch_size"] == 64 and config["lr"] == 2e-4
+  assert config["total_steps"] == 60 and config["num_examples"] == 10000
+  rows = [json.loads(l) for l in open(full_run / "metrics.jsonl")]
+  assert [r["step"] for r in rows] == [10, 20, 30, 40, 50, 60]
+  for r in rows:
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "steps_per_sec", "wall_time"} <= set(r)
+    assert np.isfinite([r["d_loss"], r["g_loss"]]).all()
+  grid = PIL.Image.open(full_run / "samples_final.png")
+  assert grid.size == (2 * (10 * 29 + 1),) * 2  # 10×10 tiles of 28 px, 1 px gaps, 2× scale
+  assert np.asarray(grid).std() > 1  # not a blank image
+  assert sorted(os.listdir(full_run / "checkpoints")) == ["20", "40", "60"]
+
+
+def test_resume_after_a_kill_equals_an_uninterrupted_run(full_run, offline_env, tmp_path):
+  workdir = tmp_path / "killed"
+  args = [f"--workdir={workdir}", *COMMON]
+  proc = subprocess.Popen([sys.executable, "-m", "experiments.mnist", "--loss=ns",
+                           "--steps=100000", *args], cwd=REPO, env=offline_env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.time() + 300
+  while not (workdir / "checkpoints" / "40").exists():
+    assert proc.poll() is None and time.time() < deadline, "run ended before its checkpoint 40"
+    time.sleep(0.2)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  # Resume the killed run and finish it at step 60 like the uninterrupted one.
+  cli(["--loss=ns", "--steps=60", "--resume", *args], offline_env)
+  step_a, a = final_params(full_run)
+  step_b, b = final_params(workdir)
+  assert step_a == step_b == 60
+  import jax
+  for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+    np.testing.assert_array_equal(x, y)  # bit for bit
+  full, resumed = losses_by_step(full_run), losses_by_step(workdir)
+  assert full == resumed
+
+
+def test_existing_checkpoints_are_never_overwritten(full_run, offline_env):
+  before = sorted(os.listdir(full_run / "checkpoints"))
+  proc = cli(["--steps=60", f"--workdir={full_run}", *COMMON], offline_env, check=False)
+  assert proc.returncode == 1
+  assert "--resume" in proc.stderr and "Traceback" not in proc.stderr
+  assert sorted(os.listdir(full_run / "checkpoints")) == before
+
+
+def test_corrupt_checkpoint_on_resume(full_run, offline_env, tmp_path):
+  import shutil
+  workdir = tmp_path / "corrupt"
+  shutil.copytree(full_run, workdir)
+  for p in (workdir / "checkpoints" / "60").rglob("*"):
+    if p.is_file():
+      p.write_bytes(b"garbage")
+  proc = cli(["--steps=80", "--resume", f"--workdir={workdir}", *COMMON], offline_env,
+             check=False)
+  assert proc.returncode == 1, proc.stderr[-2000:]
+  assert "checkpoint 60" in proc.stderr and "could not be restored" in proc.stderr
+  assert "Traceback" not in proc.stderr
+  assert sorted(os.listdir(workdir / "checkpoints")) == ["20", "40", "60"]
+
+
+@pytest.mark.parametrize("flag,expect", [
+    ("--loss=foo", "mm|ns"),
+    ("--arch=resnet", "mlp|dcgan"),
+    ("--dataset=cifar", "mnist|fashion_mnist"),
+    ("--batch_size=0", "batch_size"),
+])
+def test_bad_flags_exit_2_with_choices(flag, expect, offline_env):
+  proc = cli([flag], offline_env, check=False)
+  assert proc.returncode == 2
+  assert expect in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_offline_dataset_is_explained(offline_env, tmp_path):
+  env = dict(offline_env, JAXGAN_IDX_DIR=str(tmp_path / "empty"), TFDS_DATA_DIR=str(tmp_path),
+             JAXGAN_OFFLINE="1")
+  proc = cli(["--dataset=mnist", "--split=train", f"--workdir={tmp_path / 'w'}"], env, check=False)
+  assert proc.returncode == 1
+  assert "not available offline" in proc.stderr and "JAXGAN_IDX_DIR" in proc.stderr
+  assert "Traceback" not in proc.stderr

@@ -1,0 +1,71 @@
+"""Offline data: IDX files imported into the standard TFDS datasets, and clear errors."""
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+from jaxgan import data
+
+
+def test_read_idx_matches_header(shared_data):
+  images = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+  labels = data.read_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz")
+  assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+  assert labels.shape == (10000,) and set(np.unique(labels)) == set(range(10))
+
+
+def test_read_idx_rejects_truncated_file(tmp_path, shared_data):
+  with gzip.open(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz") as f:
+    raw = f.read()
+  bad = tmp_path / "bad-labels-idx1-ubyte"
+  bad.write_bytes(raw[:-10])
+  with pytest.raises(ValueError, match="truncated"):
+    data.read_idx(bad)
+
+
+def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
+  """The MNIST test split is imported into TFDS's own 'mnist' dataset and read back intact."""
+  monkeypatch.setenv(data.IDX_ENV, str(shared_data))
+  images = data.load_images("mnist", "test", str(tfds_dir))
+  assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
+  # The same images as the IDX file (TFDS stores them in its own shuffled order).
+  raw = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+  assert sorted(map(bytes, images.reshape(10000, -1))) == sorted(map(bytes, raw.reshape(10000, -1)))
+  import tensorflow_datasets as tfds
+  builder = tfds.builder("mnist", data_dir=str(tfds_dir))
+  assert builder.is_prepared() and str(builder.version) == "3.0.1"
+  assert builder.info.splits["test"].num_examples == 10000
+  assert builder.info.features["label"].num_classes == 10
+
+
+def test_fashion_mnist_import_command(shared_data, tmp_path):
+  """`python -m jaxgan.data import` prepares the full standard fashion_mnist (60k + 10k)."""
+  out = tmp_path / "tfds"
+  assert data.main(["import", "fashion_mnist", str(shared_data / "fashion-mnist"), str(out)]) == 0
+  import tensorflow_datasets as tfds
+  builder = tfds.builder("fashion_mnist", data_dir=str(out))
+  assert {k: v.num_examples for k, v in builder.info.splits.items()} == {"train": 60000, "test": 10000}
+  assert builder.info.features["label"].names[0] == "T-shirt/top"
+  source = tfds.data_source("fashion_mnist", split="test", data_dir=str(out), download=False)
+  labels = np.array([r["label"] for r in source.__getitems__(list(range(len(source))))])
+  raw = data.read_idx(shared_data / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz")
+  np.testing.assert_array_equal(np.bincount(labels), np.bincount(raw))
+
+
+def test_missing_dataset_names_both_remedies(tmp_path, monkeypatch):
+  monkeypatch.setenv(data.IDX_ENV, str(tmp_path / "nothing-here"))
+  monkeypatch.setattr(data, "_host_reachable", lambda url, timeout=3.0: False)  # offline
+  with pytest.raises(data.DatasetUnavailable) as err:
+    data.ensure_prepared("fashion_mnist", "train", str(tmp_path / "tfds"))
+  msg = str(err.value)
+  assert "internet" in msg and data.IDX_ENV in msg and "/usr/share/datasets/fashion-mnist" in msg
+  assert "train-images-idx3-ubyte.gz" in msg
+
+
+def test_partial_mnist_explains_missing_train_split(shared_data, tfds_dir, monkeypatch):
+  monkeypatch.setenv(data.IDX_ENV, str(shared_data))
+  monkeypatch.setattr(data, "_host_reachable", lambda url, timeout=3.0: False)
+  data.ensure_prepared("mnist", "test", str(tfds_dir))
+  with pytest.raises(data.DatasetUnavailable, match="has only the splits: test"):
+    data.ensure_prepared("mnist", "train", str(tfds_dir))
