@@ -187,6 +187,8 @@ def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) 
       + (" (or: apt-get install dataset-fashion-mnist)" if name == "fashion_mnist" else ""),
       f"      or run: python -m jaxgan.data import {name} <that folder>",
   ]
+  if name == "mnist":
+    lines.append("  (Fashion-MNIST works offline where Debian's dataset-fashion-mnist is installed.)")
   return "\n".join(lines)
 
 
