@@ -69,3 +69,72 @@ def non_saturating(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   """
   return Losses(d=_discriminator_bce(real_logits, fake_logits),
                 g=_bce(fake_logits, 1.0))
+
+
+@LOSSES.register("wgan")
+def wasserstein(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
+  r"""Wasserstein GAN (Arjovsky et al. 2017, arXiv:1701.07875, eq. 3), D a critic f.
+
+    L_D = E_z[f(G(z))] − E_x[f(x)]
+    L_G = −E_z[f(G(z))]
+
+  f must be kept 1-Lipschitz: by weight clipping (``clip``, the paper's c = 0.01) for
+  ``wgan``, by the gradient penalty for ``wgan_gp``.
+  """
+  return Losses(d=fake_logits.mean() - real_logits.mean(), g=-fake_logits.mean())
+
+
+LOSSES.register("wgan_gp")(wasserstein)  # + the two-sided gradient penalty (penalties.py)
+
+
+@LOSSES.register("lsgan")
+def least_squares(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
+  r"""Least-squares GAN (Mao et al. 2017, arXiv:1611.04076, eq. 2 with a=0, b=c=1).
+
+    L_D = ½ E_x[(D(x) − 1)²] + ½ E_z[D(G(z))²]
+    L_G = ½ E_z[(D(G(z)) − 1)²]
+
+  D(·) is the raw (linear) output here, not a probability.
+  """
+  return Losses(d=0.5 * jnp.mean((real_logits - 1) ** 2) + 0.5 * jnp.mean(fake_logits ** 2),
+                g=0.5 * jnp.mean((fake_logits - 1) ** 2))
+
+
+@LOSSES.register("hinge")
+def hinge(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
+  r"""Hinge GAN (Lim & Ye 2017, arXiv:1705.02894; Miyato et al. 2018, arXiv:1802.05957, eq. 17).
+
+    L_D = E_x[max(0, 1 − D(x))] + E_z[max(0, 1 + D(G(z)))]
+    L_G = −E_z[D(G(z))]
+  """
+  return Losses(d=jax.nn.relu(1 - real_logits).mean() + jax.nn.relu(1 + fake_logits).mean(),
+                g=-fake_logits.mean())
+
+
+LOSSES.register("dragan")(non_saturating)  # + DRAGAN's perturbation penalty (penalties.py)
+
+
+@LOSSES.register("rsgan")
+def relativistic(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
+  r"""Relativistic standard GAN (Jolicoeur-Martineau 2018, arXiv:1807.00734, eqs. 9-10).
+
+  With C the critic (logits) and pairs (x_i, G(z_i)) of the batch:
+
+    L_D = −E[log σ(C(x) − C(G(z)))]
+    L_G = −E[log σ(C(G(z)) − C(x))]
+  """
+  return Losses(d=_bce(real_logits - fake_logits, 1.0), g=_bce(fake_logits - real_logits, 1.0))
+
+
+@LOSSES.register("ragan")
+def relativistic_average(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
+  r"""Relativistic average standard GAN (Jolicoeur-Martineau 2018, arXiv:1807.00734, eqs. 13-14).
+
+    D̃(x) = σ(C(x) − E_z C(G(z))),  D̃(G(z)) = σ(C(G(z)) − E_x C(x))
+    L_D = −E_x[log D̃(x)] − E_z[log(1 − D̃(G(z)))]
+    L_G = −E_z[log D̃(G(z))] − E_x[log(1 − D̃(x))]
+  """
+  real_rel = real_logits - fake_logits.mean()
+  fake_rel = fake_logits - real_logits.mean()
+  return Losses(d=_bce(real_rel, 1.0) + _bce(fake_rel, 0.0),
+                g=_bce(fake_rel, 1.0) + _bce(real_rel, 0.0))

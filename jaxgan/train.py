@@ -19,7 +19,7 @@ split into shards sees exactly the z's that the whole batch sees on one device.
 """
 from __future__ import annotations
 
-import functools
+import dataclasses
 from typing import Any, Callable, Optional
 
 import flax
@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxgan.losses import LossFn
+from jaxgan.penalties import PENALTIES
 
 PyTree = Any
 Metrics = dict[str, jax.Array]
@@ -44,6 +45,7 @@ class GANState:
   d_opt_state: optax.OptState
   g_state: PyTree            # non-parameter collections of G, e.g. {"batch_stats": ...}
   d_state: PyTree
+  g_ema: PyTree = None       # exponential moving average of g_params, when kept
 
 
 def adam(learning_rate: float, b1: float = 0.5, b2: float = 0.999) -> optax.GradientTransformation:
@@ -69,8 +71,8 @@ def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
 
 def init_state(key: jax.Array, generator: nn.Module, discriminator: nn.Module,
                g_tx: optax.GradientTransformation, d_tx: optax.GradientTransformation,
-               image_shape, z_dim: int) -> GANState:
-  """Initializes parameters, batch statistics and optimizer states."""
+               image_shape, z_dim: int, ema: bool = False) -> GANState:
+  """Initializes parameters, batch statistics, optimizer states (and G's EMA if ``ema``)."""
   k_g, k_d = jax.random.split(key)
   z = jnp.zeros((2, z_dim), jnp.float32)
   x = jnp.zeros((2, *image_shape), jnp.float32)
@@ -79,72 +81,140 @@ def init_state(key: jax.Array, generator: nn.Module, discriminator: nn.Module,
   return GANState(step=jnp.zeros((), jnp.int32),
                   g_params=g_params, d_params=d_params,
                   g_opt_state=g_tx.init(g_params), d_opt_state=d_tx.init(d_params),
-                  g_state=g_state, d_state=d_state)
+                  g_state=g_state, d_state=d_state, g_ema=g_params if ema else None)
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateOptions:
+  """How one GAN update trains, beyond the loss and the optimizers.
+
+  penalty: name in ``penalties.PENALTIES`` (or None), added to D's loss times ``penalty_weight``.
+  n_disc: D steps per G step; each takes its own real batch (``images`` gets a leading axis
+    of size n_disc when n_disc > 1).
+  clip: clip every D parameter to [−clip, clip] after each D step (WGAN), or None.
+  simultaneous: G's step uses D as it was before this update's D step (simultaneous gradient
+    descent) rather than the updated D (alternating). Needs n_disc == 1.
+  ema_decay: keep G's exponential moving average θ̄ ← d θ̄ + (1 − d) θ in ``state.g_ema``.
+  instance_noise: std of Gaussian noise added to D's inputs, real and fake (Sønderby et al.
+    2017, arXiv:1610.04490), or 0.
+  """
+  penalty: Optional[str] = None
+  penalty_weight: float = 0.0
+  n_disc: int = 1
+  clip: Optional[float] = None
+  simultaneous: bool = False
+  ema_decay: Optional[float] = None
+  instance_noise: float = 0.0
+
+  def __post_init__(self):
+    if self.n_disc < 1:
+      raise ValueError(f"n_disc must be >= 1, got {self.n_disc}")
+    if self.simultaneous and self.n_disc != 1:
+      raise ValueError("simultaneous updates need n_disc == 1")
+    if self.penalty is not None:
+      PENALTIES.get(self.penalty)  # fails early, listing the choices
 
 
 def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
                 g_tx: optax.GradientTransformation, d_tx: optax.GradientTransformation,
                 z_dim: int, axis_name: Optional[str] = None,
+                options: UpdateOptions = UpdateOptions(),
                 ) -> Callable[[GANState, jax.Array, jax.Array], tuple[GANState, Metrics]]:
-  """Builds ``update(state, images, key) -> (state, metrics)``: one D step, then one G step.
+  """Builds ``update(state, images, key) -> (state, metrics)``: n_disc D steps, then a G step.
 
-  D step: minimize ``loss_fn(D(x), D(G(z))).d`` over D with G fixed. G step: minimize
-  ``loss_fn(D'(x), D'(G(z'))).g`` over G with the updated D' and fresh latents z'. Both
-  networks run in training mode (dropout on, batch statistics of the current batch); batch
-  statistics are threaded through every forward pass in order. ``images`` are floats in
-  [-1, 1]; with ``axis_name`` they are this device's shard of the global batch.
+  D step: minimize ``loss_fn(D(x), D(G(z))).d + weight · penalty`` over D with G fixed, then
+  clip D's weights if asked. G step: minimize ``loss_fn(D'(x), D'(G(z'))).g`` over G with
+  fresh latents z' and D' the updated D (or the old one, ``simultaneous``). Both networks run
+  in training mode (dropout on, batch statistics of the current batch); batch statistics are
+  threaded through every forward pass in order. ``images`` are floats in [-1, 1]; with
+  ``axis_name`` they are this device's shard of the global batch.
 
-  Metrics (averaged over the global batch): ``d_loss``, ``g_loss``, ``d_real`` = mean D(x)
-  and ``d_fake`` = mean D(G(z)), both from the D step.
+  Metrics (averaged over the global batch, from the last D step): ``d_loss`` (with the
+  penalty), ``g_loss``, ``d_real`` = mean D(x) and ``d_fake`` = mean D(G(z)) as sigmoid
+  probabilities, and ``penalty`` (unweighted) when one is used.
   """
+  opts = options
+  penalty_fn = PENALTIES.get(opts.penalty) if opts.penalty else None
 
   def pmean(tree):
     return tree if axis_name is None else jax.lax.pmean(tree, axis_name)
 
   def apply_g(params, state, z, rng):
-    images, new_state = generator.apply({"params": params, **state}, z, train=True,
-                                        rngs={"dropout": rng}, mutable=list(state))
-    return images, new_state
+    return generator.apply({"params": params, **state}, z, train=True,
+                           rngs={"dropout": rng}, mutable=list(state))
 
   def apply_d(params, state, images, rng):
-    logits, new_state = discriminator.apply({"params": params, **state}, images, train=True,
-                                            rngs={"dropout": rng}, mutable=list(state))
-    return logits, new_state
+    if opts.instance_noise:
+      images = images + opts.instance_noise * jax.random.normal(
+          jax.random.fold_in(rng, 1), images.shape, images.dtype)
+    return discriminator.apply({"params": params, **state}, images, train=True,
+                               rngs={"dropout": rng}, mutable=list(state))
 
-  def update(state: GANState, images: jax.Array, key: jax.Array):
+  def d_step(carry, inputs):
+    d_params, d_opt_state, d_state, g_params, g_state, offset = carry
+    images, k_z, k_drop = inputs  # k_z is the same on every shard; k_drop differs per shard
     batch = images.shape[0]
-    offset = 0
-    if axis_name is not None:
-      offset = jax.lax.axis_index(axis_name) * batch
-    k_zd, k_zg, k_drop = jax.random.split(key, 3)
-    if axis_name is not None:  # independent dropout masks on each shard
-      k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(axis_name))
-    k_gd, k_dr, k_df, k_gg, k_dg, k_dgr = jax.random.split(k_drop, 6)
-
-    # D step.
-    fake, g_state = apply_g(state.g_params, state.g_state,
-                            sample_latents(k_zd, batch, z_dim, offset), k_gd)
+    k_g, k_r, k_f, k_p = jax.random.split(k_drop, 4)
+    z = sample_latents(k_z, batch, z_dim, offset)
+    fake, g_state = apply_g(g_params, g_state, z, k_g)
     fake = jax.lax.stop_gradient(fake)
 
-    def d_objective(d_params):
-      real_logits, d_state = apply_d(d_params, state.d_state, images, k_dr)
-      fake_logits, d_state = apply_d(d_params, d_state, fake, k_df)
+    def objective(d_params):
+      real_logits, new_d_state = apply_d(d_params, d_state, images, k_r)
+      fake_logits, new_d_state = apply_d(d_params, new_d_state, fake, k_f)
       loss = loss_fn(real_logits, fake_logits).d
-      return loss, (d_state, real_logits, fake_logits)
+      penalty = jnp.zeros(())
+      if penalty_fn is not None:
+        critic = lambda x: apply_d(d_params, new_d_state, x, k_p)[0]
+        penalty = penalty_fn(critic, images, fake, k_p)
+        loss = loss + opts.penalty_weight * penalty
+      return loss, (new_d_state, real_logits, fake_logits, penalty)
 
-    (d_loss, (d_state, real_logits, fake_logits)), d_grads = jax.value_and_grad(
-        d_objective, has_aux=True)(state.d_params)
-    d_grads, d_state = pmean((d_grads, d_state))
-    d_updates, d_opt_state = d_tx.update(d_grads, state.d_opt_state, state.d_params)
-    d_params = optax.apply_updates(state.d_params, d_updates)
+    (loss, (d_state, real_logits, fake_logits, penalty)), grads = jax.value_and_grad(
+        objective, has_aux=True)(d_params)
+    grads, d_state = pmean((grads, d_state))
+    updates, d_opt_state = d_tx.update(grads, d_opt_state, d_params)
+    d_params = optax.apply_updates(d_params, updates)
+    if opts.clip is not None:
+      d_params = jax.tree.map(lambda p: jnp.clip(p, -opts.clip, opts.clip), d_params)
+    metrics = {"d_loss": loss, "d_real": jax.nn.sigmoid(real_logits).mean(),
+               "d_fake": jax.nn.sigmoid(fake_logits).mean()}
+    if penalty_fn is not None:
+      metrics["penalty"] = penalty
+    return (d_params, d_opt_state, d_state, g_params, g_state, offset), metrics
 
-    # G step, against the updated D; D's batch-statistics updates here are discarded.
+  def update(state: GANState, images: jax.Array, key: jax.Array):
+    if opts.n_disc > 1 and (images.ndim < 2 or images.shape[0] != opts.n_disc):
+      raise ValueError(f"with n_disc={opts.n_disc}, images need a leading axis of that size")
+    last_real = images[-1] if opts.n_disc > 1 else images
+    batch = last_real.shape[0]
+    offset = 0 if axis_name is None else jax.lax.axis_index(axis_name) * batch
+    k_zd, k_zg, k_drop = jax.random.split(key, 3)
+    if axis_name is not None:  # independent dropout masks (and penalty draws) on each shard
+      k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(axis_name))
+    k_dd, k_drop = jax.random.split(k_drop)
+
+    carry = (state.d_params, state.d_opt_state, state.d_state, state.g_params, state.g_state,
+             offset)
+    if opts.n_disc == 1:
+      carry, d_metrics = d_step(carry, (images, k_zd, k_dd))
+    else:
+      carry, d_metrics = jax.lax.scan(d_step, carry, (images, jax.random.split(k_zd, opts.n_disc),
+                                                      jax.random.split(k_dd, opts.n_disc)))
+      d_metrics = jax.tree.map(lambda m: m[-1], d_metrics)
+    d_params, d_opt_state, d_state, _, g_state, _ = carry
+
+    # G step, against the updated D (alternating) or the old one (simultaneous); D's
+    # batch-statistics updates here are discarded.
+    g_d_params, g_d_state = ((state.d_params, state.d_state) if opts.simultaneous
+                             else (d_params, d_state))
     z_g = sample_latents(k_zg, batch, z_dim, offset)
+    k_gg, k_dg, k_dgr = jax.random.split(k_drop, 3)
 
     def g_objective(g_params):
       fake, new_g_state = apply_g(g_params, g_state, z_g, k_gg)
-      fake_logits, _ = apply_d(d_params, d_state, fake, k_dg)
-      real_logits, _ = apply_d(d_params, d_state, images, k_dgr)  # dropped unless used
+      fake_logits, _ = apply_d(g_d_params, g_d_state, fake, k_dg)
+      real_logits, _ = apply_d(g_d_params, g_d_state, last_real, k_dgr)  # dropped unless used
       return loss_fn(real_logits, fake_logits).g, new_g_state
 
     (g_loss, new_g_state), g_grads = jax.value_and_grad(g_objective, has_aux=True)(
@@ -152,16 +222,14 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
     g_grads, new_g_state = pmean((g_grads, new_g_state))
     g_updates, g_opt_state = g_tx.update(g_grads, state.g_opt_state, state.g_params)
     g_params = optax.apply_updates(state.g_params, g_updates)
+    g_ema = state.g_ema
+    if opts.ema_decay is not None:
+      g_ema = optax.incremental_update(g_params, state.g_ema, 1.0 - opts.ema_decay)
 
-    metrics = pmean({
-        "d_loss": d_loss,
-        "g_loss": g_loss,
-        "d_real": jax.nn.sigmoid(real_logits).mean(),
-        "d_fake": jax.nn.sigmoid(fake_logits).mean(),
-    })
+    metrics = pmean({**d_metrics, "g_loss": g_loss})
     new_state = GANState(step=state.step + 1, g_params=g_params, d_params=d_params,
                          g_opt_state=g_opt_state, d_opt_state=d_opt_state,
-                         g_state=new_g_state, d_state=d_state)
+                         g_state=new_g_state, d_state=d_state, g_ema=g_ema)
     return new_state, metrics
 
   return update
@@ -172,17 +240,19 @@ def to_unit_range(images_uint8: jax.Array) -> jax.Array:
   return images_uint8.astype(jnp.float32) / 127.5 - 1.0
 
 
-def make_train_step(update: Callable, batch_size: int) -> Callable:
+def make_train_step(update: Callable, batch_size: int, n_disc: int = 1) -> Callable:
   """``train_step(state, data, key) -> (state, metrics)`` on device-resident uint8 ``data``.
 
   The batch (sampled uniformly with replacement) and the update's randomness come from
   ``fold_in(key, state.step)``: a run's randomness depends only on its seed and step count,
-  so a resumed run continues exactly as an uninterrupted one.
+  so a resumed run continues exactly as an uninterrupted one. With ``n_disc > 1`` each D
+  step gets its own batch: the images have shape (n_disc, batch_size, ...).
   """
 
   def train_step(state: GANState, data: jax.Array, key: jax.Array):
     k_batch, k_update = jax.random.split(jax.random.fold_in(key, state.step))
-    index = jax.random.randint(k_batch, (batch_size,), 0, data.shape[0])
+    shape = (batch_size,) if n_disc == 1 else (n_disc, batch_size)
+    index = jax.random.randint(k_batch, shape, 0, data.shape[0])
     return update(state, to_unit_range(data[index]), k_update)
 
   return train_step

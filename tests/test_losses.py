@@ -71,5 +71,45 @@ def test_losses_are_stable_for_large_logits():
 
 
 def test_unknown_loss_lists_choices():
-  with pytest.raises(KeyError, match="choices: mm, ns"):
+  with pytest.raises(KeyError, match="choices: mm, ns, wgan"):
     losses.LOSSES.get("nope")
+
+
+# Hand-computed values for REAL = [2, −1, 0.5], FAKE = [−3, 0, 1.5].
+def softplus(v):
+  return math.log1p(math.exp(v))
+
+
+HAND = {
+    # E f(G(z)) − E f(x) = (−1.5/3) − (1.5/3) = −1;  −E f(G(z)) = 0.5
+    "wgan": (-1.0, 0.5),
+    "wgan_gp": (-1.0, 0.5),
+    # ½ mean((r−1)²) + ½ mean(f²) = ½(1+4+0.25)/3 + ½(9+0+2.25)/3;  ½ mean((f−1)²) = ½(16+1+0.25)/3
+    "lsgan": (0.5 * 5.25 / 3 + 0.5 * 11.25 / 3, 0.5 * 17.25 / 3),
+    # mean(relu(1−r)) + mean(relu(1+f)) = (0+2+0.5)/3 + (0+1+2.5)/3;  −mean f = 0.5
+    "hinge": (2.5 / 3 + 3.5 / 3, 0.5),
+    # −log σ(r−f) = softplus(f−r) over pairs (2,−3), (−1,0), (0.5,1.5)
+    "rsgan": (mean([softplus(-5), softplus(1), softplus(1)]),
+              mean([softplus(5), softplus(-1), softplus(-1)])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_loss_matches_hand_computed(name):
+  out = losses.LOSSES.get(name)(REAL, FAKE)
+  np.testing.assert_allclose([out.d, out.g], HAND[name], rtol=1e-6)
+
+
+def test_dragan_uses_the_non_saturating_objective():
+  out, ns = losses.LOSSES.get("dragan")(REAL, FAKE), losses.non_saturating(REAL, FAKE)
+  np.testing.assert_allclose([out.d, out.g], [ns.d, ns.g])
+
+
+def test_ragan_matches_formula():
+  mr, mf = 1.5 / 3, -1.5 / 3  # E C(x), E C(G(z))
+  real_rel = [r - mf for r in REAL.tolist()]
+  fake_rel = [f - mr for f in FAKE.tolist()]
+  d = mean([softplus(-v) for v in real_rel]) + mean([softplus(v) for v in fake_rel])
+  g = mean([softplus(-v) for v in fake_rel]) + mean([softplus(v) for v in real_rel])
+  out = losses.LOSSES.get("ragan")(REAL, FAKE)
+  np.testing.assert_allclose([out.d, out.g], [d, g], rtol=1e-6)

@@ -1,0 +1,89 @@
+"""Training controls of the update: clipping, D steps per G step, EMA, simultaneous steps,
+penalties inside the update, separate learning rates."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import losses, train
+from jaxgan.train import UpdateOptions
+
+from helpers import SHAPE, Z_DIM, assert_trees_close, fake_data, small_mlp
+
+IMAGES = train.to_unit_range(fake_data(16))
+
+
+def build(options, loss="ns", g_lr=1e-3, d_lr=1e-3, ema=False):
+  g, d = small_mlp()
+  g_tx, d_tx = train.adam(g_lr), train.adam(d_lr)
+  state = train.init_state(jax.random.key(0), g, d, g_tx, d_tx, SHAPE, Z_DIM, ema=ema)
+  update = train.make_update(g, d, losses.LOSSES.get(loss), g_tx, d_tx, Z_DIM, options=options)
+  return state, jax.jit(update)
+
+
+def test_weights_stay_within_the_clip():
+  state, update = build(UpdateOptions(clip=0.01), loss="wgan", d_lr=0.1)
+  for i in range(3):
+    state, _ = update(state, IMAGES, jax.random.key(i))
+  leaves = jax.tree.leaves(state.d_params)
+  assert max(float(jnp.abs(p).max()) for p in leaves) <= 0.01
+  assert any(float(jnp.abs(p).max()) == pytest.approx(0.01) for p in leaves)  # it did clip
+
+
+def test_n_disc_takes_that_many_d_steps_on_their_own_batches():
+  state, update = build(UpdateOptions(n_disc=3))
+  batches = jnp.stack([IMAGES, IMAGES[::-1], -IMAGES])
+  new, metrics = update(state, batches, jax.random.key(0))
+  assert int(new.d_opt_state.count) == 3 and int(new.g_opt_state.count) == 1
+  assert int(new.step) == 1
+  with pytest.raises(ValueError, match="leading axis"):
+    update(state, jnp.stack([IMAGES] * 2), jax.random.key(0))
+
+
+def test_ema_of_generator_weights():
+  decay = 0.9
+  state, update = build(UpdateOptions(ema_decay=decay), ema=True)
+  new, _ = update(state, IMAGES, jax.random.key(0))
+  expected = jax.tree.map(lambda old, p: decay * old + (1 - decay) * p, state.g_ema, new.g_params)
+  assert_trees_close(new.g_ema, expected)
+  assert not np.allclose(new.g_ema["Dense_0"]["kernel"], new.g_params["Dense_0"]["kernel"])
+
+
+def test_simultaneous_g_step_sees_the_old_discriminator():
+  """Simultaneous G step = the alternating G step against a D that did not move (D lr 0)."""
+  sim_state, sim = build(UpdateOptions(simultaneous=True), d_lr=1e-2)
+  frozen_state, frozen = build(UpdateOptions(), d_lr=0.0)
+  alt_state, alt = build(UpdateOptions(), d_lr=1e-2)
+  key = jax.random.key(0)
+  g_sim = sim(sim_state, IMAGES, key)[0].g_params
+  assert_trees_close(g_sim, frozen(frozen_state, IMAGES, key)[0].g_params)
+  assert not np.allclose(g_sim["Dense_0"]["kernel"],
+                         alt(alt_state, IMAGES, key)[0].g_params["Dense_0"]["kernel"])
+
+
+def test_separate_learning_rates():
+  state, update = build(UpdateOptions(), g_lr=0.0, d_lr=1e-3)
+  new, _ = update(state, IMAGES, jax.random.key(0))
+  assert_trees_close(new.g_params, state.g_params, rtol=0, atol=0)
+  assert not np.allclose(new.d_params["Dense_0"]["kernel"], state.d_params["Dense_0"]["kernel"])
+
+
+@pytest.mark.parametrize("penalty", ["gp", "gp_one_sided", "dragan", "r1", "r2"])
+def test_penalty_enters_the_d_loss(penalty):
+  state, update = build(UpdateOptions(penalty=penalty, penalty_weight=10.0), loss="wgan")
+  _, metrics = update(state, IMAGES, jax.random.key(0))
+  plain_state, plain = build(UpdateOptions(), loss="wgan")
+  _, plain_metrics = plain(plain_state, IMAGES, jax.random.key(0))
+  if penalty == "gp_one_sided":  # a fresh critic has gradient norms below 1: nothing to penalize
+    assert float(metrics["penalty"]) == 0
+  else:
+    assert float(metrics["penalty"]) > 0
+  np.testing.assert_allclose(metrics["d_loss"], plain_metrics["d_loss"] + 10 * metrics["penalty"],
+                             rtol=1e-5)
+
+
+def test_bad_options_fail_early():
+  with pytest.raises(ValueError, match="n_disc == 1"):
+    UpdateOptions(simultaneous=True, n_disc=2)
+  with pytest.raises(KeyError, match="choices: gp"):
+    UpdateOptions(penalty="nope")
