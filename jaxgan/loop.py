@@ -41,7 +41,7 @@ class TrainConfig:
   lr: float = 2e-4
   beta1: float = 0.5
   beta2: float = 0.999
-  z_dim: int = 100
+  z_dim: Optional[int] = None        # None: the architecture's own (100; infogan 64)
   steps: Optional[int] = None        # total updates; None: epochs × (examples // batch_size)
   epochs: float = 100.0
   seed: int = 0
@@ -50,6 +50,16 @@ class TrainConfig:
   ckpt_every: int = 5000
   log_every: int = 100
   steps_per_call: Optional[int] = None  # None: the measured best for this platform and arch
+  g_lr: Optional[float] = None       # None: lr
+  d_lr: Optional[float] = None
+  penalty: Optional[str] = None      # None: the loss's default (wgan_gp: gp); "none": off
+  penalty_weight: Optional[float] = None  # λ or γ; None: the loss's default, else 10
+  n_disc: int = 1
+  clip: Optional[float] = None       # None: the loss's default (wgan: 0.01); 0: off
+  ema_decay: float = 0.0             # 0: no EMA of G; samples use the EMA when kept
+  instance_noise: float = 0.0
+  simultaneous: bool = False
+  d_norm: Optional[str] = None       # None: the architecture's own
   resume: bool = False
   data_dir: Optional[str] = None
   progress: bool = True
@@ -71,6 +81,20 @@ def default_steps_per_call(arch: str, platform: str) -> int:
   return 500
 
 
+def update_options(cfg: TrainConfig) -> train.UpdateOptions:
+  """The update's options: the flags, else what the loss implies (losses.LOSS_DEFAULTS)."""
+  implied = losses.LOSS_DEFAULTS.get(cfg.loss, {})
+  penalty = cfg.penalty if cfg.penalty is not None else implied.get("penalty")
+  weight = cfg.penalty_weight if cfg.penalty_weight is not None else implied.get(
+      "penalty_weight", 10.0)
+  clip = cfg.clip if cfg.clip is not None else implied.get("clip")
+  return train.UpdateOptions(
+      penalty=None if penalty in (None, "none") else penalty,
+      penalty_weight=weight if penalty not in (None, "none") else 0.0,
+      n_disc=cfg.n_disc, clip=clip or None, simultaneous=cfg.simultaneous,
+      ema_decay=cfg.ema_decay or None, instance_noise=cfg.instance_noise)
+
+
 def _is_finite(record: dict) -> bool:
   return all(math.isfinite(v) for k, v in record.items() if isinstance(v, float))
 
@@ -81,22 +105,29 @@ class Run:
   def __init__(self, cfg: TrainConfig, images: np.ndarray):
     self.cfg = cfg
     self.image_shape = images.shape[1:]
+    self.z_dim = cfg.z_dim or models.default_z_dim(cfg.arch)
+    arch_kwargs = {} if cfg.d_norm is None else {"d_norm": cfg.d_norm}
     self.generator, self.discriminator = models.ARCHS.get(cfg.arch)(
-        self.image_shape, cfg.z_dim)
+        self.image_shape, self.z_dim, **arch_kwargs)
     self.loss_fn = losses.LOSSES.get(cfg.loss)
-    self.g_tx = train.adam(cfg.lr, cfg.beta1, cfg.beta2)
-    self.d_tx = train.adam(cfg.lr, cfg.beta1, cfg.beta2)
+    self.options = update_options(cfg)
+    self.g_tx = train.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2)
+    self.d_tx = train.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2)
     root = jax.random.key(cfg.seed)
     self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i) for i in range(3))
     update = train.make_update(self.generator, self.discriminator, self.loss_fn,
-                               self.g_tx, self.d_tx, cfg.z_dim)
-    self.run_steps = train.make_multi_step(train.make_train_step(update, cfg.batch_size))
+                               self.g_tx, self.d_tx, self.z_dim, options=self.options)
+    self.run_steps = train.make_multi_step(
+        train.make_train_step(update, cfg.batch_size, self.options.n_disc))
     self.sample = train.make_sampler(self.generator)
-    self.fixed_z = train.sample_latents(self.sample_key, 100, cfg.z_dim)
+    self.fixed_z = train.sample_latents(self.sample_key, 100, self.z_dim,
+                                        prior=train.latent_prior(self.generator))
 
   def init(self) -> train.GANState:
-    return train.init_state(self.init_key, self.generator, self.discriminator,
-                            self.g_tx, self.d_tx, self.image_shape, self.cfg.z_dim)
+    init = lambda key: train.init_state(key, self.generator, self.discriminator, self.g_tx,
+                                        self.d_tx, self.image_shape, self.z_dim,
+                                        ema=self.options.ema_decay is not None)
+    return jax.jit(init)(self.init_key)  # one compiled init, not hundreds of eager ops
 
 
 def _check_workdir(cfg: TrainConfig, ckpt: Checkpointer) -> None:
@@ -149,7 +180,9 @@ def _train(cfg: TrainConfig, ckpt: Checkpointer) -> int:
     os.remove(log.path)  # a fresh run (no checkpoint yet): start a fresh log
   with open(os.path.join(cfg.workdir, "config.json"), "w") as f:
     json.dump({**dataclasses.asdict(cfg), "total_steps": total, "platform": platform,
-               "steps_per_call_used": per_call, "num_examples": len(images)}, f, indent=2)
+               "steps_per_call_used": per_call, "num_examples": len(images),
+               "z_dim_used": run.z_dim, "update_options": dataclasses.asdict(run.options)},
+              f, indent=2)
 
   device_data = jax.device_put(images)
   step = int(state.step)
@@ -159,7 +192,8 @@ def _train(cfg: TrainConfig, ckpt: Checkpointer) -> int:
     return min([total] + [(s // e + 1) * e for e in events if e > 0])
 
   def write_samples(tag: str) -> None:
-    imgs = jax.device_get(run.sample(state.g_params, state.g_state, run.fixed_z))
+    g_params = state.g_params if state.g_ema is None else state.g_ema
+    imgs = jax.device_get(run.sample(g_params, state.g_state, run.fixed_z))
     metrics.save_image_grid(imgs, os.path.join(cfg.workdir, f"samples_{tag}.png"), rows=10)
 
   def write_plot() -> None:

@@ -138,3 +138,11 @@ def relativistic_average(real_logits: jax.Array, fake_logits: jax.Array) -> Loss
   fake_rel = fake_logits - real_logits.mean()
   return Losses(d=_bce(real_rel, 1.0) + _bce(fake_rel, 0.0),
                 g=_bce(fake_rel, 1.0) + _bce(real_rel, 0.0))
+
+
+# Training controls that a loss implies unless set otherwise (flags override them).
+LOSS_DEFAULTS: dict[str, dict] = {
+    "wgan": {"clip": 0.01},                                      # Arjovsky et al. 2017
+    "wgan_gp": {"penalty": "gp", "penalty_weight": 10.0},        # Gulrajani et al. 2017
+    "dragan": {"penalty": "dragan", "penalty_weight": 10.0},     # Kodali et al. 2017
+}

@@ -9,7 +9,9 @@ Both networks are used through pure ``init``/``apply``. Conventions:
   the statistics of the whole batch, exactly as one device would.
 * Dropout draws from the ``dropout`` RNG stream when ``train`` is true.
 
-``ARCHS.get(name)(image_shape, z_dim, axis_name)`` returns ``(generator, discriminator)``.
+``ARCHS.get(name)(image_shape, z_dim, axis_name, d_norm)`` returns ``(generator,
+discriminator)``; a generator whose class sets ``z_prior = "uniform"`` draws z from
+U(−1, 1), the others from N(0, I). ``default_z_dim(name)`` is the architecture's own.
 """
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ from jaxgan.registry import Registry
 
 Arch = Callable[..., tuple[nn.Module, nn.Module]]
 ARCHS: Registry[Arch] = Registry("architecture")
+
+
+def default_z_dim(arch: str) -> int:
+  """The latent size an architecture's paper used (the default of its ``z_dim`` argument)."""
+  import inspect
+  return inspect.signature(ARCHS.get(arch)).parameters["z_dim"].default
 
 
 def torch_linear(features: int, fan_in: int) -> nn.Dense:
@@ -80,6 +88,34 @@ def _batch_norm(train: bool, axis_name: Optional[str]) -> nn.BatchNorm:
                       axis_name=axis_name)
 
 
+D_NORMS = ("none", "batch", "layer", "spectral")
+
+
+class NormedLayer(nn.Module):
+  """A Conv or Dense layer of a discriminator with the chosen normalization.
+
+  ``spectral`` wraps the layer in ``nn.SpectralNorm`` (Miyato et al. 2018, arXiv:1802.05957),
+  whose power-iteration vector u and estimate σ live in ``batch_stats`` and advance one
+  iteration per training-mode call; ``batch`` and ``layer`` normalize the layer's output.
+  """
+  layer: nn.Module
+  norm: str = "none"
+  axis_name: Optional[str] = None
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    if self.norm == "spectral":
+      return nn.SpectralNorm(self.layer, n_steps=1)(x, update_stats=train)
+    x = self.layer(x)
+    if self.norm == "batch":
+      return _batch_norm(train, self.axis_name)(x)
+    if self.norm == "layer":
+      return nn.LayerNorm()(x)
+    if self.norm != "none":
+      raise ValueError(f"unknown norm {self.norm!r}; choices: {', '.join(D_NORMS)}")
+    return x
+
+
 class DCGANGenerator(nn.Module):
   """DCGAN generator (Radford et al. 2016, arXiv:1511.06434) for H×W images, H, W divisible by 4:
   dense to (H/4)×(W/4)×4w, BN, ReLU; two 4×4 stride-2 transposed convolutions (2w, then the
@@ -105,31 +141,112 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-  """DCGAN discriminator: 4×4 stride-2 convolutions (w, 2w) with LeakyReLU(0.2), optional
-  BatchNorm on the second, then a linear layer to one logit."""
+  """DCGAN discriminator: 4×4 stride-2 convolutions (w, 2w) with LeakyReLU(0.2), the second
+  normalized as chosen (``norm``; ``spectral`` applies to every layer), then a linear layer to
+  one logit."""
   image_shape: Sequence[int]
   width: int = 64
-  batch_norm: bool = False
+  norm: str = "none"
   axis_name: Optional[str] = None
 
   @nn.compact
   def __call__(self, x, train: bool = True):
-    x = nn.leaky_relu(nn.Conv(self.width, (4, 4), strides=(2, 2), padding="SAME")(x), 0.2)
-    x = nn.Conv(2 * self.width, (4, 4), strides=(2, 2), padding="SAME",
-                use_bias=not self.batch_norm)(x)
-    if self.batch_norm:
-      x = _batch_norm(train, self.axis_name)(x)
-    x = nn.leaky_relu(x, 0.2)
-    return nn.Dense(1)(x.reshape((x.shape[0], -1)))[:, 0]
+    sn = "spectral" if self.norm == "spectral" else "none"
+    bias = self.norm != "batch"  # a bias before BatchNorm is cancelled by it
+    conv = lambda f, b=True: nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)
+    x = nn.leaky_relu(NormedLayer(conv(self.width), sn)(x, train), 0.2)
+    x = nn.leaky_relu(
+        NormedLayer(conv(2 * self.width, bias), self.norm, self.axis_name)(x, train), 0.2)
+    return NormedLayer(nn.Dense(1), sn)(x.reshape((x.shape[0], -1)), train)[:, 0]
+
+
+class InfoGANGenerator(nn.Module):
+  """The generator Lucic et al. 2018 (arXiv:1711.10337, table 7) used for every model:
+  FC 1024, BN, ReLU, FC 128·(h/4)·(w/4), BN, ReLU, deconv 4×4/2 64, BN, ReLU, deconv 4×4/2 c.
+  z: 64 dimensions from U(−1, 1). Their code ends in a sigmoid over data in [0, 1]; jaxgan's
+  data lie in [−1, 1], where the same model ends in tanh(a) = 2σ(2a) − 1."""
+  image_shape: Sequence[int]
+  z_dim: int = 64
+  axis_name: Optional[str] = None
+  z_prior = "uniform"
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    h, w, c = self.image_shape
+    if h % 4 or w % 4:
+      raise ValueError(f"infogan needs image sides divisible by 4, got {self.image_shape}")
+    x = nn.relu(_batch_norm(train, self.axis_name)(nn.Dense(1024, use_bias=False)(z)))
+    x = nn.Dense(128 * (h // 4) * (w // 4), use_bias=False)(x)
+    x = nn.relu(_batch_norm(train, self.axis_name)(x))
+    x = x.reshape((z.shape[0], h // 4, w // 4, 128))
+    x = nn.ConvTranspose(64, (4, 4), strides=(2, 2), padding="SAME", use_bias=False)(x)
+    x = nn.relu(_batch_norm(train, self.axis_name)(x))
+    x = nn.ConvTranspose(c, (4, 4), strides=(2, 2), padding="SAME")(x)
+    return jnp.tanh(x)
+
+
+class InfoGANDiscriminator(nn.Module):
+  """Lucic et al. 2018's discriminator: conv 4×4/2 64, lReLU(0.2), conv 4×4/2 128, [norm],
+  lReLU, FC 1024, [norm], lReLU, FC 1 (``norm`` chooses [norm]; ``spectral``: every layer)."""
+  image_shape: Sequence[int]
+  norm: str = "none"
+  axis_name: Optional[str] = None
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    sn = "spectral" if self.norm == "spectral" else "none"
+    bias = self.norm != "batch"  # a bias before BatchNorm is cancelled by it
+    conv = lambda f, b=True: nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)
+    x = nn.leaky_relu(NormedLayer(conv(64), sn)(x, train), 0.2)
+    x = nn.leaky_relu(NormedLayer(conv(128, bias), self.norm, self.axis_name)(x, train), 0.2)
+    x = x.reshape((x.shape[0], -1))
+    x = nn.leaky_relu(
+        NormedLayer(nn.Dense(1024, use_bias=bias), self.norm, self.axis_name)(x, train), 0.2)
+    return NormedLayer(nn.Dense(1), sn)(x, train)[:, 0]
+
+
+class SNDiscriminator(nn.Module):
+  """The 'standard CNN' discriminator of Miyato et al. 2018 (arXiv:1802.05957, table 3):
+  conv 3×3/1 64, 4×4/2 64, 3×3/1 128, 4×4/2 128, 3×3/1 256, 4×4/2 256, 3×3/1 512, each with
+  LeakyReLU(0.1), then FC 1; spectrally normalized by default."""
+  image_shape: Sequence[int]
+  norm: str = "spectral"
+  axis_name: Optional[str] = None
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    sn = "spectral" if self.norm == "spectral" else "none"
+    for i, (f, k, s) in enumerate([(64, 3, 1), (64, 4, 2), (128, 3, 1), (128, 4, 2),
+                                   (256, 3, 1), (256, 4, 2), (512, 3, 1)]):
+      layer = nn.Conv(f, (k, k), strides=(s, s), padding="SAME",
+                      use_bias=not (i and self.norm == "batch"))
+      x = nn.leaky_relu(NormedLayer(layer, self.norm if i else sn, self.axis_name)(x, train), 0.1)
+    return NormedLayer(nn.Dense(1), sn)(x.reshape((x.shape[0], -1)), train)[:, 0]
 
 
 @ARCHS.register("mlp")
-def mlp(image_shape, z_dim=100, axis_name=None):
+def mlp(image_shape, z_dim=100, axis_name=None, d_norm="none"):
   del axis_name  # no batch statistics to share
+  if d_norm != "none":
+    raise ValueError("the classic mlp has no D normalization; use --d_norm=none")
   return MLPGenerator(tuple(image_shape), z_dim), MLPDiscriminator(tuple(image_shape))
 
 
 @ARCHS.register("dcgan")
-def dcgan(image_shape, z_dim=100, axis_name=None):
+def dcgan(image_shape, z_dim=100, axis_name=None, d_norm="none"):
   return (DCGANGenerator(tuple(image_shape), z_dim, axis_name=axis_name),
-          DCGANDiscriminator(tuple(image_shape), axis_name=axis_name))
+          DCGANDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))
+
+
+@ARCHS.register("infogan")
+def infogan(image_shape, z_dim=64, axis_name=None, d_norm="none"):
+  return (InfoGANGenerator(tuple(image_shape), z_dim, axis_name=axis_name),
+          InfoGANDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))
+
+
+@ARCHS.register("sndcgan")
+def sndcgan(image_shape, z_dim=128, axis_name=None, d_norm="spectral"):
+  """SNDCGAN of Kurach et al. 2019: the DCGAN generator and Miyato et al.'s standard CNN
+  discriminator with spectral normalization."""
+  return (DCGANGenerator(tuple(image_shape), z_dim, width=64, axis_name=axis_name),
+          SNDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))

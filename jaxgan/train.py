@@ -57,10 +57,23 @@ def sgd(learning_rate: float) -> optax.GradientTransformation:
   return optax.inject_hyperparams(optax.sgd)(learning_rate=learning_rate)
 
 
-def sample_latents(key: jax.Array, num: int, z_dim: int, offset: jax.Array | int = 0) -> jax.Array:
-  """z_i ~ N(0, I) for examples offset … offset+num−1, each from fold_in(key, i)."""
+def sample_latents(key: jax.Array, num: int, z_dim: int, offset: jax.Array | int = 0,
+                   prior: str = "normal") -> jax.Array:
+  """z_i for examples offset … offset+num−1, each from fold_in(key, i); ``prior`` is
+  ``normal`` (N(0, I)) or ``uniform`` (U(−1, 1))."""
   index = offset + jnp.arange(num)
-  return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (z_dim,)))(index)
+  if prior == "normal":
+    draw = lambda k: jax.random.normal(k, (z_dim,))
+  elif prior == "uniform":
+    draw = lambda k: jax.random.uniform(k, (z_dim,), minval=-1.0, maxval=1.0)
+  else:
+    raise ValueError(f"unknown latent prior {prior!r}; choices: normal, uniform")
+  return jax.vmap(lambda i: draw(jax.random.fold_in(key, i)))(index)
+
+
+def latent_prior(generator: nn.Module) -> str:
+  """The latent distribution a generator was designed for (its class's ``z_prior``)."""
+  return getattr(generator, "z_prior", "normal")
 
 
 def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
@@ -134,6 +147,7 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
   probabilities, and ``penalty`` (unweighted) when one is used.
   """
   opts = options
+  prior = latent_prior(generator)
   penalty_fn = PENALTIES.get(opts.penalty) if opts.penalty else None
 
   def pmean(tree):
@@ -155,7 +169,7 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
     images, k_z, k_drop = inputs  # k_z is the same on every shard; k_drop differs per shard
     batch = images.shape[0]
     k_g, k_r, k_f, k_p = jax.random.split(k_drop, 4)
-    z = sample_latents(k_z, batch, z_dim, offset)
+    z = sample_latents(k_z, batch, z_dim, offset, prior)
     fake, g_state = apply_g(g_params, g_state, z, k_g)
     fake = jax.lax.stop_gradient(fake)
 
@@ -199,16 +213,18 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
     if opts.n_disc == 1:
       carry, d_metrics = d_step(carry, (images, k_zd, k_dd))
     else:
-      carry, d_metrics = jax.lax.scan(d_step, carry, (images, jax.random.split(k_zd, opts.n_disc),
-                                                      jax.random.split(k_dd, opts.n_disc)))
-      d_metrics = jax.tree.map(lambda m: m[-1], d_metrics)
+      # Unrolled, not a lax.scan: XLA:CPU runs convolutions inside loops ~3x slower (measured
+      # on infogan with n_disc=5: 8.4 s vs 2.9 s per update on 2 cores).
+      k_zs, k_ds = jax.random.split(k_zd, opts.n_disc), jax.random.split(k_dd, opts.n_disc)
+      for i in range(opts.n_disc):
+        carry, d_metrics = d_step(carry, (images[i], k_zs[i], k_ds[i]))
     d_params, d_opt_state, d_state, _, g_state, _ = carry
 
     # G step, against the updated D (alternating) or the old one (simultaneous); D's
     # batch-statistics updates here are discarded.
     g_d_params, g_d_state = ((state.d_params, state.d_state) if opts.simultaneous
                              else (d_params, d_state))
-    z_g = sample_latents(k_zg, batch, z_dim, offset)
+    z_g = sample_latents(k_zg, batch, z_dim, offset, prior)
     k_gg, k_dg, k_dgr = jax.random.split(k_drop, 3)
 
     def g_objective(g_params):

@@ -16,7 +16,7 @@ def small_mlp(dropout: float = 0.0):
 
 def small_dcgan(axis_name=None):
   return (models.DCGANGenerator(SHAPE, Z_DIM, width=8, axis_name=axis_name),
-          models.DCGANDiscriminator(SHAPE, width=8, batch_norm=True, axis_name=axis_name))
+          models.DCGANDiscriminator(SHAPE, width=8, norm="batch", axis_name=axis_name))
 
 
 def setup(nets, tx=None, loss="ns", axis_name=None, seed=0):

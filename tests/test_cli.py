@@ -131,3 +131,14 @@ def test_missing_offline_dataset_is_explained(offline_env, tmp_path):
   assert proc.returncode == 1
   assert "not available offline" in proc.stderr and "JAXGAN_IDX_DIR" in proc.stderr
   assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("flags,expect", [
+    (["--penalty=l2"], "gp|gp_one_sided|dragan|r1|r2"),
+    (["--simultaneous", "--n_disc=2"], "--n_disc=1"),
+    (["--d_norm=batch"], "--arch=mlp"),
+])
+def test_bad_training_controls_exit_2(flags, expect, offline_env):
+  proc = cli(flags, offline_env, check=False)
+  assert proc.returncode == 2
+  assert expect in proc.stderr and "Traceback" not in proc.stderr
