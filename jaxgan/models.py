@@ -52,6 +52,7 @@ class MLPGenerator(nn.Module):
   image_shape: Sequence[int]
   z_dim: int = 100
   hidden: Sequence[int] = (256, 512, 1024)
+  tanh_output: bool = True  # False: a linear output (2-D toy data)
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -61,7 +62,9 @@ class MLPGenerator(nn.Module):
       h = nn.relu(torch_linear(width, fan_in)(h))
       fan_in = width
     out = torch_linear(math.prod(self.image_shape), fan_in)(h)
-    return jnp.tanh(out).reshape((z.shape[0], *self.image_shape))
+    if self.tanh_output:
+      out = jnp.tanh(out)
+    return out.reshape((z.shape[0], *self.image_shape))
 
 
 class MLPDiscriminator(nn.Module):

@@ -251,13 +251,16 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
   return update
 
 
-def to_unit_range(images_uint8: jax.Array) -> jax.Array:
-  """uint8 pixels 0…255 to floats in [-1, 1]."""
-  return images_uint8.astype(jnp.float32) / 127.5 - 1.0
+def to_unit_range(images: jax.Array) -> jax.Array:
+  """uint8 pixels 0…255 to floats in [-1, 1]; float data (e.g. 2-D toy points) unchanged."""
+  if images.dtype != jnp.uint8:
+    return images
+  return images.astype(jnp.float32) / 127.5 - 1.0
 
 
 def make_train_step(update: Callable, batch_size: int, n_disc: int = 1) -> Callable:
-  """``train_step(state, data, key) -> (state, metrics)`` on device-resident uint8 ``data``.
+  """``train_step(state, data, key) -> (state, metrics)`` on device-resident ``data`` (uint8
+  images, scaled to [-1, 1] here, or float points).
 
   The batch (sampled uniformly with replacement) and the update's randomness come from
   ``fold_in(key, state.step)``: a run's randomness depends only on its seed and step count,

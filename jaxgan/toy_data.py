@@ -1,0 +1,88 @@
+"""2-D toy distributions for mode-collapse studies, sampled on the device.
+
+Every sampler has the signature ``sample(key, n) -> (n, 2)`` floats; ``modes`` lists the
+mixture centres (for counting covered modes). Parameters: centre positions and spread.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan.registry import Registry
+
+
+@dataclasses.dataclass(frozen=True)
+class Toy:
+  sample: Callable[[jax.Array, int], jax.Array]
+  modes: np.ndarray   # (k, 2) centres, or empty for a continuous distribution
+  std: float          # spread of each mode (for the 3σ quality radius)
+
+
+TOYS: Registry[Callable[..., Toy]] = Registry("toy distribution")
+
+
+def _mixture(centres: np.ndarray, std: float) -> Toy:
+  centres_j = jnp.asarray(centres, jnp.float32)
+
+  def sample(key, n):
+    k_c, k_n = jax.random.split(key)
+    which = jax.random.randint(k_c, (n,), 0, len(centres))
+    return centres_j[which] + std * jax.random.normal(k_n, (n, 2))
+
+  return Toy(sample, np.asarray(centres, np.float32), std)
+
+
+def ring_centres(num_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+  """Centres at angles 2πk/K, k = 0…K−1. (linspace(0, 2π, K) would put the first and the
+  last on top of each other: endpoint=False is the fix.)"""
+  angles = np.linspace(0.0, 2 * math.pi, num_modes, endpoint=False)
+  return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+@TOYS.register("ring")
+def ring(num_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Toy:
+  """A ring of ``num_modes`` Gaussians of std ``std`` at distance ``radius`` from 0."""
+  return _mixture(ring_centres(num_modes, radius), std)
+
+
+@TOYS.register("grid")
+def grid(side: int = 5, spacing: float = 2.0, std: float = 0.02) -> Toy:
+  """A side×side grid of Gaussians, ``spacing`` apart, centred on 0 (5×5 = 25 modes)."""
+  axis = (np.arange(side) - (side - 1) / 2) * spacing
+  xx, yy = np.meshgrid(axis, axis)
+  return _mixture(np.stack([xx.ravel(), yy.ravel()], axis=1), std)
+
+
+@TOYS.register("swissroll")
+def swiss_roll(scale: float = 0.25, std: float = 0.05) -> Toy:
+  """The 2-D Swiss roll: t ~ U[1.5π, 4.5π], x = scale·(t cos t, t sin t) + N(0, std²)."""
+
+  def sample(key, n):
+    k_t, k_n = jax.random.split(key)
+    t = jax.random.uniform(k_t, (n,), minval=1.5 * math.pi, maxval=4.5 * math.pi)
+    points = scale * jnp.stack([t * jnp.cos(t), t * jnp.sin(t)], axis=1)
+    return points + std * jax.random.normal(k_n, (n, 2))
+
+  return Toy(sample, np.zeros((0, 2), np.float32), std)
+
+
+def mode_coverage(samples: np.ndarray, toy: Toy, min_fraction: float = 0.01) -> dict:
+  """Modes covered by ``samples`` and the fraction of high-quality samples.
+
+  A sample is high quality if it lies within 3σ of its nearest centre; a mode is covered if
+  at least ``min_fraction`` of all samples are high-quality samples of that mode.
+  """
+  if len(toy.modes) == 0:
+    return {}
+  d = np.linalg.norm(samples[:, None, :] - toy.modes[None, :, :], axis=2)
+  nearest, dist = d.argmin(axis=1), d.min(axis=1)
+  good = dist <= 3 * toy.std
+  counts = np.bincount(nearest[good], minlength=len(toy.modes))
+  return {"modes_covered": int((counts >= min_fraction * len(samples)).sum()),
+          "num_modes": len(toy.modes),
+          "high_quality_fraction": float(good.mean())}
