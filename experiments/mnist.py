@@ -1,4 +1,4 @@
-r"""Train a GAN on MNIST or Fashion-MNIST.
+r"""Train a GAN on MNIST, Fashion-MNIST, CIFAR-10 or CelebA (64×64).
 
   python -m experiments.mnist --loss=ns
   python -m experiments.mnist --loss=wgan_gp --arch=infogan --n_disc=5
@@ -15,7 +15,8 @@ from absl import app, flags, logging
 
 from experiments import flags as train_flags
 
-flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist"], "TFDS dataset.")
+flags.DEFINE_enum("dataset", "mnist", ["mnist", "fashion_mnist", "cifar10", "celeb_a"],
+                  "TFDS dataset (cifar10 32×32×3; celeb_a cropped and resized to 64×64×3).")
 FLAGS = flags.FLAGS
 
 

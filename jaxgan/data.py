@@ -172,11 +172,15 @@ def _host_reachable(url: str, timeout: float = 3.0) -> bool:
 
 
 def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) -> str:
-  stem = _SPLIT_FILES.get(split, split)
-  where = "\n".join(f"    {d}" for d in idx_search_dirs(name))
   lines = [f"dataset {name!r} split {split!r} is not available offline."]
   if have:
     lines.append(f"  The copy in {data_dir} has only the splits: {', '.join(have)}.")
+  if name not in IDX_DATASETS:
+    return "\n".join(lines + [
+        "  TFDS could not download it (no connection). Run once with internet access (TFDS",
+        f"  downloads and prepares it into {data_dir}), or copy a prepared {name} folder there."])
+  stem = _SPLIT_FILES.get(split, split)
+  where = "\n".join(f"    {d}" for d in idx_search_dirs(name))
   lines += [
       f"  TFDS could not download it (no connection), and no local IDX files of the {split} split were found in:",
       where,
@@ -208,12 +212,33 @@ def ensure_prepared(name: str, split: str, data_dir: Optional[str] = None) -> No
             file=sys.stderr)
       import_idx(name, folder, data_dir)
       return
-  urls = [getattr(builder, "URL", "")] if hasattr(builder, "URL") else []
-  if not urls or _host_reachable(urls[0]):
+  urls = list(builder.url_infos or {}) or [getattr(builder, "URL", "")]
+  if _host_reachable(urls[0]):
     builder.download_and_prepare(file_format="array_record")
     if base_split in builder.info.splits:
       return
   raise DatasetUnavailable(_unavailable_message(name, split, data_dir, have))
+
+
+def center_crop_resize(image: np.ndarray, crop: int, size: int) -> np.ndarray:
+  """The central crop×crop square of an (H, W, C) uint8 image, resized to size×size
+  (bilinear, antialiased, with Pillow)."""
+  import PIL.Image
+  h, w = image.shape[:2]
+  top, left = (h - crop) // 2, (w - crop) // 2
+  square = image[top:top + crop, left:left + crop]
+  out = PIL.Image.fromarray(square.squeeze(-1) if square.shape[-1] == 1 else square)
+  out = np.asarray(out.resize((size, size), PIL.Image.BILINEAR, reducing_gap=None))
+  return out.reshape(size, size, image.shape[-1])
+
+
+# Per-dataset preprocessing of each decoded image, for datasets not used at their stored size.
+PREPROCESS = {
+    # CelebA's 218×178 faces: the central 140×140 crop resized to 64×64, as in Kurach et al.
+    # 2019 and most GAN papers.
+    "celeb_a": (64, 64, 3, lambda im: center_crop_resize(im, 140, 64)),
+}
+DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 
 def load_images(name: str, split: str = "train", data_dir: Optional[str] = None) -> np.ndarray:
@@ -222,11 +247,15 @@ def load_images(name: str, split: str = "train", data_dir: Optional[str] = None)
   tfds = _tfds()
   source = tfds.data_source(name, split=split, data_dir=data_dir or default_data_dir(),
                             download=False)
-  images = np.empty((len(source), *source.dataset_info.features["image"].shape), np.uint8)
+  shape = source.dataset_info.features["image"].shape
+  process = lambda im: im
+  if name in PREPROCESS:
+    *shape, process = PREPROCESS[name]
+  images = np.empty((len(source), *shape), np.uint8)
   chunk = 4096
   for start in range(0, len(source), chunk):
     records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
-    images[start:start + len(records)] = np.stack([r["image"] for r in records])
+    images[start:start + len(records)] = np.stack([process(r["image"]) for r in records])
   return images
 
 

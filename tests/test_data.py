@@ -69,3 +69,23 @@ def test_partial_mnist_explains_missing_train_split(shared_data, tfds_dir, monke
   data.ensure_prepared("mnist", "test", str(tfds_dir))
   with pytest.raises(data.DatasetUnavailable, match="has only the splits: test"):
     data.ensure_prepared("mnist", "train", str(tfds_dir))
+
+
+def test_celeb_a_crop_and_resize():
+  """The central 140×140 square of a 218×178 image, resized to 64×64."""
+  image = np.zeros((218, 178, 3), np.uint8)
+  image[39:179, 19:159] = 200  # exactly the central square
+  out = data.center_crop_resize(image, 140, 64)
+  assert out.shape == (64, 64, 3) and out.dtype == np.uint8
+  assert (out == 200).all()
+  image[:, :89] = 0  # left half dark
+  out = data.center_crop_resize(image, 140, 64)
+  assert out[:, :30].max() == 0 and out[:, 34:].min() == 200
+
+
+@pytest.mark.parametrize("name", ["cifar10", "celeb_a"])
+def test_datasets_without_local_files_explain_themselves(name, tmp_path, monkeypatch):
+  monkeypatch.setattr(data, "_host_reachable", lambda url, timeout=3.0: False)
+  monkeypatch.setenv(data.OFFLINE_ENV, "1")
+  with pytest.raises(data.DatasetUnavailable, match="internet"):
+    data.ensure_prepared(name, "train", str(tmp_path))
