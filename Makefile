@@ -19,7 +19,7 @@ run: install
 	$(PY) -m experiments.mnist --loss=ns $(ARGS)
 
 test: install
-	$(PY) -m pytest -q -n 2 --dist loadfile tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -227,6 +227,98 @@ class SNDiscriminator(nn.Module):
     return NormedLayer(nn.Dense(1), sn)(x.reshape((x.shape[0], -1)), train)[:, 0]
 
 
+def _upsample(x):
+  b, h, w, c = x.shape
+  return jax.image.resize(x, (b, 2 * h, 2 * w, c), "nearest")
+
+
+def _avg_pool(x):
+  return nn.avg_pool(x, (2, 2), strides=(2, 2))
+
+
+class GBlock(nn.Module):
+  """SNGAN generator block: BN, ReLU, ×2 nearest upsampling, conv 3×3, BN, ReLU, conv 3×3;
+  shortcut: upsampling and conv 1×1."""
+  features: int
+  axis_name: Optional[str] = None
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    h = nn.relu(_batch_norm(train, self.axis_name)(x))
+    h = nn.Conv(self.features, (3, 3), padding="SAME")(_upsample(h))
+    h = nn.relu(_batch_norm(train, self.axis_name)(h))
+    h = nn.Conv(self.features, (3, 3), padding="SAME")(h)
+    return h + nn.Conv(self.features, (1, 1))(_upsample(x))
+
+
+class DBlock(nn.Module):
+  """SNGAN discriminator block: (ReLU), conv 3×3, ReLU, conv 3×3, [2×2 average pooling];
+  shortcut: conv 1×1 (and pooling). ``first``: the optimized first block (no leading ReLU,
+  pooling before the shortcut's convolution)."""
+  features: int
+  down: bool = True
+  first: bool = False
+  norm: str = "spectral"
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    conv = lambda k: NormedLayer(nn.Conv(self.features, (k, k), padding="SAME"),
+                                 "spectral" if self.norm == "spectral" else "none")
+    h = x if self.first else nn.relu(x)
+    h = conv(3)(nn.relu(conv(3)(h, train)), train)
+    if self.down:
+      h = _avg_pool(h)
+    if self.first:
+      shortcut = conv(1)(_avg_pool(x), train)
+    else:
+      shortcut = conv(1)(x, train)
+      if self.down:
+        shortcut = _avg_pool(shortcut)
+    return h + shortcut
+
+
+class ResNetGenerator(nn.Module):
+  """The SNGAN ResNet generator for 32×32 (Miyato et al. 2018, arXiv:1802.05957, table 4):
+  z → dense to 4×4×256, three up blocks of 256, BN, ReLU, conv 3×3 to c, tanh. For 28×28,
+  dense to 7×7 and two up blocks."""
+  image_shape: Sequence[int]
+  z_dim: int = 128
+  width: int = 256
+  axis_name: Optional[str] = None
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    h, w, c = self.image_shape
+    ups = 3 if h % 8 == 0 and w % 8 == 0 else 2
+    if h % (2 ** ups) or w % (2 ** ups):
+      raise ValueError(f"resnet needs image sides divisible by 4, got {self.image_shape}")
+    x = nn.Dense((h >> ups) * (w >> ups) * self.width)(z)
+    x = x.reshape((z.shape[0], h >> ups, w >> ups, self.width))
+    for _ in range(ups):
+      x = GBlock(self.width, self.axis_name)(x, train)
+    x = nn.relu(_batch_norm(train, self.axis_name)(x))
+    return jnp.tanh(nn.Conv(c, (3, 3), padding="SAME")(x))
+
+
+class ResNetDiscriminator(nn.Module):
+  """The SNGAN ResNet discriminator for 32×32 (table 4): down blocks of 128 (the first
+  optimized), two more blocks of 128 without pooling, ReLU, global sum pooling, dense to
+  one logit; spectral norm on every layer (``norm="none"`` turns it off)."""
+  image_shape: Sequence[int]
+  width: int = 128
+  norm: str = "spectral"
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    x = DBlock(self.width, first=True, norm=self.norm)(x, train)
+    x = DBlock(self.width, norm=self.norm)(x, train)
+    x = DBlock(self.width, down=False, norm=self.norm)(x, train)
+    x = DBlock(self.width, down=False, norm=self.norm)(x, train)
+    x = jnp.sum(nn.relu(x), axis=(1, 2))
+    sn = "spectral" if self.norm == "spectral" else "none"
+    return NormedLayer(nn.Dense(1), sn)(x, train)[:, 0]
+
+
 @ARCHS.register("mlp")
 def mlp(image_shape, z_dim=100, axis_name=None, d_norm="none"):
   del axis_name  # no batch statistics to share
@@ -253,3 +345,12 @@ def sndcgan(image_shape, z_dim=128, axis_name=None, d_norm="spectral"):
   discriminator with spectral normalization."""
   return (DCGANGenerator(tuple(image_shape), z_dim, width=64, axis_name=axis_name),
           SNDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))
+
+
+@ARCHS.register("resnet")
+def resnet(image_shape, z_dim=128, axis_name=None, d_norm="spectral"):
+  """The SNGAN ResNet pair for CIFAR-10 (D norm: spectral or none)."""
+  if d_norm not in ("spectral", "none"):
+    raise ValueError(f"resnet's D takes --d_norm=spectral or none, not {d_norm!r}")
+  return (ResNetGenerator(tuple(image_shape), z_dim, axis_name=axis_name),
+          ResNetDiscriminator(tuple(image_shape), norm=d_norm))

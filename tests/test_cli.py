@@ -12,6 +12,9 @@ import pytest
 
 from conftest import REPO
 
+# One worker runs this whole module, so the module-scoped run below is made once.
+pytestmark = pytest.mark.xdist_group("cli")
+
 COMMON = ["--dataset=mnist", "--split=test", "--log_every=10", "--ckpt_every=20",
           "--sample_every=20", "--steps_per_call=10", "--progress=false"]
 
