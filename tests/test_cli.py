@@ -117,7 +117,7 @@ def test_corrupt_checkpoint_on_resume(full_run, offline_env, tmp_path):
 
 @pytest.mark.parametrize("flag,expect", [
     ("--loss=foo", "mm|ns"),
-    ("--arch=resnet", "mlp|dcgan"),
+    ("--arch=vgg", "mlp|dcgan|infogan|sndcgan|resnet"),
     ("--dataset=cifar", "mnist|fashion_mnist"),
     ("--batch_size=0", "batch_size"),
 ])
