@@ -1,5 +1,7 @@
 """Every loss (with the controls it implies) × every architecture trains without NaN, and
 spectral normalization does what it claims."""
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,6 +14,14 @@ from jaxgan.loop import TrainConfig, update_options
 SHAPE = (16, 16, 1)  # small images keep the CPU time down; every architecture accepts them
 
 
+@functools.lru_cache(maxsize=None)
+def initial_state(arch: str):
+  """One initial state per architecture, shared by the losses (init does not depend on them)."""
+  g, d = models.ARCHS.get(arch)(SHAPE, 8)
+  tx = train.adam(1e-3)
+  return train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, 8)
+
+
 @pytest.mark.parametrize("loss", losses.LOSSES.names())
 @pytest.mark.parametrize("arch", models.ARCHS.names())
 def test_every_loss_and_architecture_trains(arch, loss):
@@ -19,7 +29,7 @@ def test_every_loss_and_architecture_trains(arch, loss):
   g, d = models.ARCHS.get(arch)(SHAPE, z_dim)
   options = update_options(TrainConfig(loss=loss, arch=arch))
   tx = train.adam(1e-3)
-  state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, z_dim)
+  state = initial_state(arch)
   update = train.make_update(g, d, losses.LOSSES.get(loss), tx, tx, z_dim, options=options)
   step = jax.jit(train.make_train_step(update, 8, options.n_disc))
   data = jax.random.randint(jax.random.key(1), (32, *SHAPE), 0, 256).astype(jnp.uint8)
