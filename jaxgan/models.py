@@ -143,6 +143,18 @@ class DCGANGenerator(nn.Module):
     return jnp.tanh(x)
 
 
+def _strided_conv_trunk(x, train: bool, widths: tuple[int, int], norm: str,
+                        axis_name: Optional[str]):
+  """Two 4×4 stride-2 convolutions with LeakyReLU(0.2), the second normalized by ``norm``
+  (``spectral`` normalizes both). Called inside a compact ``__call__``, so the layers are
+  the caller's own submodules."""
+  sn = "spectral" if norm == "spectral" else "none"
+  bias = norm != "batch"  # a bias before BatchNorm is cancelled by it
+  conv = lambda f, b=True: nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)
+  x = nn.leaky_relu(NormedLayer(conv(widths[0]), sn)(x, train), 0.2)
+  return nn.leaky_relu(NormedLayer(conv(widths[1], bias), norm, axis_name)(x, train), 0.2)
+
+
 class DCGANDiscriminator(nn.Module):
   """DCGAN discriminator: 4×4 stride-2 convolutions (w, 2w) with LeakyReLU(0.2), the second
   normalized as chosen (``norm``; ``spectral`` applies to every layer), then a linear layer to
@@ -154,12 +166,8 @@ class DCGANDiscriminator(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool = True):
+    x = _strided_conv_trunk(x, train, (self.width, 2 * self.width), self.norm, self.axis_name)
     sn = "spectral" if self.norm == "spectral" else "none"
-    bias = self.norm != "batch"  # a bias before BatchNorm is cancelled by it
-    conv = lambda f, b=True: nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)
-    x = nn.leaky_relu(NormedLayer(conv(self.width), sn)(x, train), 0.2)
-    x = nn.leaky_relu(
-        NormedLayer(conv(2 * self.width, bias), self.norm, self.axis_name)(x, train), 0.2)
     return NormedLayer(nn.Dense(1), sn)(x.reshape((x.shape[0], -1)), train)[:, 0]
 
 
@@ -199,9 +207,7 @@ class InfoGANDiscriminator(nn.Module):
   def __call__(self, x, train: bool = True):
     sn = "spectral" if self.norm == "spectral" else "none"
     bias = self.norm != "batch"  # a bias before BatchNorm is cancelled by it
-    conv = lambda f, b=True: nn.Conv(f, (4, 4), strides=(2, 2), padding="SAME", use_bias=b)
-    x = nn.leaky_relu(NormedLayer(conv(64), sn)(x, train), 0.2)
-    x = nn.leaky_relu(NormedLayer(conv(128, bias), self.norm, self.axis_name)(x, train), 0.2)
+    x = _strided_conv_trunk(x, train, (64, 128), self.norm, self.axis_name)
     x = x.reshape((x.shape[0], -1))
     x = nn.leaky_relu(
         NormedLayer(nn.Dense(1024, use_bias=bias), self.norm, self.axis_name)(x, train), 0.2)
