@@ -1,8 +1,12 @@
-# jaxgan: `make run` trains the classic MNIST GAN, `make test` runs the tests.
-# Both create .venv and install what is missing first (pip skips what is already there).
+# jaxgan: `make run` trains the classic MNIST GAN, `make test` runs the tests, `make bench`
+# times jaxgan against PyTorch and writes BENCHMARKS.md. Each creates its environment and
+# installs what is missing first (pip skips what is already there); torch goes only into the
+# bench environment, .venv-bench.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
 ARGS ?=
 
 .PHONY: run test install bench clean
@@ -15,6 +19,16 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# torch==2.13.0 (bench extra): its CPU build here, a CUDA build on a GPU machine.
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+	$(BENCH_PY) -m pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_PY) -m bench.run $(ARGS)
+
 run: install
 	$(PY) -m experiments.mnist --loss=ns $(ARGS)
 
@@ -22,4 +36,4 @@ test: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache

@@ -6,7 +6,8 @@ The generator is p_θ = δ_θ (it outputs θ whatever z is), the discriminator i
 D(x) = ψ·x (its logit), and the data distribution is δ_0; the unique equilibrium is
 (θ, ψ) = (0, 0). The "images" are one-dimensional. Plain gradient descent (optax SGD, step
 size 0.2) starts at (θ, ψ) = (1, 1) and runs 500 steps, simultaneously or alternating with 1
-or 5 D steps per G step.
+or 5 D steps per G step. Consensus optimization (Mescheder et al. 2017, arXiv:1705.10461) is
+defined as a simultaneous update and runs only that way.
 
   python -m experiments.dirac [--workdir=runs/dirac] [--steps=500]
 
@@ -55,6 +56,7 @@ class Method:
   name: str
   loss: str
   options: UpdateOptions = UpdateOptions()
+  simultaneous_only: bool = False  # defined for simultaneous updates only (consensus)
 
 
 # The configurations of Mescheder et al.'s figures 1-3 that the library's update covers.
@@ -66,6 +68,8 @@ METHODS = (
     Method("Instance noise (σ=0.7)", "mm", UpdateOptions(instance_noise=0.7)),
     Method("R1 (γ=0.3)", "mm", UpdateOptions(penalty="r1", penalty_weight=0.3)),
     Method("R1 (γ=1)", "mm", UpdateOptions(penalty="r1", penalty_weight=1.0)),
+    Method("Consensus (γ=1)", "mm", UpdateOptions(consensus=1.0, simultaneous=True),
+           simultaneous_only=True),
 )
 MODES = {"simultaneous": dict(simultaneous=True, n_disc=1),
          "alternating, 1 D step": dict(simultaneous=False, n_disc=1),
@@ -96,7 +100,8 @@ def trajectory(method: Method, mode: str, steps: int = 500, start=(1.0, 1.0),
 
 
 def vector_field(method: Method, theta: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """(−∂L_G/∂θ, −∂L_D/∂ψ) on a grid, from the same loss and penalty functions (no noise)."""
+  """(−∂L_G/∂θ, −∂L_D/∂ψ) on a grid, from the same loss and penalty functions (no noise);
+  with consensus optimization each component also gets −γ ∂(½‖v‖²)."""
   loss_fn = losses.LOSSES.get(method.loss)
   pen = penalties.PENALTIES.get(method.options.penalty) if method.options.penalty else None
   real = jnp.zeros((BATCH, 1))
@@ -106,20 +111,34 @@ def vector_field(method: Method, theta: np.ndarray, psi: np.ndarray) -> tuple[np
     fake = jnp.full((BATCH, 1), t)
     value = loss_fn(critic(real), critic(fake)).d
     if pen is not None:
-      value = value + method.options.penalty_weight * pen(critic, real, fake, jax.random.key(0))
+      keys = penalties.example_keys(jax.random.key(0), BATCH)
+      value = value + method.options.penalty_weight * pen(critic, real, fake, keys)
     return value
 
   def l_g(t, p):
     return loss_fn(jnp.zeros(BATCH), p * jnp.full((BATCH,), t)).g
 
-  field = jax.jit(jax.vmap(lambda t, p: jnp.stack([-jax.grad(l_g, 0)(t, p),
-                                                   -jax.grad(l_d, 1)(t, p)])))
+  def players(t, p):  # v = (∂L_G/∂θ, ∂L_D/∂ψ)
+    return jnp.stack([jax.grad(l_g, 0)(t, p), jax.grad(l_d, 1)(t, p)])
+
+  def descent(t, p):  # −v, or −(v + γ∇½‖v‖²) with consensus optimization
+    v = players(t, p)
+    if method.options.consensus:
+      reg = jax.grad(lambda t, p: 0.5 * jnp.sum(players(t, p) ** 2), (0, 1))(t, p)
+      v = v + method.options.consensus * jnp.stack(reg)
+    return -v
+
+  field = jax.jit(jax.vmap(descent))
   out = np.asarray(field(jnp.asarray(theta.ravel()), jnp.asarray(psi.ravel())))
   return out[:, 0].reshape(theta.shape), out[:, 1].reshape(theta.shape)
 
 
+def modes(method: Method) -> list[str]:
+  return ["simultaneous"] if method.simultaneous_only else list(MODES)
+
+
 def run_all(steps: int = 500) -> dict:
-  return {m.name: {mode: trajectory(m, mode, steps) for mode in MODES} for m in METHODS}
+  return {m.name: {mode: trajectory(m, mode, steps) for mode in modes(m)} for m in METHODS}
 
 
 def plot(results: dict, path: str) -> None:
@@ -155,7 +174,8 @@ def plot(results: dict, path: str) -> None:
 def table(results: dict) -> str:
   lines = ["| method | " + " | ".join(MODES) + " |", "| --- |" + " --- |" * len(MODES)]
   for name, paths in results.items():
-    cells = [f"{np.hypot(*paths[m][-1]):.3g}" if np.isfinite(paths[m][-1]).all() else "diverged"
+    cells = ["n/a" if m not in paths else
+             f"{np.hypot(*paths[m][-1]):.3g}" if np.isfinite(paths[m][-1]).all() else "diverged"
              for m in MODES]
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
@@ -174,7 +194,8 @@ def main(argv: Optional[list[str]] = None) -> int:
   results = run_all(args.steps)
   plot(results, os.path.join(args.workdir, "dirac.png"))
   md = ("Final distance ‖(θ, ψ)‖ to the equilibrium after "
-        f"{args.steps} steps from (1, 1) (start: 1.41)\n\n" + table(results) + "\n")
+        f"{args.steps} steps from (1, 1) (start: 1.41)\n\n" + table(results) + "\n\n"
+        "n/a: consensus optimization is a simultaneous update.\n")
   with open(os.path.join(args.workdir, "dirac.md"), "w") as f:
     f.write(md)
   with open(os.path.join(args.workdir, "dirac.json"), "w") as f:

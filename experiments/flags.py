@@ -37,6 +37,8 @@ flags.DEFINE_float("instance_noise", D.instance_noise, "Std of Gaussian noise on
                    lower_bound=0.0)
 flags.DEFINE_boolean("simultaneous", D.simultaneous, "Simultaneous instead of alternating "
                      "G and D steps (needs --n_disc=1).")
+flags.DEFINE_float("consensus", D.consensus, "γ of consensus optimization (Mescheder et "
+                   "al. 2017); needs --simultaneous.", lower_bound=0.0)
 flags.DEFINE_enum("d_norm", None, models.D_NORMS, "D normalization (default: the "
                   "architecture's own; sndcgan: spectral, others none).")
 flags.DEFINE_integer("steps", None, "Number of G updates (overrides --epochs).", lower_bound=1)
@@ -60,7 +62,7 @@ FLAGS = flags.FLAGS
 
 _FIELDS = ("loss", "arch", "split", "batch_size", "lr", "g_lr", "d_lr", "beta1", "beta2",
            "z_dim", "penalty", "penalty_weight", "n_disc", "clip", "ema_decay",
-           "instance_noise", "simultaneous", "d_norm", "steps", "epochs", "seed",
+           "instance_noise", "simultaneous", "consensus", "d_norm", "steps", "epochs", "seed",
            "sample_every", "ckpt_every", "log_every", "steps_per_call", "resume", "data_dir",
            "progress")
 
@@ -74,6 +76,9 @@ def parse_flags(argv: list[str]) -> list[str]:
     sys.exit(2)
   if FLAGS.simultaneous and FLAGS.n_disc != 1:
     print("error: --simultaneous needs --n_disc=1", file=sys.stderr)
+    sys.exit(2)
+  if FLAGS.consensus and not FLAGS.simultaneous:
+    print("error: --consensus is a simultaneous update: add --simultaneous", file=sys.stderr)
     sys.exit(2)
   if FLAGS.arch == "mlp" and FLAGS.d_norm not in (None, "none"):
     print("error: --arch=mlp is the classic network without D normalization; "

@@ -87,12 +87,17 @@ def main(argv):
   z_dim = cfg.z_dim or 64
   g = models.MLPGenerator((2,), z_dim, hidden=(128, 128, 128), tanh_output=False)
   d = models.MLPDiscriminator((2,), hidden=(128, 128, 128), dropout=0.0)
+  loss_fn = losses.LOSSES.get(cfg.loss)
+  if getattr(loss_fn, "autoencoder_discriminator", False):  # BEGAN: D is an autoencoder
+    d = models.AutoencoderDiscriminator(
+        d.clone(features=8), models.MLPGenerator((2,), 8, hidden=(128, 128, 128),
+                                                 tanh_output=False))
   options = update_options(cfg)
   g_tx = train.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2)
   d_tx = train.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2)
-  state = jax.jit(lambda k: train.init_state(k, g, d, g_tx, d_tx, (2,), z_dim))(
-      jax.random.fold_in(root, 0))
-  update = train.make_update(g, d, losses.LOSSES.get(cfg.loss), g_tx, d_tx, z_dim,
+  state = jax.jit(lambda k: train.init_state(k, g, d, g_tx, d_tx, (2,), z_dim,
+                                             loss_fn=loss_fn))(jax.random.fold_in(root, 0))
+  update = train.make_update(g, d, loss_fn, g_tx, d_tx, z_dim,
                              options=options)
   run = train.make_multi_step(train.make_train_step(update, cfg.batch_size, options.n_disc))
   sample = train.make_sampler(g)

@@ -59,6 +59,7 @@ class TrainConfig:
   ema_decay: float = 0.0             # 0: no EMA of G; samples use the EMA when kept
   instance_noise: float = 0.0
   simultaneous: bool = False
+  consensus: float = 0.0             # γ of consensus optimization (needs simultaneous)
   d_norm: Optional[str] = None       # None: the architecture's own
   resume: bool = False
   data_dir: Optional[str] = None
@@ -92,7 +93,19 @@ def update_options(cfg: TrainConfig) -> train.UpdateOptions:
       penalty=None if penalty in (None, "none") else penalty,
       penalty_weight=weight if penalty not in (None, "none") else 0.0,
       n_disc=cfg.n_disc, clip=clip or None, simultaneous=cfg.simultaneous,
-      ema_decay=cfg.ema_decay or None, instance_noise=cfg.instance_noise)
+      ema_decay=cfg.ema_decay or None, instance_noise=cfg.instance_noise,
+      consensus=cfg.consensus)
+
+
+AUTOENCODER_CODE = 64  # BEGAN's code size, as in Lucic et al. 2018
+
+
+def build_models(cfg: TrainConfig, image_shape, z_dim: int, axis_name=None):
+  """(G, D) for a config: its architecture and D norm; an autoencoder D when the loss needs
+  one (BEGAN)."""
+  loss_fn = losses.LOSSES.get(cfg.loss)
+  code = AUTOENCODER_CODE if getattr(loss_fn, "autoencoder_discriminator", False) else None
+  return models.build(cfg.arch, image_shape, z_dim, axis_name, cfg.d_norm, code)
 
 
 def _is_finite(record: dict) -> bool:
@@ -106,10 +119,8 @@ class Run:
     self.cfg = cfg
     self.image_shape = images.shape[1:]
     self.z_dim = cfg.z_dim or models.default_z_dim(cfg.arch)
-    arch_kwargs = {} if cfg.d_norm is None else {"d_norm": cfg.d_norm}
-    self.generator, self.discriminator = models.ARCHS.get(cfg.arch)(
-        self.image_shape, self.z_dim, **arch_kwargs)
     self.loss_fn = losses.LOSSES.get(cfg.loss)
+    self.generator, self.discriminator = build_models(cfg, self.image_shape, self.z_dim)
     self.options = update_options(cfg)
     self.g_tx = train.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2)
     self.d_tx = train.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2)
@@ -126,7 +137,8 @@ class Run:
   def init(self) -> train.GANState:
     init = lambda key: train.init_state(key, self.generator, self.discriminator, self.g_tx,
                                         self.d_tx, self.image_shape, self.z_dim,
-                                        ema=self.options.ema_decay is not None)
+                                        ema=self.options.ema_decay is not None,
+                                        loss_fn=self.loss_fn)
     return jax.jit(init)(self.init_key)  # one compiled init, not hundreds of eager ops
 
 

@@ -11,10 +11,15 @@ Adding a loss is one function here plus one test in ``tests/test_losses.py``::
 
     @LOSSES.register("name")
     def name(real_logits, fake_logits) -> Losses: ...
+
+A loss that keeps state across steps (BEGAN's k_t) is an object with ``init_state()`` and
+``__call__(real, fake, state) -> Losses(d, g, new_state, metrics)``; the update carries the
+state in ``GANState.loss_state`` and advances it once per G step (see :func:`is_stateful`).
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+import dataclasses
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +31,8 @@ from jaxgan.registry import Registry
 class Losses(NamedTuple):
   d: jax.Array  # the discriminator's loss (to minimize)
   g: jax.Array  # the generator's loss (to minimize)
+  state: Any = None    # a stateful loss's next state (BEGAN: k_{t+1})
+  metrics: Any = None  # extra scalars a loss reports, {name: value}
 
 
 LossFn = Callable[[jax.Array, jax.Array], Losses]
@@ -138,6 +145,52 @@ def relativistic_average(real_logits: jax.Array, fake_logits: jax.Array) -> Loss
   fake_rel = fake_logits - real_logits.mean()
   return Losses(d=_bce(real_rel, 1.0) + _bce(fake_rel, 0.0),
                 g=_bce(fake_rel, 1.0) + _bce(real_rel, 0.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class BEGAN:
+  r"""Boundary equilibrium GAN (Berthelot et al. 2017, arXiv:1703.10717, eqs. 4-5 and 7).
+
+  D is an autoencoder and its "logits" are per-example reconstruction errors
+  L(v) = mean |v − AE(v)| (η = 1; ``models.AutoencoderDiscriminator``). With k_t ∈ [0, 1]
+  the equilibrium state (k_0 = 0):
+
+    L_D = E_x[L(x)] − k_t E_z[L(G(z))]
+    L_G = E_z[L(G(z))]
+    k_{t+1} = clip(k_t + λ_k (γ E_x[L(x)] − E_z[L(G(z))]), 0, 1)
+    M = E_x[L(x)] + |γ E_x[L(x)] − E_z[L(G(z))]|   (the convergence measure)
+
+  γ = 0.5 (the diversity ratio) and λ_k = 0.001 as in the paper. The update advances k once
+  per G step, from the errors it measures there (real batch and G's fresh samples, under the
+  D that G trains against); with ``simultaneous`` that is exactly the paper's step.
+  """
+  gamma: float = 0.5
+  lambda_k: float = 0.001
+  autoencoder_discriminator = True  # the model builder gives D an autoencoder
+
+  def init_state(self) -> dict:
+    return {"k": jnp.zeros((), jnp.float32)}
+
+  def __call__(self, real_errors: jax.Array, fake_errors: jax.Array, state: dict) -> Losses:
+    real, fake = real_errors.mean(), fake_errors.mean()
+    k = state["k"]
+    balance = self.gamma * real - fake
+    new_k = jnp.clip(k + self.lambda_k * jax.lax.stop_gradient(balance), 0.0, 1.0)
+    return Losses(d=real - k * fake, g=fake, state={"k": new_k},
+                  metrics={"began_k": k, "began_M": real + jnp.abs(balance)})
+
+
+LOSSES.register("began")(BEGAN())
+
+
+def is_stateful(loss_fn) -> bool:
+  """Whether a loss keeps state across steps (has ``init_state``)."""
+  return hasattr(loss_fn, "init_state")
+
+
+def initial_state(loss_fn):
+  """The loss's initial state, or None for a stateless loss."""
+  return loss_fn.init_state() if is_stateful(loss_fn) else None
 
 
 # Training controls that a loss implies unless set otherwise (flags override them).

@@ -10,7 +10,7 @@ Both networks are used through pure ``init``/``apply``. Conventions:
 * Dropout draws from the ``dropout`` RNG stream when ``train`` is true.
 
 ``ARCHS.get(name)(image_shape, z_dim, axis_name, d_norm)`` returns ``(generator,
-discriminator)``; a generator whose class sets ``z_prior = "uniform"`` draws z from
+discriminator)`` (``build`` does the same and can turn D into BEGAN's autoencoder); a generator whose class sets ``z_prior = "uniform"`` draws z from
 U(−1, 1), the others from N(0, I). ``default_z_dim(name)`` is the architecture's own.
 """
 from __future__ import annotations
@@ -73,6 +73,7 @@ class MLPDiscriminator(nn.Module):
   image_shape: Sequence[int]
   hidden: Sequence[int] = (1024, 512, 256)
   dropout: float = 0.3
+  features: int = 1  # >1: a code of that size (the encoder of an autoencoder D)
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -82,7 +83,13 @@ class MLPDiscriminator(nn.Module):
       h = nn.leaky_relu(torch_linear(width, fan_in)(h), 0.2)
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
       fan_in = width
-    return torch_linear(1, fan_in)(h)[:, 0]
+    return _head(torch_linear(self.features, fan_in)(h))
+
+
+def _head(out: jax.Array) -> jax.Array:
+  """A discriminator's last layer output: (batch,) logits when it has one feature, else the
+  (batch, features) code."""
+  return out[:, 0] if out.shape[-1] == 1 else out
 
 
 def _batch_norm(train: bool, axis_name: Optional[str]) -> nn.BatchNorm:
@@ -163,12 +170,13 @@ class DCGANDiscriminator(nn.Module):
   width: int = 64
   norm: str = "none"
   axis_name: Optional[str] = None
+  features: int = 1
 
   @nn.compact
   def __call__(self, x, train: bool = True):
     x = _strided_conv_trunk(x, train, (self.width, 2 * self.width), self.norm, self.axis_name)
     sn = "spectral" if self.norm == "spectral" else "none"
-    return NormedLayer(nn.Dense(1), sn)(x.reshape((x.shape[0], -1)), train)[:, 0]
+    return _head(NormedLayer(nn.Dense(self.features), sn)(x.reshape((x.shape[0], -1)), train))
 
 
 class InfoGANGenerator(nn.Module):
@@ -202,6 +210,7 @@ class InfoGANDiscriminator(nn.Module):
   image_shape: Sequence[int]
   norm: str = "none"
   axis_name: Optional[str] = None
+  features: int = 1
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -211,7 +220,7 @@ class InfoGANDiscriminator(nn.Module):
     x = x.reshape((x.shape[0], -1))
     x = nn.leaky_relu(
         NormedLayer(nn.Dense(1024, use_bias=bias), self.norm, self.axis_name)(x, train), 0.2)
-    return NormedLayer(nn.Dense(1), sn)(x, train)[:, 0]
+    return _head(NormedLayer(nn.Dense(self.features), sn)(x, train))
 
 
 class SNDiscriminator(nn.Module):
@@ -221,6 +230,7 @@ class SNDiscriminator(nn.Module):
   image_shape: Sequence[int]
   norm: str = "spectral"
   axis_name: Optional[str] = None
+  features: int = 1
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -230,7 +240,7 @@ class SNDiscriminator(nn.Module):
       layer = nn.Conv(f, (k, k), strides=(s, s), padding="SAME",
                       use_bias=not (i and self.norm == "batch"))
       x = nn.leaky_relu(NormedLayer(layer, self.norm if i else sn, self.axis_name)(x, train), 0.1)
-    return NormedLayer(nn.Dense(1), sn)(x.reshape((x.shape[0], -1)), train)[:, 0]
+    return _head(NormedLayer(nn.Dense(self.features), sn)(x.reshape((x.shape[0], -1)), train))
 
 
 def _upsample(x):
@@ -313,6 +323,7 @@ class ResNetDiscriminator(nn.Module):
   image_shape: Sequence[int]
   width: int = 128
   norm: str = "spectral"
+  features: int = 1
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -322,7 +333,42 @@ class ResNetDiscriminator(nn.Module):
     x = DBlock(self.width, down=False, norm=self.norm)(x, train)
     x = jnp.sum(nn.relu(x), axis=(1, 2))
     sn = "spectral" if self.norm == "spectral" else "none"
-    return NormedLayer(nn.Dense(1), sn)(x, train)[:, 0]
+    return _head(NormedLayer(nn.Dense(self.features), sn)(x, train))
+
+
+class AutoencoderDiscriminator(nn.Module):
+  """BEGAN's discriminator (Berthelot et al. 2017, arXiv:1703.10717): an autoencoder whose
+  output is each example's reconstruction error L(v) = mean |v − dec(enc(v))| (η = 1).
+
+  As in Lucic et al. 2018's compare_gan, the encoder is the architecture's own discriminator
+  with a ``code``-dimensional output instead of the logit, and the decoder is the
+  architecture's own generator fed with that code (see :func:`build`)."""
+  encoder: nn.Module
+  decoder: nn.Module
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    reconstruction = self.decoder(self.encoder(x, train), train)
+    return jnp.mean(jnp.abs(x - reconstruction).reshape((x.shape[0], -1)), axis=1)
+
+
+def build(arch: str, image_shape, z_dim: Optional[int] = None, axis_name: Optional[str] = None,
+          d_norm: Optional[str] = None, autoencoder_code: Optional[int] = None,
+          ) -> tuple[nn.Module, nn.Module]:
+  """(G, D) of a registered architecture; ``d_norm`` None keeps the architecture's own.
+
+  ``autoencoder_code``: D becomes an :class:`AutoencoderDiscriminator` with a code of that
+  size (BEGAN; 64 in Lucic et al. 2018), built from the same architecture's D and G.
+  """
+  builder = ARCHS.get(arch)
+  z_dim = z_dim or default_z_dim(arch)
+  norm = {} if d_norm is None else {"d_norm": d_norm}
+  generator, discriminator = builder(image_shape, z_dim, axis_name, **norm)
+  if autoencoder_code:
+    encoder = discriminator.clone(features=autoencoder_code)
+    decoder, _ = builder(image_shape, autoencoder_code, axis_name, **norm)
+    discriminator = AutoencoderDiscriminator(encoder, decoder)
+  return generator, discriminator
 
 
 @ARCHS.register("mlp")

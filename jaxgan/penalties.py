@@ -1,9 +1,11 @@
 r"""Regularizers of the discriminator, as pure functions, registered by name.
 
-Each penalty has the signature ``penalty(critic, real, fake, key) -> scalar``, where
+Each penalty has the signature ``penalty(critic, real, fake, keys) -> scalar``, where
 ``critic(x)`` returns D's logits for a batch ``x`` (D's parameters closed over), ``real`` and
-``fake`` are batches of the same shape and ``key`` draws any randomness. The update adds
-``weight * penalty(...)`` to D's loss (λ for the gradient penalties, γ for R1/R2).
+``fake`` are batches of the same shape and ``keys`` holds one PRNG key per example
+(:func:`example_keys`), from which that example's randomness is drawn. Keyed by the global
+example index, a batch split over devices draws exactly what one device draws. The update
+adds ``weight * penalty(...)`` to D's loss (λ for the gradient penalties, γ for R1/R2).
 
 Input gradients are taken of Σ_i critic(x)_i, which is the per-example gradient when D treats
 examples independently (no batch normalization in D, as WGAN-GP prescribes).
@@ -33,41 +35,47 @@ def gradient_norms(critic: Critic, x: jax.Array) -> jax.Array:
   return jnp.sqrt(jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=1) + 1e-12)
 
 
-def per_example_uniform(key: jax.Array, x: jax.Array) -> jax.Array:
-  """ε ~ U[0, 1], one per example, shaped to broadcast over x's other axes."""
-  return jax.random.uniform(key, (x.shape[0],) + (1,) * (x.ndim - 1), x.dtype)
+def example_keys(key: jax.Array, num: int, offset: jax.Array | int = 0) -> jax.Array:
+  """One key per example: fold_in(key, i) for the global indices offset … offset+num−1."""
+  return jax.vmap(lambda i: jax.random.fold_in(key, i))(offset + jnp.arange(num))
 
 
-def interpolate(key: jax.Array, real: jax.Array, fake: jax.Array) -> jax.Array:
+def per_example_uniform(keys: jax.Array, x: jax.Array, shape=()) -> jax.Array:
+  """U[0, 1] draws of ``shape`` per example (one key each), shaped to broadcast over x."""
+  u = jax.vmap(lambda k: jax.random.uniform(k, shape, x.dtype))(keys)
+  return u.reshape((x.shape[0],) + (1,) * (x.ndim - 1 - len(shape)) + tuple(shape))
+
+
+def interpolate(keys: jax.Array, real: jax.Array, fake: jax.Array) -> jax.Array:
   """x̂ = ε x + (1 − ε) x̃ with ε ~ U[0, 1] drawn per example (not per pixel)."""
-  eps = per_example_uniform(key, real)
+  eps = per_example_uniform(keys, real)
   return eps * real + (1 - eps) * fake
 
 
 @PENALTIES.register("gp")
-def gradient_penalty(critic: Critic, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+def gradient_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
   r"""Two-sided gradient penalty of WGAN-GP (Gulrajani et al. 2017, arXiv:1704.00028, eq. 3).
 
     E_x̂[(‖∇_x̂ D(x̂)‖₂ − 1)²],  x̂ = ε x + (1 − ε) G(z),  ε ~ U[0, 1] per example.
 
   For a linear critic D(x) = w·x it is exactly (‖w‖ − 1)². Weight λ = 10 in the paper.
   """
-  return jnp.mean((gradient_norms(critic, interpolate(key, real, fake)) - 1.0) ** 2)
+  return jnp.mean((gradient_norms(critic, interpolate(keys, real, fake)) - 1.0) ** 2)
 
 
 @PENALTIES.register("gp_one_sided")
 def one_sided_gradient_penalty(critic: Critic, real: jax.Array, fake: jax.Array,
-                               key: jax.Array) -> jax.Array:
+                               keys: jax.Array) -> jax.Array:
   r"""One-sided gradient penalty (Gulrajani et al. 2017, appendix; Petzka et al. 2018,
   arXiv:1709.08894): only gradient norms above 1 are penalized.
 
     E_x̂[max(0, ‖∇_x̂ D(x̂)‖₂ − 1)²]
   """
-  return jnp.mean(jax.nn.relu(gradient_norms(critic, interpolate(key, real, fake)) - 1.0) ** 2)
+  return jnp.mean(jax.nn.relu(gradient_norms(critic, interpolate(keys, real, fake)) - 1.0) ** 2)
 
 
 @PENALTIES.register("dragan")
-def dragan_penalty(critic: Critic, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+def dragan_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
   r"""DRAGAN's penalty around the data (Kodali et al. 2017, arXiv:1705.07215, eq. 1; the
   perturbation as in Kurach et al. 2019's compare_gan):
 
@@ -78,30 +86,30 @@ def dragan_penalty(critic: Critic, real: jax.Array, fake: jax.Array, key: jax.Ar
   ``fake`` is unused. Weight λ = 10 in the paper.
   """
   del fake
-  k_u, k_a = jax.random.split(key)
-  perturbed = real + 0.5 * jnp.std(real) * jax.random.uniform(k_u, real.shape, real.dtype)
-  alpha = per_example_uniform(k_a, real)
+  fold = lambda i: jax.vmap(lambda k: jax.random.fold_in(k, i))(keys)
+  perturbed = real + 0.5 * jnp.std(real) * per_example_uniform(fold(0), real, real.shape[1:])
+  alpha = per_example_uniform(fold(1), real)
   x_hat = real + alpha * (perturbed - real)
   return jnp.mean((gradient_norms(critic, x_hat) - 1.0) ** 2)
 
 
 @PENALTIES.register("r1")
-def r1_penalty(critic: Critic, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+def r1_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
   r"""R1 (Mescheder et al. 2018, arXiv:1801.04406, eq. 9): zero-centred, on real data.
 
     ½ E_x[‖∇_x D(x)‖²]      (the update multiplies by γ, giving γ/2 E‖∇D‖²)
   """
-  del fake, key
+  del fake, keys
   g = input_gradients(critic, real)
   return 0.5 * jnp.mean(jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=1))
 
 
 @PENALTIES.register("r2")
-def r2_penalty(critic: Critic, real: jax.Array, fake: jax.Array, key: jax.Array) -> jax.Array:
+def r2_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
   r"""R2 (Mescheder et al. 2018, arXiv:1801.04406, eq. 10): zero-centred, on generated data.
 
     ½ E_z[‖∇_x D(G(z))‖²]   (times γ in the update)
   """
-  del real, key
+  del real, keys
   g = input_gradients(critic, fake)
   return 0.5 * jnp.mean(jnp.sum(g.reshape(g.shape[0], -1) ** 2, axis=1))

@@ -87,3 +87,63 @@ def test_bad_options_fail_early():
     UpdateOptions(simultaneous=True, n_disc=2)
   with pytest.raises(KeyError, match="choices: gp"):
     UpdateOptions(penalty="nope")
+
+
+def test_consensus_optimization_matches_its_closed_form_on_the_dirac_gan():
+  """Dirac-GAN with the minimax loss: L_D(ψ) = log 2 + softplus(ψθ), L_G(θ) = −softplus(ψθ),
+  so v = (∂L_G/∂θ, ∂L_D/∂ψ) = (−ψσ(ψθ), θσ(ψθ)) and ½‖v‖² = ½(θ² + ψ²)σ(ψθ)². One SGD step
+  of size 1 moves (θ, ψ) by −(v + γ∇½‖v‖²) (Mescheder et al. 2017, eq. 10)."""
+  from experiments.dirac import DiracGenerator, LinearCritic
+  theta, psi, gamma = 0.7, -0.4, 0.5
+  g, d = DiracGenerator(theta), LinearCritic(psi)
+  tx = train.sgd(1.0)
+  state = train.init_state(jax.random.key(0), g, d, tx, tx, (1,), 1)
+  update = train.make_update(g, d, losses.LOSSES.get("mm"), tx, tx, 1,
+                             options=UpdateOptions(simultaneous=True, consensus=gamma))
+  new, metrics = jax.jit(update)(state, jnp.zeros((4, 1)), jax.random.key(1))
+
+  def field(t, p):
+    s = jax.nn.sigmoid(p * t)
+    return jnp.stack([-p * s, t * s])
+
+  reg = lambda t, p: 0.5 * jnp.sum(field(t, p) ** 2)
+  v = field(theta, psi)
+  grad_reg = jnp.stack(jax.grad(reg, (0, 1))(theta, psi))
+  expected = jnp.array([theta, psi]) - (v + gamma * grad_reg)
+  np.testing.assert_allclose([new.g_params["theta"], new.d_params["psi"]], expected, rtol=1e-5)
+  np.testing.assert_allclose(metrics["consensus"], reg(theta, psi), rtol=1e-5)
+  # Without consensus the same step is plain simultaneous descent, −v.
+  plain = train.make_update(g, d, losses.LOSSES.get("mm"), tx, tx, 1,
+                            options=UpdateOptions(simultaneous=True))
+  new, _ = jax.jit(plain)(state, jnp.zeros((4, 1)), jax.random.key(1))
+  np.testing.assert_allclose([new.g_params["theta"], new.d_params["psi"]],
+                             jnp.array([theta, psi]) - v, rtol=1e-5)
+
+
+def test_consensus_needs_simultaneous_updates():
+  with pytest.raises(ValueError, match="simultaneous"):
+    UpdateOptions(consensus=1.0)
+
+
+def test_began_carries_k_through_the_update():
+  """k_0 = 0; after a G step k_1 = clip(λ_k(γ E L(x) − E L(G(z))), 0, 1), measured on the
+  update's own reconstruction errors (reported as began_M)."""
+  from jaxgan import models
+  g, d_enc = small_mlp()
+  d = models.AutoencoderDiscriminator(d_enc.clone(features=8),
+                                      models.MLPGenerator(SHAPE, 8, hidden=(32,)))
+  tx = train.adam(1e-3)
+  began = losses.LOSSES.get("began")
+  state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, Z_DIM, loss_fn=began)
+  assert float(state.loss_state["k"]) == 0.0
+  update = jax.jit(train.make_update(g, d, began, tx, tx, Z_DIM))
+  ks = []
+  for i in range(3):
+    state, metrics = update(state, IMAGES, jax.random.key(i))
+    ks.append(float(state.loss_state["k"]))
+    assert 0.0 <= ks[-1] <= 1.0
+  assert float(metrics["began_k"]) == pytest.approx(ks[-2])  # the k this step trained with
+  assert ks != [0.0, 0.0, 0.0] or float(metrics["began_M"]) > 0
+  with pytest.raises(ValueError, match="init_state"):
+    no_state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, Z_DIM)
+    update(no_state, IMAGES, jax.random.key(0))

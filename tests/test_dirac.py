@@ -25,6 +25,12 @@ def test_r1_converges_to_the_equilibrium(name, mode):
   assert distance(dirac.trajectory(METHOD[name], mode, steps=500)) < 1e-3
 
 
+def test_consensus_optimization_converges_with_simultaneous_descent():
+  points = dirac.trajectory(METHOD["Consensus (γ=1)"], "simultaneous", steps=500)
+  assert distance(points) < 1e-3
+  assert METHOD["Consensus (γ=1)"].simultaneous_only
+
+
 def test_wgan_clip_does_not_converge():
   points = dirac.trajectory(METHOD["WGAN (clip 1)"], "simultaneous", steps=500)
   assert distance(points) > 0.5

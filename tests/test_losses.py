@@ -66,7 +66,9 @@ def test_saturation_when_discriminator_rejects_samples():
 def test_losses_are_stable_for_large_logits():
   big = jnp.array([80.0, -80.0])
   for name in losses.LOSSES.names():
-    out = losses.LOSSES.get(name)(big, -big)
+    fn = losses.LOSSES.get(name)
+    state = losses.initial_state(fn)
+    out = fn(big, -big, state) if losses.is_stateful(fn) else fn(big, -big)
     assert jnp.isfinite(out.d) and jnp.isfinite(out.g), name
 
 
@@ -113,3 +115,24 @@ def test_ragan_matches_formula():
   g = mean([softplus(-v) for v in fake_rel]) + mean([softplus(v) for v in real_rel])
   out = losses.LOSSES.get("ragan")(REAL, FAKE)
   np.testing.assert_allclose([out.d, out.g], [d, g], rtol=1e-6)
+
+
+def test_began_matches_formula_and_updates_k():
+  """L_D = E L(x) − k E L(G(z)), L_G = E L(G(z)), k' = clip(k + λ_k(γ E L(x) − E L(G(z))))."""
+  began = losses.LOSSES.get("began")
+  real_err, fake_err = jnp.array([0.2, 0.4]), jnp.array([0.1, 0.3, 0.2])  # means 0.3, 0.2
+  out = began(real_err, fake_err, {"k": jnp.float32(0.25)})
+  np.testing.assert_allclose([out.d, out.g], [0.3 - 0.25 * 0.2, 0.2], rtol=1e-6)
+  # γ = 0.5, λ_k = 0.001: k' = 0.25 + 0.001 (0.15 − 0.2) = 0.24995
+  np.testing.assert_allclose(out.state["k"], 0.25 + 0.001 * (0.5 * 0.3 - 0.2), rtol=1e-6)
+  # M = E L(x) + |γ E L(x) − E L(G(z))| = 0.3 + 0.05
+  np.testing.assert_allclose(out.metrics["began_M"], 0.35, rtol=1e-6)
+  np.testing.assert_allclose(out.metrics["began_k"], 0.25)
+  # k starts at 0 and stays in [0, 1].
+  assert float(losses.initial_state(began)["k"]) == 0.0
+  low = began(real_err, jnp.array([5.0]), {"k": jnp.float32(0.001)})
+  high = began(jnp.array([50.0]), fake_err, {"k": jnp.float32(0.999)})
+  assert float(low.state["k"]) == 0.0 and float(high.state["k"]) == 1.0
+  # k is a constant to both players: G's gradient is that of E L(G(z)) alone.
+  g = jax.grad(lambda f: began(real_err, f, {"k": jnp.float32(0.5)}).g)(fake_err)
+  np.testing.assert_allclose(g, jnp.full(3, 1 / 3), rtol=1e-6)

@@ -6,7 +6,7 @@ import pytest
 
 from jaxgan import penalties
 
-KEY = jax.random.key(0)
+KEY = penalties.example_keys(jax.random.key(0), 6)  # one key per example
 REAL = jax.random.normal(jax.random.key(1), (6, 4, 3, 2))
 FAKE = jax.random.normal(jax.random.key(2), (6, 4, 3, 2))
 W = jax.random.normal(jax.random.key(3), (4, 3, 2))
@@ -65,3 +65,13 @@ def test_penalties_have_finite_gradients_at_zero_input_gradient():
     grad = jax.grad(lambda w: penalties.PENALTIES.get(name)(linear_critic(w), REAL, FAKE, KEY))(
         jnp.zeros_like(W))
     assert bool(jnp.isfinite(grad).all()), name
+
+
+def test_draws_depend_on_the_example_not_the_batch_split():
+  """Example i's interpolation coefficient comes from its own key: computing the batch in
+  two halves (as two devices would, with their global offsets) gives the same x̂."""
+  key = jax.random.key(5)
+  whole = penalties.interpolate(penalties.example_keys(key, 6), REAL, FAKE)
+  halves = [penalties.interpolate(penalties.example_keys(key, 3, offset), REAL[s], FAKE[s])
+            for offset, s in ((0, slice(0, 3)), (3, slice(3, 6)))]
+  np.testing.assert_array_equal(whole, jnp.concatenate(halves))

@@ -9,36 +9,102 @@ import pytest
 import flax.linen as nn
 
 from jaxgan import losses, models, train
-from jaxgan.loop import TrainConfig, update_options
+from jaxgan.loop import TrainConfig, build_models, update_options
 
 SHAPE = (16, 16, 1)  # small images keep the CPU time down; every architecture accepts them
+Z_DIM = 8
+TX = train.adam(1e-3)
+
+# Losses that differ only in their function of the logits (no implied control, no state).
+# Compiling the update is what costs on the CPU (10-20 s for sndcgan and resnet), so these
+# share one compiled update per architecture, the loss picked by lax.switch on an index.
+PLAIN = tuple(n for n in losses.LOSSES.names()
+              if n not in losses.LOSS_DEFAULTS and not losses.is_stateful(losses.LOSSES.get(n)))
 
 
 @functools.lru_cache(maxsize=None)
-def initial_state(arch: str):
-  """One initial state per architecture, shared by the losses (init does not depend on them)."""
-  g, d = models.ARCHS.get(arch)(SHAPE, 8)
-  tx = train.adam(1e-3)
-  return train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, 8)
+def nets_and_state(arch: str, loss: str):
+  """(G, D) as the training loop builds them for this loss, and an initial state."""
+  g, d = build_models(TrainConfig(loss=loss, arch=arch), SHAPE, Z_DIM)
+  state = train.init_state(jax.random.key(0), g, d, TX, TX, SHAPE, Z_DIM,
+                           loss_fn=losses.LOSSES.get(loss))
+  return g, d, state
 
 
-@pytest.mark.parametrize("loss", losses.LOSSES.names())
-@pytest.mark.parametrize("arch", models.ARCHS.names())
-def test_every_loss_and_architecture_trains(arch, loss):
-  z_dim = 8
-  g, d = models.ARCHS.get(arch)(SHAPE, z_dim)
-  options = update_options(TrainConfig(loss=loss, arch=arch))
-  tx = train.adam(1e-3)
-  state = initial_state(arch)
-  update = train.make_update(g, d, losses.LOSSES.get(loss), tx, tx, z_dim, options=options)
-  step = jax.jit(train.make_train_step(update, 8, options.n_disc))
-  data = jax.random.randint(jax.random.key(1), (32, *SHAPE), 0, 256).astype(jnp.uint8)
-  for i in range(2):
-    state, metrics = step(state, data, jax.random.key(2))
-  assert int(state.step) == 2
+@functools.lru_cache(maxsize=None)
+def switched_step(arch: str):
+  """One jitted train step for every PLAIN loss: ``step(state, data, key, loss_index)``."""
+  g, d, _ = nets_and_state(arch, PLAIN[0])
+  branches = [lambda r, f, fn=losses.LOSSES.get(n): tuple(fn(r, f)[:2]) for n in PLAIN]
+
+  def step(state, data, key, index):
+    loss_fn = lambda r, f: losses.Losses(*jax.lax.switch(index, branches, r, f))
+    update = train.make_update(g, d, loss_fn, TX, TX, Z_DIM)
+    return train.make_train_step(update, 8)(state, data, key)
+
+  return jax.jit(step)
+
+
+DATA = jax.random.randint(jax.random.key(1), (32, *SHAPE), 0, 256).astype(jnp.uint8)
+
+
+def train_two_steps_and_check(step, state, label):
+  for _ in range(2):
+    state, metrics = step(state, DATA, jax.random.key(2))
+  assert int(state.step) == 2, label
   for name, value in metrics.items():
-    assert bool(jnp.isfinite(value)), (name, value)
-  assert all(bool(jnp.isfinite(p).all()) for p in jax.tree.leaves((state.g_params, state.d_params)))
+    assert bool(jnp.isfinite(value)), (label, name, value)
+  params = jax.tree.leaves((state.g_params, state.d_params))
+  assert all(bool(jnp.isfinite(p).all()) for p in params), label
+  return state
+
+
+@pytest.mark.parametrize("arch", models.ARCHS.names())
+def test_plain_losses_train_on_every_architecture(arch):
+  """mm, ns, lsgan, hinge, rsgan, ragan: two steps each, one compiled update."""
+  _, _, state = nets_and_state(arch, PLAIN[0])
+  for index, loss in enumerate(PLAIN):
+    assert update_options(TrainConfig(loss=loss, arch=arch)) == train.UpdateOptions()
+    step = functools.partial(switched_step(arch), index=index)
+    train_two_steps_and_check(step, state, f"{arch} × {loss}")
+
+
+@pytest.mark.parametrize("loss", [n for n in losses.LOSSES.names() if n not in PLAIN])
+@pytest.mark.parametrize("arch", models.ARCHS.names())
+def test_losses_with_controls_train_on_every_architecture(arch, loss):
+  """wgan (clip), wgan_gp (gp), dragan (its penalty), began (autoencoder D and k_t)."""
+  options = update_options(TrainConfig(loss=loss, arch=arch))
+  assert options != train.UpdateOptions() or losses.is_stateful(losses.LOSSES.get(loss))
+  g, d, state = nets_and_state(arch, loss)
+  update = train.make_update(g, d, losses.LOSSES.get(loss), TX, TX, Z_DIM, options=options)
+  step = jax.jit(train.make_train_step(update, 8, options.n_disc))
+  state = train_two_steps_and_check(step, state, f"{arch} × {loss}")
+  if losses.is_stateful(losses.LOSSES.get(loss)):  # BEGAN's k stays in [0, 1]
+    assert 0.0 <= float(state.loss_state["k"]) <= 1.0
+
+
+def test_switched_loss_is_the_named_one():
+  """The index picks PLAIN[index]: the switched loss equals the registered function."""
+  real, fake = jnp.array([0.3, -2.0]), jnp.array([1.0, 0.5])
+  branches = [lambda r, f, fn=losses.LOSSES.get(n): tuple(fn(r, f)[:2]) for n in PLAIN]
+  for i, name in enumerate(PLAIN):
+    got = jax.jit(lambda r, f, i: jax.lax.switch(i, branches, r, f))(real, fake, i)
+    want = losses.LOSSES.get(name)(real, fake)
+    np.testing.assert_allclose(got, tuple(want)[:2], rtol=1e-6)
+
+
+def test_began_discriminator_is_an_autoencoder_of_the_architecture():
+  g, d, state = nets_and_state("infogan", "began")
+  assert isinstance(d, models.AutoencoderDiscriminator)
+  x = jax.random.uniform(jax.random.key(3), (4, *SHAPE), minval=-1, maxval=1)
+  variables = {"params": state.d_params, **state.d_state}
+  errors = d.apply(variables, x, train=False)
+  bound = d.bind(variables)
+  code = bound.encoder(x, train=False)
+  recon = bound.decoder(code, train=False)
+  assert errors.shape == (4,) and recon.shape == x.shape
+  np.testing.assert_allclose(errors, jnp.abs(x - recon).mean(axis=(1, 2, 3)), rtol=1e-5)
+  assert code.shape == (4, 64)
 
 
 def test_spectral_norm_brings_top_singular_value_to_one():

@@ -1,0 +1,124 @@
+"""Where the CPU convolution time goes: each convolution of the DCGAN step, alone, in JAX
+(XLA:CPU) and in PyTorch, forward and both gradients, at batch 64.
+
+  python -m bench.conv_ops [--torch] [--scan=N]
+
+``--scan=N`` also times the same JAX op N times inside one ``lax.scan`` (per-op cost inside a
+while loop). Prints a table of milliseconds per call (median of 20).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+B = 64
+# (name, input NHWC, kernel HWIO, stride, transposed)
+OPS = [
+    ("D conv1 1→64, 28→14", (B, 28, 28, 1), (4, 4, 1, 64), 2, False),
+    ("D conv2 64→128, 14→7", (B, 14, 14, 64), (4, 4, 64, 128), 2, False),
+    ("G deconv1 128→64, 7→14", (B, 7, 7, 128), (4, 4, 128, 64), 2, True),
+    ("G deconv2 64→1, 14→28", (B, 14, 14, 64), (4, 4, 64, 1), 2, True),
+]
+
+
+def jax_conv(x, w, stride, transposed):
+  if transposed:
+    return jax.lax.conv_transpose(x, w, (stride, stride), "SAME",
+                                  dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  return jax.lax.conv_general_dilated(x, w, (stride, stride), ((1, 1), (1, 1)),
+                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def timeit(fn, *args, n=20):
+  out = fn(*args)
+  jax.block_until_ready(out)
+  times = []
+  for _ in range(n):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    times.append(time.perf_counter() - t0)
+  return statistics.median(times) * 1e3
+
+
+def jax_rows(scan: int):
+  rows = []
+  for name, xs, ws, s, tr in OPS:
+    x = jnp.asarray(np.random.default_rng(0).standard_normal(xs), jnp.float32)
+    w = jnp.asarray(np.random.default_rng(1).standard_normal(ws) * 0.05, jnp.float32)
+    fwd = jax.jit(lambda x, w: jax_conv(x, w, s, tr))
+    y = fwd(x, w)
+    _, vjp = jax.vjp(lambda x, w: jax_conv(x, w, s, tr), x, w)
+    dx = jax.jit(lambda x, w, g: jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0])
+    dw = jax.jit(lambda x, w, g: jax.vjp(lambda w: jax_conv(x, w, s, tr), w)[1](g)[0])
+    row = {"op": name, "fwd": timeit(fwd, x, w), "dx": timeit(dx, x, w, y),
+           "dw": timeit(dw, x, w, y)}
+    if scan:
+      def looped(x, w, g):
+        def body(c, _):
+          gx = jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0]
+          return c + gx[0, 0, 0, 0], None
+        return jax.lax.scan(body, 0.0, None, length=scan)[0]
+      row["dx_in_scan"] = timeit(jax.jit(looped), x, w, y, n=3) / scan
+    rows.append(row)
+  return rows
+
+
+def torch_rows():
+  import torch
+  import torch.nn.functional as F
+  rows = []
+  for name, xs, ws, s, tr in OPS:
+    x = torch.randn(xs[0], xs[3], xs[1], xs[2])
+    if tr:  # ConvTranspose2d weight: (in, out, kh, kw)
+      w = torch.randn(ws[2], ws[3], ws[0], ws[1]) * 0.05
+      f = lambda x, w: F.conv_transpose2d(x, w, stride=s, padding=1)
+    else:
+      w = torch.randn(ws[3], ws[2], ws[0], ws[1]) * 0.05
+      f = lambda x, w: F.conv2d(x, w, stride=s, padding=1)
+    y = f(x, w)
+    g = torch.randn_like(y)
+
+    def run(kind):
+      xx, ww = x.clone().requires_grad_(kind == "dx"), w.clone().requires_grad_(kind == "dw")
+      def once():
+        out = f(xx, ww)
+        if kind != "fwd":
+          out.backward(g)
+      once()
+      times = []
+      for _ in range(20):
+        t0 = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - t0)
+      return statistics.median(times) * 1e3
+    # Backward timings include the forward; the forward alone is subtracted.
+    fwd = run("fwd")
+    rows.append({"op": name, "fwd": fwd, "dx": run("dx") - fwd, "dw": run("dw") - fwd})
+  return rows
+
+
+def main():
+  p = argparse.ArgumentParser()
+  p.add_argument("--torch", action="store_true")
+  p.add_argument("--scan", type=int, default=0)
+  args = p.parse_args()
+  rows = jax_rows(args.scan)
+  t = {r["op"]: r for r in torch_rows()} if args.torch else {}
+  print(f"ms per call, batch {B}, {jax.devices()[0].device_kind}")
+  for r in rows:
+    line = (f"{r['op']:28s} JAX fwd {r['fwd']:7.2f}  dx {r['dx']:7.2f}  dw {r['dw']:7.2f}")
+    if "dx_in_scan" in r:
+      line += f"  dx in scan {r['dx_in_scan']:7.2f}"
+    if r["op"] in t:
+      q = t[r["op"]]
+      line += f"  | torch fwd {q['fwd']:6.2f}  dx {q['dx']:6.2f}  dw {q['dw']:6.2f}"
+    print(line)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,82 @@
+"""jaxgan's side of the benchmark: one configuration per call, one JSON line.
+
+  python -m bench.jax_gan --arch=mlp --loop=scan --steps=500 --population=64
+
+``--loop=jit``: a Python loop over one jitted step per dispatch (the plain JAX baseline).
+``--loop=scan``: ``--steps`` steps fused in one ``lax.scan`` per dispatch (jaxgan's loop).
+``--population=P``: P independent GANs (own initializations and keys) vmapped inside the
+step; steps/s counts GAN-steps (P per update). The update is jaxgan's ``make_update`` with
+the NS loss, Adam 2e-4, β = (0.5, 0.999), batch 64, on 60,000 random uint8 28×28 images held
+on the device. ``--dtype=bfloat16`` runs G and D in bfloat16 (parameters stay float32).
+"""
+from __future__ import annotations
+
+import argparse
+
+import jax
+import numpy as np
+
+from bench.common import emit, measure, peak_rss_mb
+from jaxgan import losses, models, train
+
+SHAPE, BATCH = (28, 28, 1), 64
+
+
+def main():
+  p = argparse.ArgumentParser()
+  p.add_argument("--arch", default="mlp", choices=models.ARCHS.names())
+  p.add_argument("--d_norm", default=None)
+  p.add_argument("--loop", choices=["jit", "scan"], default="scan")
+  p.add_argument("--steps", type=int, default=100, help="steps per timed chunk (scan length)")
+  p.add_argument("--population", type=int, default=1)
+  p.add_argument("--repeats", type=int, default=5)
+  args = p.parse_args()
+
+  z_dim = models.default_z_dim(args.arch)
+  g, d = models.build(args.arch, SHAPE, z_dim, d_norm=args.d_norm)
+  tx = train.adam(2e-4)
+  update = train.make_update(g, d, losses.LOSSES.get("ns"), tx, tx, z_dim)
+  step = train.make_train_step(update, BATCH)
+  data = jax.device_put(np.random.default_rng(0).integers(0, 256, (60000, *SHAPE), np.uint8))
+  init = lambda k: train.init_state(k, g, d, tx, tx, SHAPE, z_dim)
+  pop = args.population
+  if pop > 1:
+    keys = jax.random.split(jax.random.key(1), pop)
+    state = jax.jit(jax.vmap(init))(keys)
+    step = jax.vmap(step, in_axes=(0, None, 0))
+    run_key = jax.random.split(jax.random.key(2), pop)
+  else:
+    state = jax.jit(init)(jax.random.key(1))
+    run_key = jax.random.key(2)
+
+  if args.loop == "scan":
+    multi = jax.jit(lambda s, x, k: jax.lax.scan(lambda c, _: step(c, x, k), s, None,
+                                                 length=args.steps), donate_argnums=0)
+  else:
+    multi = jax.jit(step, donate_argnums=0)
+  holder = {"state": state, "out": None}
+
+  def chunk():
+    if args.loop == "scan":
+      holder["state"], holder["out"] = multi(holder["state"], data, run_key)
+    else:
+      for _ in range(args.steps):
+        holder["state"], holder["out"] = multi(holder["state"], data, run_key)
+
+  sync = lambda: jax.block_until_ready(holder["out"])
+  result = measure(chunk, sync, args.steps * pop, args.repeats)
+  dev = jax.devices()[0]
+  stats = dev.memory_stats() if dev.platform != "cpu" else None
+  final = jax.device_get(holder["out"])
+  finite = bool(all(np.isfinite(v).all() for v in jax.tree.leaves(final)))
+  emit({"framework": "jaxgan", "jax": jax.__version__, "arch": args.arch,
+        "d_norm": args.d_norm, "loop": args.loop, "steps_per_call": args.steps
+        if args.loop == "scan" else 1, "population": pop,
+        "device": dev.platform, "device_kind": dev.device_kind, "batch": BATCH, **result,
+        "peak_mb": (stats["peak_bytes_in_use"] / 2**20 if stats else peak_rss_mb()),
+        "peak_kind": "device" if stats else "process RSS", "finite": finite,
+        "d_loss": float(np.mean(final["d_loss"]))})
+
+
+if __name__ == "__main__":
+  main()

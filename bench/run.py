@@ -1,0 +1,152 @@
+"""``make bench``: jaxgan and the PyTorch reference, timed in one run on this machine.
+
+  python -m bench.run [--quick] [--only=SUBSTRING]
+
+Every configuration runs in its own subprocess (a fresh process: its compile time is
+honest, its peak memory its own, one failure does not stop the others) and prints one JSON
+line. The table goes into BENCHMARKS.md between the markers of this platform
+(``<!-- results:cpu -->`` … ``<!-- /results:cpu -->``), and the raw records into
+``bench/results/<platform>.json``. Runs unchanged on a GPU: the configurations adapt.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
+  """(label, command) pairs. Chunk sizes keep each timed repeat around a second or more."""
+  scan = "500" if gpu else "100"
+  torch_modes = ["eager", "compile"] + (["reduce-overhead"] if gpu else [])
+  rows = [(f"PyTorch MLP GAN, {m}", ["bench.torch_gan", "--model=mlp", f"--mode={m}"])
+          for m in torch_modes]
+  rows += [
+      ("jaxgan mlp, jitted step per dispatch", ["bench.jax_gan", "--arch=mlp", "--loop=jit",
+                                                "--steps=50"]),
+      (f"jaxgan mlp, lax.scan of {scan}", ["bench.jax_gan", "--arch=mlp", "--loop=scan",
+                                           f"--steps={scan}"]),
+  ]
+  pops = [8, 64] if quick else [8, 64, 256]
+  for pop in pops:
+    steps = scan if gpu else str(max(2, 100 // pop))
+    rows.append((f"jaxgan mlp, population {pop}, lax.scan of {steps}",
+                 ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={steps}",
+                  f"--population={pop}"]))
+  conv_scan = "200" if gpu else "10"
+  rows += [(f"PyTorch DCGAN, {m}", ["bench.torch_gan", "--model=dcgan", f"--mode={m}",
+                                    "--steps=20" if not gpu else "--steps=50"])
+           for m in torch_modes]
+  for arch, norm in (("dcgan", "batch"), ("infogan", None)):
+    extra = [f"--d_norm={norm}"] if norm else []
+    rows += [
+        (f"jaxgan {arch}, jitted step per dispatch",
+         ["bench.jax_gan", f"--arch={arch}", "--loop=jit", "--steps=20"] + extra),
+        (f"jaxgan {arch}, lax.scan of {conv_scan}",
+         ["bench.jax_gan", f"--arch={arch}", "--loop=scan", f"--steps={conv_scan}"] + extra),
+    ]
+  return rows
+
+
+def run_one(module_args: list[str], timeout: int) -> dict:
+  env = dict(os.environ, PYTHONPATH=ROOT,
+             TORCHINDUCTOR_CACHE_DIR=tempfile.mkdtemp(prefix="inductor-"))  # cold compiles
+  try:
+    out = subprocess.run([sys.executable, "-m", *module_args], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=timeout)
+  except subprocess.TimeoutExpired:
+    return {"error": f"timed out after {timeout} s"}
+  lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+  if out.returncode != 0 or not lines:
+    tail = (out.stderr or out.stdout).strip().splitlines()[-3:]
+    return {"error": f"exit {out.returncode}: " + " / ".join(tail)[-300:]}
+  return json.loads(lines[-1])
+
+
+def model_of(record: dict, label: str) -> str:
+  if "PyTorch" in label:
+    return record.get("model", "")
+  return record.get("arch", "")
+
+
+def table(results: list[tuple[str, dict]]) -> str:
+  eager = {model_of(r, l): r["steps_per_s"] for l, r in results
+           if "PyTorch" in l and r.get("mode") == "eager" and "steps_per_s" in r}
+  lines = ["| configuration | steps/s (median) | first call, s | peak memory, MiB | vs PyTorch eager |",
+           "| --- | ---: | ---: | ---: | ---: |"]
+  for label, r in results:
+    if "error" in r:
+      lines.append(f"| {label} | failed: {r['error']} | | | |")
+      continue
+    base = eager.get(model_of(r, label))
+    ratio = f"{r['steps_per_s'] / base:.2f}×" if base else "—"
+    unit = " GAN-steps" if r.get("population", 1) > 1 else ""
+    lines.append(f"| {label} | {r['steps_per_s']:,.1f}{unit} | {r['first_call_s']:.1f} | "
+                 f"{r['peak_mb']:,.0f} ({r['peak_kind']}) | {ratio} |")
+  return "\n".join(lines)
+
+
+def machine() -> str:
+  try:
+    import jax
+    dev = jax.devices()[0]
+    kind = f"{dev.platform}: {dev.device_kind}"
+  except Exception as e:  # noqa: BLE001 (reported, not hidden)
+    kind = f"jax unavailable ({e})"
+  cpus = os.cpu_count()
+  return f"{platform.node() or 'host'}, {cpus} CPU cores, Python {platform.python_version()}, {kind}"
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  p.add_argument("--quick", action="store_true", help="skip the 256-member population")
+  p.add_argument("--only", default="", help="run only configurations whose label contains this")
+  p.add_argument("--timeout", type=int, default=900, help="seconds per configuration")
+  p.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+  args = p.parse_args(argv)
+  import jax
+  gpu = jax.default_backend() == "gpu"
+  plat = "gpu" if gpu else jax.default_backend()
+  results = []
+  for label, cmd in configs(gpu, args.quick):
+    if args.only and args.only not in label:
+      continue
+    print(f"… {label}", file=sys.stderr, flush=True)
+    record = run_one(cmd, args.timeout)
+    results.append((label, record))
+    shown = (f"{record['steps_per_s']:,.1f} steps/s, first call {record['first_call_s']:.1f} s"
+             if "steps_per_s" in record else record["error"])
+    print(f"  {shown}", file=sys.stderr, flush=True)
+  today = datetime.date.today().isoformat()
+  section = (f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results))
+  os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+  with open(os.path.join(ROOT, "bench", "results", f"{plat}.json"), "w") as f:
+    json.dump({"date": today, "machine": machine(),
+               "results": [{"label": l, **r} for l, r in results]}, f, indent=1)
+  write_section(args.output, plat, section)
+  print(section)
+  return 0
+
+
+def write_section(path: str, plat: str, section: str) -> None:
+  start, end = f"<!-- results:{plat} -->", f"<!-- /results:{plat} -->"
+  text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+  block = f"{start}\n{section}\n{end}"
+  if start in text and end in text:
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+  else:
+    text = text.rstrip() + f"\n\n## Results: {plat}\n\n{block}\n"
+  with open(path, "w") as f:
+    f.write(text)
+
+
+if __name__ == "__main__":
+  sys.exit(main())
