@@ -74,8 +74,9 @@ def default_steps_per_call(arch: str, platform: str) -> int:
   """Steps fused per dispatch, chosen from measurements (BENCHMARKS.md).
 
   On GPUs and TPUs dispatch dominates at these sizes, so long scans win. On the CPU, XLA
-  runs convolutions inside a while loop (scan) much slower than in a plain jitted step and
-  compiles them for minutes, so conv nets take one step per dispatch there.
+  leaves the gradient convolutions inside a while loop (scan) in a non-canonical layout
+  that its slow generic emitter runs (dcgan: 0.4 steps/s in a scan against 6 jitted,
+  BENCHMARKS.md), so conv nets take one step per dispatch there.
   """
   if platform == "cpu":
     return 1 if arch != "mlp" else 100

@@ -293,9 +293,10 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
       if opts.n_disc == 1:
         carry, d_metrics_ = d_step(carry, (images, k_zd, k_dd), state.loss_state)
       else:
-        # Unrolled, not a lax.scan: XLA:CPU runs convolutions inside loops ~3x slower
-        # (measured on infogan with a gradient penalty and n_disc=5: 8.4 s vs 2.2 s per
-        # update on 2 cores).
+        # Unrolled, not a lax.scan: inside a while loop XLA:CPU leaves gradient
+        # convolutions in a non-canonical layout and runs them slowly (infogan with a
+        # gradient penalty and n_disc=5: 8.4 s vs 2.2 s per update on 2 cores; see
+        # BENCHMARKS.md).
         k_zs, k_ds = jax.random.split(k_zd, opts.n_disc), jax.random.split(k_dd, opts.n_disc)
         for i in range(opts.n_disc):
           carry, d_metrics_ = d_step(carry, (images[i], k_zs[i], k_ds[i]), state.loss_state)

@@ -72,3 +72,28 @@ def test_dcgan_rejects_odd_sizes():
   g, _ = models.ARCHS.get("dcgan")((30, 30, 1), z_dim=8)
   with pytest.raises(ValueError, match="divisible by 4"):
     g.init(jax.random.key(0), jnp.zeros((1, 8)))
+
+
+@pytest.mark.parametrize("size,cin,cout,kernel,stride", [
+    ((7, 7), 8, 5, 4, 2),    # the DCGAN/InfoGAN layers
+    ((5, 6), 2, 3, 3, 2),    # odd kernel, non-square input
+    ((4, 4), 2, 2, 5, 3),    # stride 3
+])
+def test_subpixel_transposed_convolution_equals_flax(size, cin, cout, kernel, stride):
+  """models.ConvTranspose (sub-pixel form on the CPU) has nn.ConvTranspose's parameters and
+  computes the same outputs and gradients."""
+  import flax.linen as nn
+  x = jax.random.normal(jax.random.key(0), (2, *size, cin))
+  ref = nn.ConvTranspose(cout, (kernel, kernel), strides=(stride, stride), padding="SAME")
+  ours = models.ConvTranspose(cout, (kernel, kernel), (stride, stride), impl="subpixel")
+  params = ref.init(jax.random.key(1), x)
+  params = {"params": {**params["params"], "bias": jnp.arange(cout, dtype=jnp.float32)}}
+  assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(
+      jnp.shape, params)
+  np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), atol=1e-5)
+  loss = lambda m: lambda p, x: jnp.sum(jnp.sin(m.apply(p, x)))
+  g_ours = jax.grad(loss(ours), (0, 1))(params, x)
+  g_ref = jax.grad(loss(ref), (0, 1))(params, x)
+  for a, b in zip(jax.tree.leaves(g_ours), jax.tree.leaves(g_ref)):
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
