@@ -6,7 +6,8 @@ Every configuration runs in its own subprocess (a fresh process: its compile tim
 honest, its peak memory its own, one failure does not stop the others) and prints one JSON
 line. The table goes into BENCHMARKS.md between the markers of this platform
 (``<!-- results:cpu -->`` … ``<!-- /results:cpu -->``), and the raw records into
-``bench/results/<platform>.json``. Runs unchanged on a GPU: the configurations adapt.
+``bench/results/<platform>.json`` (a run with ``--only`` prints its table and writes
+neither unless ``--output`` is given). Runs unchanged on a GPU: the configurations adapt.
 """
 from __future__ import annotations
 
@@ -110,7 +111,9 @@ def main(argv=None) -> int:
   p.add_argument("--quick", action="store_true", help="skip the 256-member population")
   p.add_argument("--only", default="", help="run only configurations whose label contains this")
   p.add_argument("--timeout", type=int, default=900, help="seconds per configuration")
-  p.add_argument("--output", default=os.path.join(ROOT, "BENCHMARKS.md"))
+  p.add_argument("--output", default=None,
+                 help="file whose results section to rewrite (default BENCHMARKS.md; with "
+                      "--only, none unless given: a partial run never replaces a full table)")
   args = p.parse_args(argv)
   import jax
   gpu = jax.default_backend() == "gpu"
@@ -127,11 +130,14 @@ def main(argv=None) -> int:
     print(f"  {shown}", file=sys.stderr, flush=True)
   today = datetime.date.today().isoformat()
   section = (f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results))
-  os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-  with open(os.path.join(ROOT, "bench", "results", f"{plat}.json"), "w") as f:
-    json.dump({"date": today, "machine": machine(),
-               "results": [{"label": l, **r} for l, r in results]}, f, indent=1)
-  write_section(args.output, plat, section)
+  if not args.only:
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", f"{plat}.json"), "w") as f:
+      json.dump({"date": today, "machine": machine(),
+                 "results": [{"label": l, **r} for l, r in results]}, f, indent=1)
+  output = args.output or (None if args.only else os.path.join(ROOT, "BENCHMARKS.md"))
+  if output:
+    write_section(output, plat, section)
   print(section)
   return 0
 
