@@ -11,20 +11,22 @@ ARGS ?=
 
 .PHONY: run test install bench clean
 
+# $(call venv_with,FOLDER,EXTRA): create the venv if needed and install the project with EXTRA.
+define venv_with
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -e '.[$(2)]'
+	touch $(1)/.installed
+endef
+
 $(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
-	touch $@
+	$(call venv_with,$(VENV),dev)
 
 install: $(VENV)/.installed
 
 # torch==2.13.0 (bench extra): its CPU build here, a CUDA build on a GPU machine.
 $(BENCH_VENV)/.installed: pyproject.toml
-	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_PY) -m pip install -q --upgrade pip
-	$(BENCH_PY) -m pip install -q -e '.[bench]'
-	touch $@
+	$(call venv_with,$(BENCH_VENV),bench)
 
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_PY) -m bench.run $(ARGS)
