@@ -244,10 +244,10 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
     return (sample_latents(k_z, batch, z_dim, offset, prior),
             example_keys(k_pen, batch, offset))
 
-  def consensus_grads(state, images, k_zd, z_g, k_dd, k_g_step):
+  def consensus_grads(state, images, offset, k_zd, z_g, k_dd, k_g_step):
     """Both players' gradients at (θ, φ), each plus γ ∇(½‖v‖²) = γ Jᵀv (one VJP)."""
     k_g, k_r, k_f, k_p = jax.random.split(k_dd, 4)
-    z_d, pen_keys = draw_per_example(k_zd, images.shape[0], shard_offset(images))
+    z_d, pen_keys = draw_per_example(k_zd, images.shape[0], offset)
 
     def field(g_params, d_params):
       fake, g_state = apply_g(g_params, state.g_state, z_d, k_g)
@@ -274,7 +274,7 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
     batch = last_real.shape[0]
     offset = shard_offset(last_real)
     k_zd, k_zg, k_drop = jax.random.split(key, 3)
-    if axis_name is not None:  # independent dropout masks (and penalty draws) on each shard
+    if axis_name is not None:  # independent dropout masks and instance noise on each shard
       k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(axis_name))
     k_dd, k_drop = jax.random.split(k_drop)
     z_g = sample_latents(k_zg, batch, z_dim, offset, prior)
@@ -282,7 +282,7 @@ def make_update(generator: nn.Module, discriminator: nn.Module, loss_fn: LossFn,
 
     if opts.consensus:
       (g_grads, d_grads), extra["consensus"], aux = consensus_grads(
-          state, images, k_zd, z_g, k_dd, k_drop)
+          state, images, offset, k_zd, z_g, k_dd, k_drop)
       d_loss, (d_state, real_logits, fake_logits, penalty), g_loss, g_aux = aux
       d_state = pmean(d_state)
       d_params, d_opt_state = apply_d_grads(state.d_params, state.d_opt_state, d_grads)
