@@ -7,7 +7,7 @@
 ``--population=P``: P independent GANs (own initializations and keys) vmapped inside the
 step; steps/s counts GAN-steps (P per update). The update is jaxgan's ``make_update`` with
 the NS loss, Adam 2e-4, β = (0.5, 0.999), batch 64, on 60,000 random uint8 28×28 images held
-on the device. ``--dtype=bfloat16`` runs G and D in bfloat16 (parameters stay float32).
+on the device.
 """
 from __future__ import annotations
 
