@@ -75,7 +75,7 @@ def default_steps_per_call(arch: str, platform: str) -> int:
 
   On GPUs and TPUs dispatch dominates at these sizes, so long scans win. On the CPU, XLA
   leaves the gradient convolutions inside a while loop (scan) in a non-canonical layout
-  that its slow generic emitter runs (dcgan: 0.4 steps/s in a scan against 6 jitted,
+  that its slow generic emitter runs (dcgan: 0.9 steps/s in a scan against 6.3 jitted,
   BENCHMARKS.md), so conv nets take one step per dispatch there.
   """
   if platform == "cpu":

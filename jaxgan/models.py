@@ -210,7 +210,7 @@ def _conv_valid_fwd(x, w):
 
 def _conv_valid_bwd(res, g):
   x, w = res
-  dx, = jax.vjp(lambda x: _conv_valid(x, w), x)[1](g)
+  dx, = jax.linear_transpose(lambda x: _conv_valid(x, w), x)(g)
   (m, n), (h, wd) = w.shape[:2], g.shape[1:3]
   dw = jnp.stack([jnp.stack([jnp.einsum("bhwc,bhwo->co", x[:, i:i + h, j:j + wd], g)
                              for j in range(n)]) for i in range(m)])

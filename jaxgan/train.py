@@ -62,14 +62,13 @@ def sample_latents(key: jax.Array, num: int, z_dim: int, offset: jax.Array | int
                    prior: str = "normal") -> jax.Array:
   """z_i for examples offset … offset+num−1, each from fold_in(key, i); ``prior`` is
   ``normal`` (N(0, I)) or ``uniform`` (U(−1, 1))."""
-  index = offset + jnp.arange(num)
   if prior == "normal":
     draw = lambda k: jax.random.normal(k, (z_dim,))
   elif prior == "uniform":
     draw = lambda k: jax.random.uniform(k, (z_dim,), minval=-1.0, maxval=1.0)
   else:
     raise ValueError(f"unknown latent prior {prior!r}; choices: normal, uniform")
-  return jax.vmap(lambda i: draw(jax.random.fold_in(key, i)))(index)
+  return jax.vmap(draw)(example_keys(key, num, offset))
 
 
 def latent_prior(generator: nn.Module) -> str:
