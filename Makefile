@@ -1,7 +1,7 @@
 # jaxgan: `make run` trains the classic MNIST GAN, `make test` runs the tests, `make bench`
-# times jaxgan against PyTorch and writes BENCHMARKS.md. Each creates its environment and
-# installs what is missing first (pip skips what is already there); torch goes only into the
-# bench environment, .venv-bench.
+# times jaxgan against PyTorch, measures what bfloat16 does, and writes BENCHMARKS.md. Each
+# creates its environment and installs what is missing first (pip skips what is already
+# there); torch goes only into the bench environment, .venv-bench.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -28,8 +28,11 @@ install: $(VENV)/.installed
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(call venv_with,$(BENCH_VENV),bench)
 
+# bench.precision: float32 against bfloat16, speed and sample quality (FCD) on Fashion-MNIST;
+# left out when ARGS narrows the run (e.g. ARGS=--only=dcgan).
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_PY) -m bench.run $(ARGS)
+	$(if $(ARGS),,$(BENCH_PY) -m bench.precision)
 
 run: install
 	$(PY) -m experiments.mnist --loss=ns $(ARGS)

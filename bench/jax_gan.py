@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 from bench.common import emit, measure, peak_rss_mb
-from jaxgan import losses, models, train
+from jaxgan import losses, models, precision, train
 
 SHAPE, BATCH = (28, 28, 1), 64
 
@@ -30,10 +30,12 @@ def main():
   p.add_argument("--steps", type=int, default=100, help="steps per timed chunk (scan length)")
   p.add_argument("--population", type=int, default=1)
   p.add_argument("--repeats", type=int, default=5)
+  p.add_argument("--compute_dtype", default="float32", choices=sorted(precision.DTYPES))
   args = p.parse_args()
 
   z_dim = models.default_z_dim(args.arch)
-  g, d = models.build(args.arch, SHAPE, z_dim, d_norm=args.d_norm)
+  g, d = (precision.with_compute_dtype(m, args.compute_dtype)
+          for m in models.build(args.arch, SHAPE, z_dim, d_norm=args.d_norm))
   tx = train.adam(2e-4)
   update = train.make_update(g, d, losses.LOSSES.get("ns"), tx, tx, z_dim)
   step = train.make_train_step(update, BATCH)
@@ -70,7 +72,7 @@ def main():
   final = jax.device_get(holder["out"])
   finite = bool(all(np.isfinite(v).all() for v in jax.tree.leaves(final)))
   emit({"framework": "jaxgan", "jax": jax.__version__, "arch": args.arch,
-        "d_norm": args.d_norm, "loop": args.loop, "steps_per_call": args.steps
+        "d_norm": args.d_norm, "compute_dtype": args.compute_dtype, "loop": args.loop, "steps_per_call": args.steps
         if args.loop == "scan" else 1, "population": pop,
         "device": dev.platform, "device_kind": dev.device_kind, "batch": BATCH, **result,
         "peak_mb": (stats["peak_bytes_in_use"] / 2**20 if stats else peak_rss_mb()),

@@ -36,6 +36,9 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
       (f"jaxgan mlp, lax.scan of {scan}", ["bench.jax_gan", "--arch=mlp", "--loop=scan",
                                            f"--steps={scan}"]),
   ]
+  rows.append((f"jaxgan mlp, lax.scan of {scan}, bfloat16",
+               ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={scan}",
+                "--compute_dtype=bfloat16"]))
   pops = [8, 64] if quick else [8, 64, 256]
   for pop in pops:
     steps = scan if gpu else str(max(2, 100 // pop))
@@ -54,6 +57,10 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
         (f"jaxgan {arch}, lax.scan of {conv_scan}",
          ["bench.jax_gan", f"--arch={arch}", "--loop=scan", f"--steps={conv_scan}"] + extra),
     ]
+  conv_loop = (["--loop=scan", f"--steps={conv_scan}"] if gpu else ["--loop=jit", "--steps=20"])
+  rows.append((f"jaxgan dcgan, {'lax.scan of ' + conv_scan if gpu else 'jitted step per dispatch'}"
+               ", bfloat16", ["bench.jax_gan", "--arch=dcgan", "--d_norm=batch", *conv_loop,
+                              "--compute_dtype=bfloat16"]))
   return rows
 
 
@@ -142,14 +149,17 @@ def main(argv=None) -> int:
   return 0
 
 
-def write_section(path: str, plat: str, section: str) -> None:
-  start, end = f"<!-- results:{plat} -->", f"<!-- /results:{plat} -->"
+def write_section(path: str, name: str, section: str, heading: str = "") -> None:
+  """Replaces the text between ``<!-- results:NAME -->`` markers in ``path`` (a bare platform
+  name) or ``<!-- NAME -->`` (a name with a colon), or appends it under ``## heading``."""
+  tag = name if ":" in name else f"results:{name}"
+  start, end = f"<!-- {tag} -->", f"<!-- /{tag} -->"
   text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
   block = f"{start}\n{section}\n{end}"
   if start in text and end in text:
     text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
   else:
-    text = text.rstrip() + f"\n\n## Results: {plat}\n\n{block}\n"
+    text = text.rstrip() + f"\n\n## {heading or 'Results: ' + name}\n\n{block}\n"
   with open(path, "w") as f:
     f.write(text)
 

@@ -8,7 +8,7 @@ import sys
 
 from absl import flags
 
-from jaxgan import losses, models, penalties
+from jaxgan import losses, models, penalties, precision
 from jaxgan.loop import TrainConfig
 
 D = TrainConfig()
@@ -41,6 +41,9 @@ flags.DEFINE_float("consensus", D.consensus, "γ of consensus optimization (Mesc
                    "al. 2017); needs --simultaneous.", lower_bound=0.0)
 flags.DEFINE_enum("d_norm", None, models.D_NORMS, "D normalization (default: the "
                   "architecture's own; sndcgan: spectral, others none).")
+flags.DEFINE_enum("compute_dtype", D.compute_dtype, sorted(precision.DTYPES),
+                  "Dtype of G's and D's matrix products and convolutions; parameters, optimizer "
+                  "and model states stay float32 (bfloat16: mixed precision).")
 flags.DEFINE_integer("steps", None, "Number of G updates (overrides --epochs).", lower_bound=1)
 flags.DEFINE_float("epochs", D.epochs,
                    "Epochs of (examples // batch_size) sampled batches each.", lower_bound=0.0)
@@ -62,9 +65,9 @@ FLAGS = flags.FLAGS
 
 _FIELDS = ("loss", "arch", "split", "batch_size", "lr", "g_lr", "d_lr", "beta1", "beta2",
            "z_dim", "penalty", "penalty_weight", "n_disc", "clip", "ema_decay",
-           "instance_noise", "simultaneous", "consensus", "d_norm", "steps", "epochs", "seed",
-           "sample_every", "ckpt_every", "log_every", "steps_per_call", "resume", "data_dir",
-           "progress")
+           "instance_noise", "simultaneous", "consensus", "d_norm", "compute_dtype", "steps",
+           "epochs", "seed", "sample_every", "ckpt_every", "log_every", "steps_per_call", "resume",
+           "data_dir", "progress")
 
 
 def parse_flags(argv: list[str]) -> list[str]:

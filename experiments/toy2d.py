@@ -72,7 +72,7 @@ def main(argv):
     print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)
-  from jaxgan import losses, models, toy_data, train
+  from jaxgan import losses, models, precision, toy_data, train
   from jaxgan.loop import update_options
 
   overrides = {k: v for k, v in TOY_DEFAULTS.items() if not FLAGS[k].present}
@@ -92,6 +92,7 @@ def main(argv):
     d = models.AutoencoderDiscriminator(
         d.clone(features=8), models.MLPGenerator((2,), 8, hidden=(128, 128, 128),
                                                  tanh_output=False))
+  g, d = (precision.with_compute_dtype(m, cfg.compute_dtype) for m in (g, d))
   options = update_options(cfg)
   g_tx = train.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2)
   d_tx = train.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2)

@@ -243,20 +243,38 @@ DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 def load_images(name: str, split: str = "train", data_dir: Optional[str] = None) -> np.ndarray:
   """All images of a split as uint8 (N, H, W, C), in the dataset's stored order."""
+  return _load(name, split, data_dir, with_labels=False)
+
+
+def load_labeled(name: str, split: str = "train",
+                 data_dir: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
+  """All images of a split as uint8 (N, H, W, C) and their class labels as int32 (N,).
+
+  Raises ValueError for a dataset without a class label (CelebA has attributes only)."""
+  return _load(name, split, data_dir, with_labels=True)
+
+
+def _load(name: str, split: str, data_dir: Optional[str], with_labels: bool):
   ensure_prepared(name, split, data_dir)
   tfds = _tfds()
   source = tfds.data_source(name, split=split, data_dir=data_dir or default_data_dir(),
                             download=False)
-  shape = source.dataset_info.features["image"].shape
+  features = source.dataset_info.features
+  if with_labels and "label" not in features:
+    raise ValueError(f"{name} has no class labels")
+  shape = features["image"].shape
   process = lambda im: im
   if name in PREPROCESS:
     *shape, process = PREPROCESS[name]
   images = np.empty((len(source), *shape), np.uint8)
+  labels = np.empty((len(source),), np.int32)
   chunk = 4096
   for start in range(0, len(source), chunk):
     records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
     images[start:start + len(records)] = np.stack([process(r["image"]) for r in records])
-  return images
+    if with_labels:
+      labels[start:start + len(records)] = [r["label"] for r in records]
+  return (images, labels) if with_labels else images
 
 
 def main(argv: list[str]) -> int:

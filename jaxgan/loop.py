@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan import data as data_lib
-from jaxgan import losses, metrics, models, train
+from jaxgan import losses, metrics, models, precision, train
 from jaxgan.checkpoint import Checkpointer, CorruptCheckpoint
 
 EXIT_DIVERGED = 3
@@ -61,6 +61,7 @@ class TrainConfig:
   simultaneous: bool = False
   consensus: float = 0.0             # γ of consensus optimization (needs simultaneous)
   d_norm: Optional[str] = None       # None: the architecture's own
+  compute_dtype: str = "float32"     # "bfloat16": mixed precision (jaxgan.precision)
   resume: bool = False
   data_dir: Optional[str] = None
   progress: bool = True
@@ -103,10 +104,12 @@ AUTOENCODER_CODE = 64  # BEGAN's code size, as in Lucic et al. 2018
 
 def build_models(cfg: TrainConfig, image_shape, z_dim: int, axis_name=None):
   """(G, D) for a config: its architecture and D norm; an autoencoder D when the loss needs
-  one (BEGAN)."""
+  one (BEGAN); both computing in ``cfg.compute_dtype`` (parameters float32 in any case)."""
   loss_fn = losses.LOSSES.get(cfg.loss)
   code = AUTOENCODER_CODE if getattr(loss_fn, "autoencoder_discriminator", False) else None
-  return models.build(cfg.arch, image_shape, z_dim, axis_name, cfg.d_norm, code)
+  g, d = models.build(cfg.arch, image_shape, z_dim, axis_name, cfg.d_norm, code)
+  return (precision.with_compute_dtype(g, cfg.compute_dtype),
+          precision.with_compute_dtype(d, cfg.compute_dtype))
 
 
 def _is_finite(record: dict) -> bool:
@@ -153,8 +156,9 @@ def _check_workdir(cfg: TrainConfig, ckpt: Checkpointer) -> None:
     with open(config_path) as f:
       saved = json.load(f)
     current = dataclasses.asdict(cfg)
-    changed = {k: (saved.get(k), v) for k, v in current.items()
-               if k not in TrainConfig.RESUMABLE_CHANGES and saved.get(k) != v}
+    default = dataclasses.asdict(TrainConfig())  # for fields newer than the saved config
+    changed = {k: (saved.get(k, default[k]), v) for k, v in current.items()
+               if k not in TrainConfig.RESUMABLE_CHANGES and saved.get(k, default[k]) != v}
     if changed:
       detail = ", ".join(f"--{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
       raise WorkdirError(f"cannot resume {cfg.workdir} with different settings ({detail}).")

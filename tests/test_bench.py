@@ -44,3 +44,24 @@ def test_table_gives_ratios_to_pytorch_eager_of_the_same_model():
   assert "| jaxgan mlp, scan | 50.0 | 3.0 | 600 (RSS) | 2.50× |" in table
   assert "| jaxgan infogan | 4.0 | 3.0 | 600 (RSS) | — |" in table
   assert "failed: exit 1: boom" in table
+
+
+def test_precision_table_groups_seeds_and_sections_are_named():
+  from bench import precision
+  rows = [{"arch": "mlp", "compute_dtype": dt, "seed": s, "fcd": f, "steps_per_s": r}
+          for dt, s, f, r in [("float32", 0, 10.0, 50.0), ("float32", 1, 14.0, 40.0),
+                              ("bfloat16", 0, 11.0, 30.0), ("bfloat16", 1, 13.0, 36.0)]]
+  table = precision.table(rows)
+  # mean ± sample standard deviation of the seeds' FCDs; median steps/s
+  assert "| mlp | float32 | 10.0 (s0), 14.0 (s1) | 12.0 ± 2.8 | 45.0 |" in table
+  assert "| mlp | bfloat16 | 11.0 (s0), 13.0 (s1) | 12.0 ± 1.4 | 33.0 |" in table
+
+
+def test_named_sections_do_not_touch_the_results_table(tmp_path):
+  path = tmp_path / "BENCHMARKS.md"
+  path.write_text("<!-- results:cpu -->\nspeed\n<!-- /results:cpu -->\n")
+  bench_run.write_section(str(path), "precision:cpu", "quality", heading="Mixed precision: cpu")
+  bench_run.write_section(str(path), "precision:cpu", "quality 2")
+  text = path.read_text()
+  assert "speed" in text and "quality 2" in text and "quality\n" not in text
+  assert text.count("## Mixed precision: cpu") == 1

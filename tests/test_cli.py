@@ -120,6 +120,7 @@ def test_corrupt_checkpoint_on_resume(full_run, offline_env, tmp_path):
     ("--arch=vgg", "mlp|dcgan|infogan|sndcgan|resnet"),
     ("--dataset=cifar", "mnist|fashion_mnist"),
     ("--batch_size=0", "batch_size"),
+    ("--compute_dtype=float16", "bfloat16|float32"),
 ])
 def test_bad_flags_exit_2_with_choices(flag, expect, offline_env):
   proc = cli([flag], offline_env, check=False)
@@ -133,6 +134,24 @@ def test_missing_offline_dataset_is_explained(offline_env, tmp_path):
   proc = cli(["--dataset=mnist", "--split=train", f"--workdir={tmp_path / 'w'}"], env, check=False)
   assert proc.returncode == 1
   assert "not available offline" in proc.stderr and "JAXGAN_IDX_DIR" in proc.stderr
+  assert "Traceback" not in proc.stderr
+
+
+def test_score_says_when_the_classifier_data_is_missing(full_run, offline_env):
+  """MNIST's train images (the classifier's training data) are not available offline."""
+  proc = subprocess.run([sys.executable, "-m", "experiments.score", f"--workdir={full_run}",
+                         "--num_samples=100"], cwd=REPO, capture_output=True, text=True,
+                        env=dict(offline_env, JAXGAN_OFFLINE="1"), timeout=300)
+  assert proc.returncode == 1
+  assert "not available offline" in proc.stderr and "Traceback" not in proc.stderr
+  assert not (full_run / "score.json").exists()
+
+
+def test_score_of_a_run_without_checkpoints_exits_1(offline_env, tmp_path):
+  (tmp_path / "config.json").write_text("{}")
+  proc = subprocess.run([sys.executable, "-m", "experiments.score", f"--workdir={tmp_path}"],
+                        cwd=REPO, capture_output=True, text=True, env=offline_env, timeout=300)
+  assert proc.returncode == 1 and "no checkpoints" in proc.stderr
   assert "Traceback" not in proc.stderr
 
 

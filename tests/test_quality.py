@@ -1,0 +1,79 @@
+"""Sample quality: the Fréchet distance by its formula, and the classifier score on real data."""
+import os
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+from jaxgan import quality
+
+# One worker runs this module, so the classifier fixture below is trained once.
+pytestmark = pytest.mark.xdist_group("quality")
+TRAIN = "train[:10000]"  # a fifth of the train split keeps the test quick
+
+
+def test_frechet_distance_of_one_dimensional_gaussians():
+  # N(1, 4) and N(-2, 1): (μ₁ − μ₂)² + (σ₁ − σ₂)² = 9 + (2 − 1)² = 10.
+  assert quality.frechet_distance([1.0], [[4.0]], [-2.0], [[1.0]]) == pytest.approx(10.0)
+
+
+def test_frechet_distance_of_diagonal_gaussians():
+  mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+  v1, v2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
+  expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(v1) - np.sqrt(v2)) ** 2)  # 5 + 5
+  assert quality.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2)) == pytest.approx(expected)
+  assert expected == pytest.approx(10.0)
+
+
+def test_frechet_distance_matches_the_general_matrix_square_root():
+  rng = np.random.default_rng(0)
+  a, b = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+  s1, s2 = a @ a.T + 0.1 * np.eye(6), b @ b.T + 0.1 * np.eye(6)  # Σ₁Σ₂ not symmetric
+  mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
+  reference = (np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2)
+               - 2 * np.trace(scipy.linalg.sqrtm(s1 @ s2)).real)
+  got = quality.frechet_distance(mu1, s1, mu2, s2)
+  assert got == pytest.approx(reference, rel=1e-9)
+  assert quality.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(got, rel=1e-9)
+  assert quality.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.fixture(scope="module")
+def scorer(shared_data, tfds_dir, tmp_path_factory):
+  os.environ["JAXGAN_IDX_DIR"] = str(shared_data)
+  cache = tmp_path_factory.mktemp("classifier_cache")
+  fcd = quality.FrechetClassifierDistance("fashion_mnist", str(tfds_dir), train_split=TRAIN,
+                                          steps=300, cache=str(cache))
+  return fcd, cache
+
+
+def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer):
+  fcd, _ = scorer
+  assert fcd.test_accuracy > 0.75  # 10 classes: chance is 0.1
+  real = fcd.train_split_fcd(5000)
+  rng = np.random.default_rng(0)
+  noise = fcd(rng.uniform(-1, 1, (5000, 28, 28, 1)).astype(np.float32))
+  train = fcd._train_images[:5000]
+  scrambled = fcd(train.reshape(5000, -1)[:, rng.permutation(784)].reshape(train.shape))
+  one_class = fcd(fcd._train_images[:20000][  # a mode-collapsed "generator": one class
+      np.asarray(quality.classifier_outputs(fcd.params, fcd._train_images[:20000], 10)[1]
+                 ).argmax(-1) == 0][:2000])
+  assert real < 0.05 * min(noise, scrambled, one_class)
+  with pytest.raises(ValueError, match="shape"):
+    fcd(np.zeros((10, 32, 32, 3), np.float32))
+
+
+def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, tfds_dir, capsys):
+  fcd, cache = scorer
+  (path,) = cache.iterdir()
+  again = quality.FrechetClassifierDistance("fashion_mnist", str(tfds_dir), train_split=TRAIN,
+                                            steps=300, cache=str(cache))
+  assert "training" not in capsys.readouterr().err
+  assert again.test_accuracy == fcd.test_accuracy
+  path.write_bytes(b"not a msgpack file")
+  fresh = quality.FrechetClassifierDistance("fashion_mnist", str(tfds_dir), train_split=TRAIN,
+                                            steps=300, cache=str(cache))
+  err = capsys.readouterr().err
+  assert "unreadable" in err and "training" in err
+  assert fresh.test_accuracy == fcd.test_accuracy  # same seed, same platform: same classifier
+  assert path.read_bytes() != b"not a msgpack file"
