@@ -56,8 +56,8 @@ def score_workdir(workdir: str, num_samples: int = 10000, classifier_steps: int 
   if not os.path.isdir(checkpoints):
     raise ScoreError(f"{workdir} has no checkpoints to score")
   try:
-    scorer = quality.FrechetClassifierDistance(cfg.dataset, data_dir or cfg.data_dir,
-                                               steps=classifier_steps, seed=classifier_seed)
+    scorer = quality.FrechetClassifierDistance.for_dataset(
+        cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed)
   except ValueError as e:  # a dataset without labels
     raise ScoreError(f"cannot score {cfg.dataset}: {e}") from e
   run = Run(cfg, np.zeros((1, *scorer.image_shape), np.uint8))

@@ -14,7 +14,7 @@ penultimate layer), and the real statistics from the test split. The numbers are
 classifier and the same number of samples (the estimate is biased upward at small N;
 Bińkowski et al. 2018, "Demystifying MMD GANs", ICLR).
 
-``FrechetClassifierDistance(dataset)`` trains that classifier once (seeded, so the same on the
+``FrechetClassifierDistance.for_dataset(name)`` trains that classifier once (seeded, so the same on the
 same platform) and caches it in ``$JAXGAN_CACHE`` (default ``~/.cache/jaxgan``); a cached file
 that cannot be read is reported and replaced by a fresh training, never used.
 """
@@ -151,35 +151,48 @@ def cache_dir() -> str:
 
 
 class FrechetClassifierDistance:
-  """FCD of images against a dataset's ``reference_split`` (see the module docstring).
+  """FCD of images against reference images (see the module docstring).
 
-  ``fcd(images)`` takes generated images (floats in [-1, 1], or uint8) with the dataset's
-  shape. Attributes: ``test_accuracy`` of the classifier on the reference split, and
-  ``reference`` = (μ, Σ) of the reference features.
+  ``fcd(images)`` takes generated images (floats in [-1, 1], or uint8) of the training
+  images' shape. Attributes: ``test_accuracy`` of the classifier on the reference images, and
+  ``reference`` = (μ, Σ) of their features. :meth:`for_dataset` builds one from TFDS splits.
   """
 
-  def __init__(self, dataset: str, data_dir: Optional[str] = None, train_split: str = "train",
-               reference_split: str = "test", steps: int = 3000, seed: int = 0,
-               cache: Optional[str] = None):
-    images, labels = data_lib.load_labeled(dataset, train_split, data_dir)
-    ref_images, ref_labels = data_lib.load_labeled(dataset, reference_split, data_dir)
-    self.num_classes = int(max(labels.max(), ref_labels.max())) + 1
-    self.image_shape = images.shape[1:]
-    name = (f"{dataset}-classifier-v{CLASSIFIER_VERSION}-{train_split}-{len(images)}"
-            f"-s{seed}-{steps}.msgpack")
-    path = os.path.join(cache or cache_dir(), name)
+  def __init__(self, train_images: np.ndarray, train_labels: np.ndarray,
+               ref_images: np.ndarray, ref_labels: np.ndarray, steps: int = 3000,
+               seed: int = 0, cache_path: Optional[str] = None, name: str = "the"):
+    """Trains the classifier on ``train_*`` (or reads it from ``cache_path``, keyed by the
+    caller) and fits the reference statistics to ``ref_images``."""
+    self.num_classes = int(max(train_labels.max(), ref_labels.max())) + 1
+    self.image_shape = train_images.shape[1:]
     template = jax.eval_shape(lambda: Classifier(self.num_classes).init(
         jax.random.key(0), jnp.zeros((1, *self.image_shape)))["params"])
-    self.params = _read_cached(path, template)
+    self.params = _read_cached(cache_path, template) if cache_path else None
     if self.params is None:
-      print(f"training the {dataset} feature classifier ({steps} steps, seed {seed}); cached "
-            f"in {path}", file=sys.stderr)
-      self.params = train_classifier(images, labels, self.num_classes, steps, seed)
-      _write_atomic(path, flax.serialization.to_bytes(self.params))
+      where = f"; cached in {cache_path}" if cache_path else ""
+      print(f"training {name} feature classifier ({steps} steps, seed {seed}){where}",
+            file=sys.stderr)
+      self.params = train_classifier(train_images, train_labels, self.num_classes, steps, seed)
+      if cache_path:
+        _write_atomic(cache_path, flax.serialization.to_bytes(self.params))
     features, logits = classifier_outputs(self.params, ref_images, self.num_classes)
     self.test_accuracy = float((logits.argmax(-1) == ref_labels).mean())
     self.reference = gaussian_stats(features)
-    self._train_images = images
+    self._train_images = train_images
+
+  @classmethod
+  def for_dataset(cls, dataset: str, data_dir: Optional[str] = None,
+                  train_split: str = "train", reference_split: str = "test", steps: int = 3000,
+                  seed: int = 0, cache: Optional[str] = None) -> "FrechetClassifierDistance":
+    """The classifier trained on ``train_split`` of a TFDS dataset, cached in ``cache``
+    (default :func:`cache_dir`), against ``reference_split``. Raises ValueError for a
+    dataset without class labels."""
+    images, labels = data_lib.load_labeled(dataset, train_split, data_dir)
+    ref_images, ref_labels = data_lib.load_labeled(dataset, reference_split, data_dir)
+    file = (f"{dataset}-classifier-v{CLASSIFIER_VERSION}-{train_split}-{len(images)}"
+            f"-s{seed}-{steps}.msgpack")
+    return cls(images, labels, ref_images, ref_labels, steps, seed,
+               os.path.join(cache or cache_dir(), file), name=f"the {dataset}")
 
   def train_split_fcd(self, num: int = 10000) -> float:
     """FCD of ``num`` real images of the train split: what a perfect generator would score

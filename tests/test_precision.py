@@ -18,14 +18,15 @@ def test_products_run_in_bfloat16_and_outputs_are_float32():
   g, d = small_dcgan()
   mg, md = bf16((g, d))
   z = jnp.ones((4, Z_DIM))
-  variables = mg.init(jax.random.key(0), z, train=False)
-  plain = g.init(jax.random.key(0), z, train=False)  # init is untouched
+  variables = jax.jit(lambda k: mg.init(k, z, train=False))(jax.random.key(0))
+  plain = jax.jit(lambda k: g.init(k, z, train=False))(jax.random.key(0))  # init untouched
   assert all(jax.tree.leaves(jax.tree.map(np.array_equal, variables, plain)))
   jaxpr = str(jax.make_jaxpr(lambda v: mg.apply(v, z, train=False))(variables))
   products = [l for l in jaxpr.splitlines() if "dot_general" in l or "conv_general" in l]
   assert products and all("bf16" in l for l in products)
-  x, mutated = md.apply(md.init(jax.random.key(1), jnp.zeros((4, *SHAPE)), train=False),
-                        jnp.zeros((4, *SHAPE)), train=True, mutable=["batch_stats"])
+  x = jnp.zeros((4, *SHAPE))
+  x, mutated = jax.jit(lambda k: md.apply(md.init(k, x, train=False), x, train=True,
+                                          mutable=["batch_stats"]))(jax.random.key(1))
   assert x.dtype == jnp.float32
   assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(mutated))
 
@@ -33,14 +34,15 @@ def test_products_run_in_bfloat16_and_outputs_are_float32():
 def test_close_to_float32_and_gradients_are_float32():
   g, d = small_dcgan()
   x = train.to_unit_range(fake_data(8))
-  variables = d.init(jax.random.key(0), x, train=False)
+  variables = jax.jit(lambda k: d.init(k, x, train=False))(jax.random.key(0))
+
   def loss(params, model):
     logits, _ = model.apply({**variables, "params": params}, x, train=True,
                             mutable=["batch_stats"])
     return jnp.mean(jax.nn.softplus(-logits))
   (md,) = bf16((d,))
-  v32, g32 = jax.value_and_grad(loss)(variables["params"], d)
-  v16, g16 = jax.value_and_grad(loss)(variables["params"], md)
+  v32, g32 = jax.jit(jax.value_and_grad(lambda p: loss(p, d)))(variables["params"])
+  v16, g16 = jax.jit(jax.value_and_grad(lambda p: loss(p, md)))(variables["params"])
   assert float(v16) != float(v32)  # bfloat16 did round something
   np.testing.assert_allclose(float(v16), float(v32), rtol=2e-2)
   for a, b in zip(jax.tree.leaves(g32), jax.tree.leaves(g16)):
@@ -72,8 +74,7 @@ def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
 
 def test_the_training_loop_builds_bfloat16_models_from_its_config():
   images = np.asarray(fake_data(64))
-  run = Run(TrainConfig(arch="dcgan", d_norm="batch", compute_dtype="bfloat16", batch_size=8),
-            images)
+  run = Run(TrainConfig(arch="mlp", compute_dtype="bfloat16", batch_size=8), images)
   assert isinstance(run.generator, precision.MixedPrecision)
   state, metrics = run.run_steps(run.init(), jax.device_put(images), run.train_key, 2)
   assert np.isfinite(jax.device_get(metrics["d_loss"])).all()

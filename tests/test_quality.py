@@ -1,6 +1,4 @@
 """Sample quality: the Fréchet distance by its formula, and the classifier score on real data."""
-import os
-
 import numpy as np
 import pytest
 import scipy.linalg
@@ -9,7 +7,6 @@ from jaxgan import quality
 
 # One worker runs this module, so the classifier fixture below is trained once.
 pytestmark = pytest.mark.xdist_group("quality")
-TRAIN = "train[:10000]"  # a fifth of the train split keeps the test quick
 
 
 def test_frechet_distance_of_one_dimensional_gaussians():
@@ -39,12 +36,18 @@ def test_frechet_distance_matches_the_general_matrix_square_root():
 
 
 @pytest.fixture(scope="module")
-def scorer(shared_data, tfds_dir, tmp_path_factory):
-  os.environ["JAXGAN_IDX_DIR"] = str(shared_data)
-  cache = tmp_path_factory.mktemp("classifier_cache")
-  fcd = quality.FrechetClassifierDistance("fashion_mnist", str(tfds_dir), train_split=TRAIN,
-                                          steps=300, cache=str(cache))
-  return fcd, cache
+def fashion(shared_data):
+  """Fashion-MNIST read straight from its IDX files (TFDS's part is tested in test_data)."""
+  from jaxgan.data import read_idx
+  read = lambda name: read_idx(shared_data / "fashion-mnist" / f"{name}-ubyte.gz")
+  return (read("train-images-idx3")[:10000, ..., None], read("train-labels-idx1")[:10000],
+          read("t10k-images-idx3")[..., None], read("t10k-labels-idx1"))
+
+
+@pytest.fixture(scope="module")
+def scorer(fashion, tmp_path_factory):
+  path = tmp_path_factory.mktemp("classifier_cache") / "classifier.msgpack"
+  return quality.FrechetClassifierDistance(*fashion, steps=300, cache_path=str(path)), path
 
 
 def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer):
@@ -55,24 +58,20 @@ def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer)
   noise = fcd(rng.uniform(-1, 1, (5000, 28, 28, 1)).astype(np.float32))
   train = fcd._train_images[:5000]
   scrambled = fcd(train.reshape(5000, -1)[:, rng.permutation(784)].reshape(train.shape))
-  one_class = fcd(fcd._train_images[:20000][  # a mode-collapsed "generator": one class
-      np.asarray(quality.classifier_outputs(fcd.params, fcd._train_images[:20000], 10)[1]
-                 ).argmax(-1) == 0][:2000])
+  predicted = quality.classifier_outputs(fcd.params, fcd._train_images, 10)[1].argmax(-1)
+  one_class = fcd(fcd._train_images[predicted == 0])  # a mode-collapsed "generator"
   assert real < 0.05 * min(noise, scrambled, one_class)
   with pytest.raises(ValueError, match="shape"):
     fcd(np.zeros((10, 32, 32, 3), np.float32))
 
 
-def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, tfds_dir, capsys):
-  fcd, cache = scorer
-  (path,) = cache.iterdir()
-  again = quality.FrechetClassifierDistance("fashion_mnist", str(tfds_dir), train_split=TRAIN,
-                                            steps=300, cache=str(cache))
+def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion, capsys):
+  fcd, path = scorer
+  again = quality.FrechetClassifierDistance(*fashion, steps=300, cache_path=str(path))
   assert "training" not in capsys.readouterr().err
   assert again.test_accuracy == fcd.test_accuracy
   path.write_bytes(b"not a msgpack file")
-  fresh = quality.FrechetClassifierDistance("fashion_mnist", str(tfds_dir), train_split=TRAIN,
-                                            steps=300, cache=str(cache))
+  fresh = quality.FrechetClassifierDistance(*fashion, steps=300, cache_path=str(path))
   err = capsys.readouterr().err
   assert "unreadable" in err and "training" in err
   assert fresh.test_accuracy == fcd.test_accuracy  # same seed, same platform: same classifier
