@@ -7,7 +7,7 @@ import pytest
 from jaxgan import losses, precision, train
 from jaxgan.loop import Run, TrainConfig
 
-from helpers import SHAPE, Z_DIM, fake_data, small_dcgan
+from helpers import SHAPE, Z_DIM, fake_data, small_dcgan, small_mlp
 
 
 def bf16(nets):
@@ -53,7 +53,7 @@ def test_close_to_float32_and_gradients_are_float32():
 def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
   tx = train.adam(1e-3)
   runs = []
-  for nets in (small_dcgan(), bf16(small_dcgan())):
+  for nets in (small_mlp(), bf16(small_mlp())):  # batch norm: the loop test below
     g, d = nets
     state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, Z_DIM)
     update = jax.jit(train.make_update(g, d, losses.LOSSES.get("ns"), tx, tx, Z_DIM))
@@ -74,10 +74,13 @@ def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
 
 def test_the_training_loop_builds_bfloat16_models_from_its_config():
   images = np.asarray(fake_data(64))
-  run = Run(TrainConfig(arch="mlp", compute_dtype="bfloat16", batch_size=8), images)
+  run = Run(TrainConfig(arch="dcgan", d_norm="batch", compute_dtype="bfloat16", batch_size=8),
+            images)
   assert isinstance(run.generator, precision.MixedPrecision)
+  assert isinstance(run.discriminator, precision.MixedPrecision)
   state, metrics = run.run_steps(run.init(), jax.device_put(images), run.train_key, 2)
   assert np.isfinite(jax.device_get(metrics["d_loss"])).all()
+  assert state.d_state["batch_stats"]  # batch norm's statistics, updated in the bf16 pass
   assert all(a.dtype != jnp.bfloat16 for a in jax.tree.leaves(state))
 
 
