@@ -28,8 +28,10 @@ NETS = {"mlp": lambda axis_name: small_mlp(dropout=0.0),
 
 
 
-@pytest.mark.parametrize("opt", OPTIMIZERS)
-@pytest.mark.parametrize("arch", NETS)
+# SGD exposes a mis-scaled gradient (Adam normalizes it away), so both architectures run with
+# SGD; Adam's state under pmap is checked once, on the MLP (the DCGAN adds batch-norm syncing,
+# which does not depend on the optimizer; its Adam case cost 37 s of the suite's CPU time).
+@pytest.mark.parametrize("arch,opt", [("mlp", "adam"), ("mlp", "sgd"), ("dcgan", "sgd")])
 def test_pmap_and_sharded_jit_equal_one_device(arch, opt):
   images = train.to_unit_range(fake_data(4 * N_DEV))
   key = jax.random.key(7)
