@@ -128,22 +128,18 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int, s
 
 
 def classifier_outputs(params, images, num_classes: int, chunk: int = 1000):
-  """``(features, logits)`` as float64 NumPy arrays, computed ``chunk`` images at a time."""
+  """``(features, logits)`` as float64 NumPy arrays, computed ``chunk`` images at a time
+  (all chunks dispatched before any is read back)."""
   apply = _jitted_apply(num_classes)
-  outs = [jax.device_get(apply(params, images[i:i + chunk]))
-          for i in range(0, len(images), chunk)]
+  outs = jax.device_get([apply(params, images[i:i + chunk])
+                         for i in range(0, len(images), chunk)])
   return tuple(np.concatenate([o[k] for o in outs]).astype(np.float64) for k in range(2))
 
 
-_APPLY_CACHE: dict = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _jitted_apply(num_classes: int):
-  if num_classes not in _APPLY_CACHE:
-    model = Classifier(num_classes)
-    _APPLY_CACHE[num_classes] = jax.jit(
-        lambda p, x: model.apply({"params": p}, to_unit_range(x)))
-  return _APPLY_CACHE[num_classes]
+  model = Classifier(num_classes)
+  return jax.jit(lambda p, x: model.apply({"params": p}, to_unit_range(x)))
 
 
 def cache_dir() -> str:
