@@ -1,7 +1,9 @@
 """Image datasets through TensorFlow Datasets, online or offline.
 
 ``load_images(name, split)`` returns a uint8 array (N, H, W, C) read with ``tfds.data_source``
-(array_record, no TensorFlow needed). Where the dataset is not yet prepared in the TFDS data
+(array_record, no TensorFlow needed). The decoded arrays are kept beside the prepared dataset
+(``<data_dir>/<name>/<version>/jaxgan-decoded/``), so only the first load pays for decoding
+every image (≈ 10 s for Fashion-MNIST's 60,000 on 2 CPU cores; then ≈ 0.1 s). Where the dataset is not yet prepared in the TFDS data
 directory it is made there, in this order:
 
 1. from local IDX files (the format MNIST and Fashion-MNIST are published in), looked for in
@@ -20,12 +22,14 @@ Command line: ``python -m jaxgan.data import fashion_mnist /path/to/idx/files``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
+import re
 import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import BinaryIO, Callable, Optional
 from urllib.parse import urlparse
 
 import numpy as np
@@ -259,22 +263,86 @@ def _load(name: str, split: str, data_dir: Optional[str], with_labels: bool):
   tfds = _tfds()
   source = tfds.data_source(name, split=split, data_dir=data_dir or default_data_dir(),
                             download=False)
-  features = source.dataset_info.features
-  if with_labels and "label" not in features:
+  if with_labels and "label" not in source.dataset_info.features:
     raise ValueError(f"{name} has no class labels")
+  path = decoded_cache_path(source.dataset_info.data_dir, name, split)
+  cached = _read_decoded(path, len(source))
+  if cached is None:
+    cached = _decode(source, name)
+    _write_decoded(path, cached)
+  return (cached["images"], cached["labels"]) if with_labels else cached["images"]
+
+
+# Bumped when _decode's output changes (a new PREPROCESS entry, say): old caches are ignored.
+DECODED_FORMAT = 1
+
+
+def decoded_cache_path(dataset_dir: str, name: str, split: str) -> str:
+  """Where the decoded arrays of ``split`` are kept: inside the prepared dataset's own
+  version folder, so they are made again whenever TFDS (or :func:`import_idx`) prepares the
+  dataset anew, and never outlive it."""
+  safe = re.sub(r"[^A-Za-z0-9_.-]", "_", split)
+  tag = hashlib.sha1(f"{name}/{split}/{DECODED_FORMAT}".encode()).hexdigest()[:10]
+  return os.path.join(dataset_dir, "jaxgan-decoded", f"{safe}-{tag}.npz")
+
+
+def _decode(source, name: str) -> dict[str, np.ndarray]:
+  """Every record of a TFDS data source as uint8 images (N, H, W, C) and int32 labels (N,)
+  (-1 where the dataset has none). Pillow decodes each image: ≈ 10 s for 60,000 28×28 PNGs."""
+  features = source.dataset_info.features
   shape = features["image"].shape
   process = lambda im: im
   if name in PREPROCESS:
     *shape, process = PREPROCESS[name]
   images = np.empty((len(source), *shape), np.uint8)
-  labels = np.empty((len(source),), np.int32)
+  labels = np.full((len(source),), -1, np.int32)
   chunk = 4096
   for start in range(0, len(source), chunk):
     records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
     images[start:start + len(records)] = np.stack([process(r["image"]) for r in records])
-    if with_labels:
+    if "label" in features:
       labels[start:start + len(records)] = [r["label"] for r in records]
-  return (images, labels) if with_labels else images
+  return {"images": images, "labels": labels}
+
+
+def _read_decoded(path: str, count: int) -> Optional[dict[str, np.ndarray]]:
+  """The cached arrays, or None when there are none; an unreadable or mismatched file is
+  reported and ignored (it is replaced by the fresh decode)."""
+  if not os.path.exists(path):
+    return None
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      arrays = {"images": f["images"], "labels": f["labels"]}
+    if (len(arrays["images"]) != count or len(arrays["labels"]) != count
+        or arrays["images"].dtype != np.uint8):
+      raise ValueError(f"holds {len(arrays['images'])} images, the dataset {count}")
+    return arrays
+  except Exception as e:  # noqa: BLE001 (any unreadable file: reported, decoded again)
+    print(f"warning: ignoring the unreadable decoded-data cache {path} ({e}); decoding the "
+          "dataset again", file=sys.stderr)
+    return None
+
+
+def _write_decoded(path: str, arrays: dict[str, np.ndarray]) -> None:
+  """Writes the cache; a read-only data directory just means no cache."""
+  try:
+    write_atomic(path, lambda f: np.savez(f, **arrays))
+  except OSError as e:
+    print(f"note: could not cache the decoded dataset in {path} ({e})", file=sys.stderr)
+
+
+def write_atomic(path: str, write: Callable[[BinaryIO], None]) -> None:
+  """``write(file)`` into a temporary file beside ``path``, then renamed over it: a reader
+  (or a crash) never sees half a file, and a failed write leaves the old one in place."""
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  tmp = f"{path}.tmp{os.getpid()}"
+  try:
+    with open(tmp, "wb") as f:
+      write(f)
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
 
 
 def main(argv: list[str]) -> int:

@@ -168,13 +168,17 @@ def train_run(cfg: TrainConfig) -> int:
   """Trains as configured; returns the process exit code (0, or EXIT_DIVERGED)."""
   os.makedirs(cfg.workdir, exist_ok=True)
   ckpt = Checkpointer(os.path.join(cfg.workdir, "checkpoints"))
+  writer = metrics.BackgroundWriter()  # sample grids and plots, off the loop's thread
   try:
-    return _train(cfg, ckpt)
+    return _train(cfg, ckpt, writer)
   finally:
-    ckpt.close()
+    try:
+      writer.close()
+    finally:
+      ckpt.close()
 
 
-def _train(cfg: TrainConfig, ckpt: Checkpointer) -> int:
+def _train(cfg: TrainConfig, ckpt: Checkpointer, writer: metrics.BackgroundWriter) -> int:
   _check_workdir(cfg, ckpt)
   images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir)
   total = cfg.steps if cfg.steps is not None else int(
@@ -202,20 +206,24 @@ def _train(cfg: TrainConfig, ckpt: Checkpointer) -> int:
               f, indent=2)
 
   device_data = jax.device_put(images)
+  history = log.read()  # the records so far, kept in memory for the loss plot
+
+  def write_samples(tag: str) -> None:
+    g_params = state.g_params if state.g_ema is None else state.g_ema
+    imgs = run.sample(g_params, state.g_state, run.fixed_z)  # dispatched now, read there
+    path = os.path.join(cfg.workdir, f"samples_{tag}.png")
+    writer.submit(lambda: metrics.save_image_grid(jax.device_get(imgs), path, rows=10))
+
+  def write_plot() -> None:
+    writer.submit(lambda: metrics.plot_losses(
+        list(history), os.path.join(cfg.workdir, "losses.png"),
+        title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}"), key="plot")
+
   step = int(state.step)
   events = [cfg.log_every, cfg.sample_every, cfg.ckpt_every]
 
   def next_boundary(s: int) -> int:
     return min([total] + [(s // e + 1) * e for e in events if e > 0])
-
-  def write_samples(tag: str) -> None:
-    g_params = state.g_params if state.g_ema is None else state.g_ema
-    imgs = jax.device_get(run.sample(g_params, state.g_state, run.fixed_z))
-    metrics.save_image_grid(imgs, os.path.join(cfg.workdir, f"samples_{tag}.png"), rows=10)
-
-  def write_plot() -> None:
-    metrics.plot_losses(log.read(), os.path.join(cfg.workdir, "losses.png"),
-                        title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}")
 
   bar = None
   if cfg.progress:
@@ -247,9 +255,11 @@ def _train(cfg: TrainConfig, ckpt: Checkpointer) -> int:
       if not _is_finite(record):
         record["diverged"] = True
         log.write(record)
+        history.append(record)
         diverged = True
         break
       log.write(record)
+      history.append(record)
       if bar is not None:
         bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}",
                         sps=f"{record['steps_per_sec']:.0f}")

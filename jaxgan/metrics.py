@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -75,3 +76,45 @@ def plot_losses(records: Iterable[dict], path: str, title: str = "") -> None:
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
+
+
+class BackgroundWriter:
+  """Runs a run's file writing (sample grids, loss plots) on one background thread, in
+  submission order, so the training loop never waits for PNG encoding or matplotlib.
+
+  A loss plot costs ≈ 0.17 s and a sample grid ≈ 0.02 s on the CPU: noise beside 1,000 CPU
+  steps (≈ 20 s), but as long as 1,000 steps on an accelerator, where the device would idle
+  meanwhile. :meth:`close` waits for everything and re-raises the first error; a failed job is
+  also raised at the next :meth:`submit`.
+  """
+
+  def __init__(self):
+    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jaxgan-writer")
+    self._pending: list[Future] = []
+    self._latest: dict[str, Future] = {}
+
+  def submit(self, fn: Callable[[], None], key: str | None = None) -> None:
+    """Queues ``fn()``. With a ``key``, skipped while an earlier job of that key is still
+    queued (not yet started): that one draws the newest data when it runs, so a slow plot
+    never piles up behind a fast loop."""
+    self._raise_failures()
+    if key is not None:
+      queued = self._latest.get(key)
+      if queued is not None and not queued.running() and not queued.done():
+        return
+    future = self._pool.submit(fn)
+    self._pending.append(future)
+    if key is not None:
+      self._latest[key] = future
+
+  def close(self) -> None:
+    """Waits for every queued job; re-raises the first failure."""
+    self._pool.shutdown(wait=True)
+    self._raise_failures()
+
+  def _raise_failures(self) -> None:
+    done = [f for f in self._pending if f.done()]
+    self._pending = [f for f in self._pending if not f.done()]
+    for f in done:
+      f.result()  # raises the job's exception, if any
+

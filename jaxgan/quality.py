@@ -170,7 +170,8 @@ class FrechetClassifierDistance:
             file=sys.stderr)
       self.params = train_classifier(train_images, train_labels, self.num_classes, steps, seed)
       if cache_path:
-        _write_atomic(cache_path, flax.serialization.to_bytes(self.params))
+        payload = flax.serialization.to_bytes(self.params)
+        data_lib.write_atomic(cache_path, lambda f: f.write(payload))
     features, logits = classifier_outputs(self.params, ref_images, self.num_classes)
     self.test_accuracy = float((logits.argmax(-1) == ref_labels).mean())
     self.reference = gaussian_stats(features)
@@ -222,9 +223,3 @@ def _read_cached(path: str, template):
     return None
 
 
-def _write_atomic(path: str, payload: bytes) -> None:
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  tmp = f"{path}.tmp{os.getpid()}"
-  with open(tmp, "wb") as f:
-    f.write(payload)
-  os.replace(tmp, path)

@@ -20,6 +20,18 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
   assert record["steps_per_s"] > 0 and record["first_call_s"] > 0 and record["finite"]
 
 
+def test_end_to_end_worker_times_a_whole_training_process(offline_env):
+  out = subprocess.run([sys.executable, "-m", "bench.end_to_end", "--dataset=mnist",
+                        "--split=test", "--steps=30"],
+                       cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  record = json.loads(out.stdout.strip().splitlines()[-1])
+  assert record["kind"] == "end_to_end" and record["steps"] == 30
+  # the process includes the loop, which includes its first (compiling) interval
+  assert record["process_s"] > record["loop_s"] >= record["first_interval_s"] > 0
+  assert abs(record["steps_per_s"] - 30 / record["process_s"]) < 1e-6
+
+
 def test_results_section_is_replaced_in_place(tmp_path):
   path = tmp_path / "BENCHMARKS.md"
   path.write_text("# Benchmarks\n\nintro\n\n<!-- results:cpu -->\nold\n<!-- /results:cpu -->\n\n"
@@ -39,8 +51,12 @@ def test_table_gives_ratios_to_pytorch_eager_of_the_same_model():
                                 "peak_mb": 600, "peak_kind": "RSS", "population": 1}),
           ("jaxgan infogan", {"arch": "infogan", "steps_per_s": 4.0, "first_call_s": 3.0,
                               "peak_mb": 600, "peak_kind": "RSS"}),
-          ("broken", {"error": "exit 1: boom"})]
+          ("broken", {"error": "exit 1: boom"}),
+          ("whole run", {"kind": "end_to_end", "process_s": 20.0, "loop_s": 15.0,
+                         "first_interval_s": 4.0, "steps_per_s": 50.0})]
   table = bench_run.table(rows)
+  speed, e2e = table.split("\n\n")
+  assert "| whole run | 20.0 | 15.0 | 4.0 | 50.0 |" in e2e and "whole run" not in speed
   assert "| jaxgan mlp, scan | 50.0 | 3.0 | 600 (RSS) | 2.50× |" in table
   assert "| jaxgan infogan | 4.0 | 3.0 | 600 (RSS) | — |" in table
   assert "failed: exit 1: boom" in table

@@ -39,6 +39,34 @@ def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
   assert builder.info.features["label"].num_classes == 10
 
 
+def test_decoded_arrays_are_cached_beside_the_dataset(shared_data, tfds_dir, monkeypatch, capsys):
+  """The second load reads the cached arrays (no decoding); a corrupt cache is reported,
+  ignored and replaced by a fresh decode."""
+  monkeypatch.setenv(data.IDX_ENV, str(shared_data))
+  first, labels = data.load_labeled("mnist", "test", str(tfds_dir))
+  import tensorflow_datasets as tfds
+  version_dir = tfds.builder("mnist", data_dir=str(tfds_dir)).data_dir
+  path = data.decoded_cache_path(version_dir, "mnist", "test")
+  assert os.path.exists(path)
+
+  decode = data._decode
+  monkeypatch.setattr(data, "_decode", lambda *a: pytest.fail("decoded despite the cache"))
+  again, again_labels = data.load_labeled("mnist", "test", str(tfds_dir))
+  np.testing.assert_array_equal(again, first)
+  np.testing.assert_array_equal(again_labels, labels)
+  assert np.bincount(labels).sum() == 10000 and labels.min() == 0 and labels.max() == 9
+
+  with open(path, "r+b") as f:  # damage it: keep the zip's head, lose its directory
+    f.truncate(1000)
+  monkeypatch.setattr(data, "_decode", decode)
+  capsys.readouterr()
+  fresh = data.load_images("mnist", "test", str(tfds_dir))
+  assert "unreadable decoded-data cache" in capsys.readouterr().err
+  np.testing.assert_array_equal(fresh, first)
+  monkeypatch.setattr(data, "_decode", lambda *a: pytest.fail("the cache was not rewritten"))
+  np.testing.assert_array_equal(data.load_images("mnist", "test", str(tfds_dir)), first)
+
+
 def test_fashion_mnist_import_command(shared_data, tmp_path):
   """`python -m jaxgan.data import` prepares the full standard fashion_mnist (60k + 10k)."""
   out = tmp_path / "tfds"
