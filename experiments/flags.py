@@ -61,6 +61,9 @@ flags.DEFINE_boolean("resume", False, "Continue from the latest checkpoint in --
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default $TFDS_DATA_DIR or "
                     "~/tensorflow_datasets).")
 flags.DEFINE_boolean("progress", True, "Show a progress bar.")
+flags.DEFINE_boolean("compilation_cache", True, "Keep compiled executables in JAX's "
+                     "persistent compilation cache ($JAXGAN_CACHE/xla, default "
+                     "~/.cache/jaxgan/xla), so a rerun or a sweep's next run skips compiling.")
 FLAGS = flags.FLAGS
 
 _FIELDS = ("loss", "arch", "split", "batch_size", "lr", "g_lr", "d_lr", "beta1", "beta2",
@@ -87,6 +90,9 @@ def parse_flags(argv: list[str]) -> list[str]:
     print("error: --arch=mlp is the classic network without D normalization; "
           "use --arch=dcgan, infogan or sndcgan for --d_norm", file=sys.stderr)
     sys.exit(2)
+  if FLAGS.compilation_cache:
+    from jaxgan.cache import enable_compilation_cache
+    enable_compilation_cache()
   return rest
 
 

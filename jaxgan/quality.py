@@ -33,10 +33,10 @@ import numpy as np
 import optax
 
 from jaxgan import data as data_lib
+from jaxgan.cache import cache_dir
 from jaxgan.train import to_unit_range
 
 CLASSIFIER_VERSION = 1  # bump when Classifier or its training changes: caches are keyed on it
-CACHE_ENV = "JAXGAN_CACHE"
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -140,10 +140,6 @@ def classifier_outputs(params, images, num_classes: int, chunk: int = 1000):
 def _jitted_apply(num_classes: int):
   model = Classifier(num_classes)
   return jax.jit(lambda p, x: model.apply({"params": p}, to_unit_range(x)))
-
-
-def cache_dir() -> str:
-  return os.environ.get(CACHE_ENV, os.path.expanduser("~/.cache/jaxgan"))
 
 
 class FrechetClassifierDistance:

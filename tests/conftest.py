@@ -35,4 +35,5 @@ def offline_env(shared_data, tfds_dir) -> dict:
   env["TFDS_DATA_DIR"] = str(tfds_dir)
   env["XLA_FLAGS"] = ""
   env["PYTHONPATH"] = str(REPO)
+  env["JAXGAN_CACHE"] = str(tfds_dir.parent / "jaxgan-cache")  # never the user's ~/.cache
   return env

