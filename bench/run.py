@@ -100,9 +100,11 @@ def table(results: list[tuple[str, dict]]) -> str:
              "steps/s, whole process |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for label, r in e2e:
+      warm = [f"{r[k]:.1f}" if k in r else "—" for k in ("warm_process_s",
+                                                          "warm_first_interval_s")]
       lines.append(f"| {label} | {r['process_s']:.1f} | {r['loop_s']:.1f} | "
-                   f"{r['first_interval_s']:.1f} | {r['warm_process_s']:.1f} | "
-                   f"{r['warm_first_interval_s']:.1f} | {r['steps_per_s']:,.1f} |")
+                   f"{r['first_interval_s']:.1f} | {warm[0]} | {warm[1]} | "
+                   f"{r['steps_per_s']:,.1f} |")
     text += "\n\n" + "\n".join(lines)
   return text
 

@@ -22,7 +22,7 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
 
 def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   out = subprocess.run([sys.executable, "-m", "bench.end_to_end", "--dataset=mnist",
-                        "--split=test", "--steps=30"],
+                        "--split=test", "--steps=30", "--no-warm"],
                        cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=300)
   assert out.returncode == 0, out.stderr[-2000:]
   record = json.loads(out.stdout.strip().splitlines()[-1])
@@ -30,7 +30,6 @@ def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   # the process includes the loop, which includes its first (compiling) interval
   assert record["process_s"] > record["loop_s"] >= record["first_interval_s"] > 0
   assert abs(record["steps_per_s"] - 30 / record["process_s"]) < 1e-6
-  assert record["warm_d_loss"] == record["d_loss"]  # cached executables, same numbers
 
 
 def test_results_section_is_replaced_in_place(tmp_path):

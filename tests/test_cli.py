@@ -41,7 +41,7 @@ def losses_by_step(workdir):
   return {r["step"]: (r["d_loss"], r["g_loss"], r["d_real"], r["d_fake"]) for r in rows}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: xdist may interleave other modules' tests
 def full_run(offline_env, tmp_path_factory):
   workdir = tmp_path_factory.mktemp("run") / "full"
   cli(["--loss=ns", "--steps=60", f"--workdir={workdir}", *COMMON], offline_env)
@@ -69,17 +69,22 @@ def test_run_writes_every_output(full_run):
 
 
 def test_resume_after_a_kill_equals_an_uninterrupted_run(full_run, offline_env, tmp_path):
+  """Also the compilation cache: the killed run compiles with the cache off (and writes
+  none), the resumed one loads what the uninterrupted run stored; all three agree bit for bit."""
+  assert os.listdir(Path(offline_env["JAXGAN_CACHE"]) / "xla")  # full_run filled it
   workdir = tmp_path / "killed"
   args = [f"--workdir={workdir}", *COMMON]
+  no_cache = dict(offline_env, JAXGAN_CACHE=str(tmp_path / "cache"))
   proc = subprocess.Popen([sys.executable, "-m", "experiments.mnist", "--loss=ns",
-                           "--steps=100000", *args], cwd=REPO, env=offline_env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           "--steps=100000", "--nocompilation_cache", *args], cwd=REPO,
+                          env=no_cache, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 300
   while not (workdir / "checkpoints" / "40").exists():
     assert proc.poll() is None and time.time() < deadline, "run ended before its checkpoint 40"
     time.sleep(0.2)
   proc.send_signal(signal.SIGKILL)
   proc.wait()
+  assert not (tmp_path / "cache").exists()
   # Resume the killed run and finish it at step 60 like the uninterrupted one.
   cli(["--loss=ns", "--steps=60", "--resume", *args], offline_env)
   step_a, a = final_params(full_run)
@@ -90,19 +95,6 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(full_run, offline_env, 
     np.testing.assert_array_equal(x, y)  # bit for bit
   full, resumed = losses_by_step(full_run), losses_by_step(workdir)
   assert full == resumed
-
-
-def test_compiled_executables_are_cached_and_the_cache_can_be_turned_off(full_run, offline_env,
-                                                                        tmp_path):
-  """The runs above filled JAX's persistent cache (the resumed run, loading from it, matched
-  the uninterrupted one bit for bit); --nocompilation_cache writes none and trains the same."""
-  assert os.listdir(Path(offline_env["JAXGAN_CACHE"]) / "xla")
-  env = dict(offline_env, JAXGAN_CACHE=str(tmp_path / "cache"))
-  cli(["--loss=ns", "--steps=20", f"--workdir={tmp_path / 'run'}", "--nocompilation_cache",
-       *COMMON], env)
-  assert not (tmp_path / "cache").exists()
-  uncached = losses_by_step(tmp_path / "run")
-  assert uncached == {k: v for k, v in losses_by_step(full_run).items() if k <= 20}
 
 
 def test_existing_checkpoints_are_never_overwritten(full_run, offline_env):
