@@ -84,6 +84,14 @@ def run_one(module_args: list[str], timeout: int) -> dict:
   return json.loads(lines[-1])
 
 
+def progress_line(record: dict) -> str:
+  if "error" in record:
+    return record["error"]
+  if record.get("kind") == "end_to_end":
+    return f"{record['process_s']:.1f} s whole process, {record['loop_s']:.1f} s training loop"
+  return f"{record['steps_per_s']:,.1f} steps/s, first call {record['first_call_s']:.1f} s"
+
+
 def model_of(record: dict, label: str) -> str:
   if "PyTorch" in label:
     return record.get("model", "")
@@ -156,9 +164,7 @@ def main(argv=None) -> int:
     print(f"… {label}", file=sys.stderr, flush=True)
     record = run_one(cmd, args.timeout)
     results.append((label, record))
-    shown = (f"{record['steps_per_s']:,.1f} steps/s, first call {record['first_call_s']:.1f} s"
-             if "steps_per_s" in record else record["error"])
-    print(f"  {shown}", file=sys.stderr, flush=True)
+    print(f"  {progress_line(record)}", file=sys.stderr, flush=True)
   today = datetime.date.today().isoformat()
   section = (f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results))
   if not args.only:

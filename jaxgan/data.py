@@ -3,8 +3,8 @@
 ``load_images(name, split)`` returns a uint8 array (N, H, W, C) read with ``tfds.data_source``
 (array_record, no TensorFlow needed). The decoded arrays are kept beside the prepared dataset
 (``<data_dir>/<name>/<version>/jaxgan-decoded/``), so only the first load pays for decoding
-every image (≈ 10 s for Fashion-MNIST's 60,000 on 2 CPU cores; then ≈ 0.1 s). Where the dataset is not yet prepared in the TFDS data
-directory it is made there, in this order:
+every image (≈ 10 s for Fashion-MNIST's 60,000 on 2 CPU cores; then ≈ 0.1 s). Where the
+dataset is not yet prepared in the TFDS data directory it is made there, in this order:
 
 1. from local IDX files (the format MNIST and Fashion-MNIST are published in), looked for in
    ``$JAXGAN_IDX_DIR`` and ``/usr/share/datasets/<name>/`` (where Debian's

@@ -63,6 +63,25 @@ def test_table_gives_ratios_to_pytorch_eager_of_the_same_model():
   assert "failed: exit 1: boom" in table
 
 
+def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
+  """bench.run's main over stand-in workers: the progress lines, the JSON and the table."""
+  records = {"bench.jax_gan": {"arch": "mlp", "steps_per_s": 50.0, "first_call_s": 3.0,
+                               "peak_mb": 600, "peak_kind": "RSS", "population": 1},
+             "bench.end_to_end": {"kind": "end_to_end", "process_s": 20.0, "loop_s": 15.0,
+                                  "first_interval_s": 4.0, "steps_per_s": 50.0},
+             "bench.torch_gan": {"error": "exit 1: no torch"}}
+  monkeypatch.setattr(bench_run, "run_one", lambda cmd, timeout: records[cmd[0]])
+  monkeypatch.setattr(bench_run, "ROOT", str(tmp_path))
+  out = tmp_path / "BENCHMARKS.md"
+  assert bench_run.main(["--quick", f"--output={out}"]) == 0
+  err = capsys.readouterr().err
+  assert "20.0 s whole process, 15.0 s training loop" in err and "no torch" in err
+  text = out.read_text()
+  assert "| experiments.mnist mlp, 2,000 steps, end to end | 20.0 | 15.0 | 4.0 | — | — |" in text
+  assert "| jaxgan mlp, lax.scan of 100 | 50.0 | 3.0 | 600 (RSS) | — |" in text
+  assert (tmp_path / "bench" / "results" / "cpu.json").exists()
+
+
 def test_precision_table_groups_seeds_and_sections_are_named():
   from bench import precision
   rows = [{"arch": "mlp", "compute_dtype": dt, "seed": s, "fcd": f, "steps_per_s": r}
