@@ -25,8 +25,7 @@ import tempfile
 import time
 
 from bench.common import emit
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench.run import ROOT
 
 
 def main():
@@ -77,6 +76,7 @@ def timed_run(args, cache: str) -> dict:
   return {"process_s": wall, "loop_s": records[-1]["wall_time"],
           "first_interval_s": records[0]["step"] / records[0]["steps_per_sec"],
           "d_loss": records[-1]["d_loss"]}
+
 
 if __name__ == "__main__":
   main()

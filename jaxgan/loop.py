@@ -206,6 +206,12 @@ def _train(cfg: TrainConfig, ckpt: Checkpointer, writer: metrics.BackgroundWrite
               f, indent=2)
 
   device_data = jax.device_put(images)
+  step = int(state.step)
+  events = [cfg.log_every, cfg.sample_every, cfg.ckpt_every]
+
+  def next_boundary(s: int) -> int:
+    return min([total] + [(s // e + 1) * e for e in events if e > 0])
+
   history = log.read()  # the records so far, kept in memory for the loss plot
 
   def write_samples(tag: str) -> None:
@@ -218,12 +224,6 @@ def _train(cfg: TrainConfig, ckpt: Checkpointer, writer: metrics.BackgroundWrite
     writer.submit(lambda: metrics.plot_losses(
         list(history), os.path.join(cfg.workdir, "losses.png"),
         title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}"), key="plot")
-
-  step = int(state.step)
-  events = [cfg.log_every, cfg.sample_every, cfg.ckpt_every]
-
-  def next_boundary(s: int) -> int:
-    return min([total] + [(s // e + 1) * e for e in events if e > 0])
 
   bar = None
   if cfg.progress:
