@@ -12,12 +12,13 @@ on the device.
 from __future__ import annotations
 
 import argparse
+import functools
 
 import jax
 import numpy as np
 
 from bench.common import emit, measure, peak_rss_mb
-from jaxgan import losses, models, precision, train
+from jaxgan import losses, models, precision, train, xla_options
 
 SHAPE, BATCH = (28, 28, 1), 64
 
@@ -44,18 +45,20 @@ def main():
   pop = args.population
   if pop > 1:
     keys = jax.random.split(jax.random.key(1), pop)
-    state = jax.jit(jax.vmap(init))(keys)
+    state = train.jit_init(jax.vmap(init))(keys)
     step = jax.vmap(step, in_axes=(0, None, 0))
     run_key = jax.random.split(jax.random.key(2), pop)
   else:
-    state = jax.jit(init)(jax.random.key(1))
+    state = train.jit_init(init)(jax.random.key(1))
     run_key = jax.random.key(2)
 
+  jit = functools.partial(jax.jit, donate_argnums=0,
+                          compiler_options=xla_options.for_training())  # as jaxgan's loop
   if args.loop == "scan":
-    multi = jax.jit(lambda s, x, k: jax.lax.scan(lambda c, _: step(c, x, k), s, None,
-                                                 length=args.steps), donate_argnums=0)
+    multi = jit(lambda s, x, k: jax.lax.scan(lambda c, _: step(c, x, k), s, None,
+                                             length=args.steps))
   else:
-    multi = jax.jit(step, donate_argnums=0)
+    multi = jit(step)
   holder = {"state": state, "out": None}
 
   def chunk():

@@ -32,7 +32,8 @@ def main():
   print(f"backend={jax.default_backend()} arch={args.arch} batch={batch}")
   for n in [int(v) for v in args.steps_per_call.split(",")]:
     run = train.make_multi_step(train.make_train_step(update, batch))
-    state = train.init_state(jax.random.key(1), g, d, tx, tx, shape, z_dim)
+    state = train.jit_init(lambda k: train.init_state(k, g, d, tx, tx, shape, z_dim))(
+        jax.random.key(1))
     t0 = time.perf_counter()
     state, m = run(state, data, key, n)
     jax.block_until_ready(m)

@@ -96,7 +96,7 @@ def main(argv):
   options = update_options(cfg)
   g_tx = train.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2)
   d_tx = train.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2)
-  state = jax.jit(lambda k: train.init_state(k, g, d, g_tx, d_tx, (2,), z_dim,
+  state = train.jit_init(lambda k: train.init_state(k, g, d, g_tx, d_tx, (2,), z_dim,
                                              loss_fn=loss_fn))(jax.random.fold_in(root, 0))
   update = train.make_update(g, d, loss_fn, g_tx, d_tx, z_dim,
                              options=options)

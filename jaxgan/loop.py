@@ -143,7 +143,7 @@ class Run:
                                         self.d_tx, self.image_shape, self.z_dim,
                                         ema=self.options.ema_decay is not None,
                                         loss_fn=self.loss_fn)
-    return jax.jit(init)(self.init_key)  # one compiled init, not hundreds of eager ops
+    return train.jit_init(init)(self.init_key)  # one compiled init, not hundreds of eager ops
 
 
 def _check_workdir(cfg: TrainConfig, ckpt: Checkpointer) -> None:

@@ -20,6 +20,7 @@ split into shards sees exactly the z's that the whole batch sees on one device.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Optional
 
 import flax
@@ -28,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxgan import xla_options
 from jaxgan.losses import LossFn, Losses, initial_state as initial_loss_state, is_stateful
 from jaxgan.penalties import PENALTIES, example_keys
 
@@ -76,6 +78,19 @@ def latent_prior(generator: nn.Module) -> str:
   return getattr(generator, "z_prior", "normal")
 
 
+def jit_init(fn: Callable, **jit_kwargs) -> Callable:
+  """``jax.jit(fn, **jit_kwargs)`` for initialization, compiled to run once
+  (:func:`jaxgan.xla_options.for_run_once`).
+
+  On the CPU it skips XLA's backend (LLVM) optimizations, which cost most of an init's compile
+  time and buy nothing for code run once: ``init_state`` of the sndcgan pair compiles in 4.9 s
+  instead of 11.6 (20.4 s run eagerly, op by op), dcgan's in 1.1 s instead of 3.2 (9.5). The
+  values agree with the optimized build to 1 ulp, and are the same from run to run. Elsewhere
+  this is plain ``jax.jit``.
+  """
+  return jax.jit(fn, compiler_options=xla_options.for_run_once(), **jit_kwargs)
+
+
 def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
   variables = dict(variables)
   params = variables.pop("params")
@@ -87,7 +102,8 @@ def init_state(key: jax.Array, generator: nn.Module, discriminator: nn.Module,
                image_shape, z_dim: int, ema: bool = False,
                loss_fn: Optional[LossFn] = None) -> GANState:
   """Initializes parameters, batch statistics, optimizer states, G's EMA if ``ema``, and the
-  state of ``loss_fn`` if it keeps one (BEGAN)."""
+  state of ``loss_fn`` if it keeps one (BEGAN). Pure: compile it with :func:`jit_init` (run
+  eagerly, op by op, it compiles every initializer separately)."""
   k_g, k_d = jax.random.split(key)
   z = jnp.zeros((2, z_dim), jnp.float32)
   x = jnp.zeros((2, *image_shape), jnp.float32)
@@ -357,7 +373,8 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
   """``run(state, data, key, num_steps) -> (state, metrics[num_steps])``, jitted.
 
   ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch); ``num_steps == 1``
-  is a plain jitted step. Both give identical results. The state's buffers are donated.
+  is a plain jitted step. Both give identical results. The state's buffers are donated. It
+  compiles with :func:`jaxgan.xla_options.for_training`.
   """
 
   def run(state, data, key, num_steps: int):
@@ -366,13 +383,14 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
       return state, jax.tree.map(lambda m: m[None], metrics)
     return jax.lax.scan(lambda s, _: train_step(s, data, key), state, None, length=num_steps)
 
-  return jax.jit(run, static_argnums=3, donate_argnums=(0,) if donate else ())
+  return jax.jit(run, static_argnums=3, donate_argnums=(0,) if donate else (),
+                 compiler_options=xla_options.for_training())
 
 
 def make_sampler(generator: nn.Module) -> Callable:
   """``sample(g_params, g_state, z) -> images``, G in inference mode (running statistics)."""
 
-  @jax.jit
+  @functools.partial(jax.jit, compiler_options=xla_options.for_training())
   def sample(g_params, g_state, z):
     return generator.apply({"params": g_params, **g_state}, z, train=False)
 

@@ -22,7 +22,8 @@ def small_dcgan(axis_name=None):
 def setup(nets, tx=None, loss="ns", axis_name=None, seed=0):
   g, d = nets
   tx = tx or train.adam(1e-3)
-  state = train.init_state(jax.random.key(seed), g, d, tx, tx, SHAPE, Z_DIM)
+  state = train.jit_init(lambda k: train.init_state(k, g, d, tx, tx, SHAPE, Z_DIM))(
+      jax.random.key(seed))
   update = train.make_update(g, d, losses.LOSSES.get(loss), tx, tx, Z_DIM, axis_name=axis_name)
   return state, update
 

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import models
+from jaxgan import models, train
 
 
 @pytest.mark.parametrize("arch", models.ARCHS.names())
@@ -14,11 +14,11 @@ from jaxgan import models
 def test_shapes_and_ranges(arch, shape):
   g, d = models.ARCHS.get(arch)(shape, z_dim=16)
   z = jax.random.normal(jax.random.key(0), (5, 16)) * 3
-  g_vars = jax.jit(lambda k: g.init(k, z, train=False))(jax.random.key(1))
+  g_vars = train.jit_init(lambda k: g.init(k, z, train=False))(jax.random.key(1))
   images, _ = jax.jit(lambda v: g.apply(v, z, train=True, mutable=["batch_stats"]))(g_vars)
   assert images.shape == (5, *shape)
   assert float(images.min()) >= -1.0 and float(images.max()) <= 1.0
-  d_vars = jax.jit(lambda k: d.init(k, images, train=False))(jax.random.key(2))
+  d_vars = train.jit_init(lambda k: d.init(k, images, train=False))(jax.random.key(2))
   logits, _ = jax.jit(lambda v: d.apply(v, images, train=True, rngs={"dropout": jax.random.key(3)},
                                         mutable=["batch_stats"]))(d_vars)
   assert logits.shape == (5,)

@@ -26,8 +26,9 @@ PLAIN = tuple(n for n in losses.LOSSES.names()
 def nets_and_state(arch: str, loss: str):
   """(G, D) as the training loop builds them for this loss, and an initial state."""
   g, d = build_models(TrainConfig(loss=loss, arch=arch), SHAPE, Z_DIM)
-  state = train.init_state(jax.random.key(0), g, d, TX, TX, SHAPE, Z_DIM,
-                           loss_fn=losses.LOSSES.get(loss))
+  state = train.jit_init(lambda k: train.init_state(k, g, d, TX, TX, SHAPE, Z_DIM,
+                                                    loss_fn=losses.LOSSES.get(loss)))(
+      jax.random.key(0))
   return g, d, state
 
 
