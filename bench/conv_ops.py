@@ -1,5 +1,6 @@
 """Where the CPU convolution time goes: each convolution of the DCGAN step, alone, in JAX
-(XLA:CPU) and in PyTorch, forward and both gradients, at batch 64.
+(XLA:CPU, compiled with its defaults and with jaxgan's options, ``jaxgan.xla_options``) and in
+PyTorch, forward and both gradients, at batch 64.
 
   python -m bench.conv_ops [--torch] [--scan=N]
 
@@ -9,12 +10,16 @@ while loop). Prints a table of milliseconds per call (median of 20).
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from jaxgan import xla_options
 
 B = 64
 # (name, input NHWC, kernel HWIO, stride, transposed)
@@ -45,25 +50,30 @@ def timeit(fn, *args, n=20):
   return statistics.median(times) * 1e3
 
 
+# XLA:CPU's defaults (convolutions in YNNPACK) and the options jaxgan compiles its steps with.
+VARIANTS = {"XLA default": None, "jaxgan": xla_options.for_training()}
+
+
 def jax_rows(scan: int):
+  """Each op in each variant, the variants timed one after the other per op."""
   rows = []
-  for name, xs, ws, s, tr in OPS:
+  for (name, xs, ws, s, tr), variant in itertools.product(OPS, VARIANTS):
+    jit = functools.partial(jax.jit, compiler_options=VARIANTS[variant])
     x = jnp.asarray(np.random.default_rng(0).standard_normal(xs), jnp.float32)
     w = jnp.asarray(np.random.default_rng(1).standard_normal(ws) * 0.05, jnp.float32)
-    fwd = jax.jit(lambda x, w: jax_conv(x, w, s, tr))
+    fwd = jit(lambda x, w: jax_conv(x, w, s, tr))
     y = fwd(x, w)
-    _, vjp = jax.vjp(lambda x, w: jax_conv(x, w, s, tr), x, w)
-    dx = jax.jit(lambda x, w, g: jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0])
-    dw = jax.jit(lambda x, w, g: jax.vjp(lambda w: jax_conv(x, w, s, tr), w)[1](g)[0])
-    row = {"op": name, "fwd": timeit(fwd, x, w), "dx": timeit(dx, x, w, y),
-           "dw": timeit(dw, x, w, y)}
+    dx = jit(lambda x, w, g: jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0])
+    dw = jit(lambda x, w, g: jax.vjp(lambda w: jax_conv(x, w, s, tr), w)[1](g)[0])
+    row = {"op": name, "variant": variant, "fwd": timeit(fwd, x, w),
+           "dx": timeit(dx, x, w, y), "dw": timeit(dw, x, w, y)}
     if scan:
       def looped(x, w, g):
         def body(c, _):
           gx = jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0]
           return c + gx[0, 0, 0, 0], None
         return jax.lax.scan(body, 0.0, None, length=scan)[0]
-      row["dx_in_scan"] = timeit(jax.jit(looped), x, w, y, n=3) / scan
+      row["dx_in_scan"] = timeit(jit(looped), x, w, y, n=3) / scan
     rows.append(row)
   return rows
 
@@ -109,16 +119,17 @@ def main():
   args = p.parse_args()
   rows = jax_rows(args.scan)
   t = {r["op"]: r for r in torch_rows()} if args.torch else {}
-  print(f"ms per call, batch {B}, {jax.devices()[0].device_kind}")
+  print(f"ms per call, batch {B}, {jax.devices()[0].device_kind}; jaxgan's compiler options: "
+        f"{VARIANTS['jaxgan']}")
   for r in rows:
-    line = (f"{r['op']:28s} JAX fwd {r['fwd']:7.2f}  dx {r['dx']:7.2f}  dw {r['dw']:7.2f}")
+    line = (f"{r['op']:24s} {r['variant']:11s} fwd {r['fwd']:7.2f}  dx {r['dx']:7.2f}  "
+            f"dw {r['dw']:7.2f}")
     if "dx_in_scan" in r:
       line += f"  dx in scan {r['dx_in_scan']:7.2f}"
     if r["op"] in t:
       q = t[r["op"]]
       line += f"  | torch fwd {q['fwd']:6.2f}  dx {q['dx']:6.2f}  dw {q['dw']:6.2f}"
     print(line)
-
 
 if __name__ == "__main__":
   main()
