@@ -2,10 +2,11 @@
 (XLA:CPU, compiled with its defaults and with jaxgan's options, ``jaxgan.xla_options``) and in
 PyTorch, forward and both gradients, at batch 64.
 
-  python -m bench.conv_ops [--torch] [--scan=N]
+  python -m bench.conv_ops [--torch] [--scan=N] [--step_rounds=N]
 
 ``--scan=N`` also times the same JAX op N times inside one ``lax.scan`` (per-op cost inside a
-while loop). Prints a table of milliseconds per call (median of 20).
+while loop). Prints a table of milliseconds per call (median of 20). ``--step_rounds=N`` also
+times the whole DCGAN step compiled both ways, alternating N rounds in one process.
 """
 from __future__ import annotations
 
@@ -112,11 +113,47 @@ def torch_rows():
   return rows
 
 
+def step_rounds(rounds: int, steps: int = 5):
+  """The whole DCGAN step (bench.jax_gan's: NS loss, Adam, batch 64, D with batch norm)
+  compiled in each variant, timed in alternating rounds of ``steps`` steps in this one process,
+  so that both see the same machine. Returns steps/s per round for each variant."""
+  from jaxgan import losses, models, train
+  shape, z_dim = (28, 28, 1), models.default_z_dim("dcgan")
+  g, d = models.build("dcgan", shape, z_dim, d_norm="batch")
+  tx = train.adam(2e-4)
+  state = train.jit_init(lambda k: train.init_state(k, g, d, tx, tx, shape, z_dim))(
+      jax.random.key(1))
+  step = train.make_train_step(train.make_update(g, d, losses.non_saturating, tx, tx, z_dim), B)
+  data = jax.device_put(np.random.default_rng(0).integers(0, 256, (6000, *shape), np.uint8))
+  key = jax.random.key(2)
+  compiled = {v: jax.jit(step, compiler_options=o).lower(state, data, key).compile()
+              for v, o in VARIANTS.items()}
+  states = {v: compiled[v](state, data, key)[0] for v in VARIANTS}  # warm-up
+  rates = {v: [] for v in VARIANTS}
+  for _ in range(rounds):
+    for v in VARIANTS:
+      t0 = time.perf_counter()
+      for _ in range(steps):
+        states[v], _ = compiled[v](states[v], data, key)
+      jax.block_until_ready(states[v])
+      rates[v].append(steps / (time.perf_counter() - t0))
+  return rates
+
+
 def main():
   p = argparse.ArgumentParser()
   p.add_argument("--torch", action="store_true")
   p.add_argument("--scan", type=int, default=0)
+  p.add_argument("--step_rounds", type=int, default=0,
+                 help="also time the whole DCGAN step in both variants, alternating, N rounds")
   args = p.parse_args()
+  if args.step_rounds:
+    rates = step_rounds(args.step_rounds)
+    for v, r in rates.items():
+      print(f"DCGAN step, {v:11s}: steps/s per round {[round(x, 2) for x in r]}, "
+            f"median {statistics.median(r):.2f}")
+    a, b = rates["jaxgan"], rates["XLA default"]
+    print(f"ratio jaxgan / XLA default per round: {[round(x / y, 2) for x, y in zip(a, b)]}")
   rows = jax_rows(args.scan)
   t = {r["op"]: r for r in torch_rows()} if args.torch else {}
   print(f"ms per call, batch {B}, {jax.devices()[0].device_kind}; jaxgan's compiler options: "

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxgan import data as data_lib, xla_options
+from jaxgan import data as data_lib
 from jaxgan.cache import cache_dir
 from jaxgan.train import to_unit_range
 
@@ -111,8 +111,7 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int, s
   # slow layout (BENCHMARKS.md); 500 per lax.scan elsewhere. The results are the same.
   per_call = 1 if jax.default_backend() == "cpu" else 500
 
-  @functools.partial(jax.jit, static_argnums=3, donate_argnums=(0, 1),
-                     compiler_options=xla_options.for_training())
+  @functools.partial(jax.jit, static_argnums=3, donate_argnums=(0, 1))
   def run(params, opt_state, start, n):
     if n == 1:  # a plain step: even a scan of length 1 is a slow while loop on the CPU
       carry, value = step((params, opt_state), start)
@@ -140,8 +139,7 @@ def classifier_outputs(params, images, num_classes: int, chunk: int = 1000):
 @functools.lru_cache(maxsize=None)
 def _jitted_apply(num_classes: int):
   model = Classifier(num_classes)
-  return jax.jit(lambda p, x: model.apply({"params": p}, to_unit_range(x)),
-                 compiler_options=xla_options.for_training())
+  return jax.jit(lambda p, x: model.apply({"params": p}, to_unit_range(x)))
 
 
 class FrechetClassifierDistance:

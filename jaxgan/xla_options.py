@@ -5,7 +5,7 @@ the process changes, and an option that the user set in ``XLA_FLAGS`` is left to
 Only the CPU has options so far; on other platforms these functions return None (plain
 ``jax.jit``). The measurements are in BENCHMARKS.md ("The CPU convolution gap").
 
-* :func:`for_training` (train steps, the sampler, the FCD classifier). XLA:CPU in jax 0.10
+* :func:`for_training` (train steps and the sampler). XLA:CPU in jax 0.10
   hands individual convolutions, dot products and reductions to YNNPACK (its default
   ``xla_cpu_experimental_ynn_fusion_type``: INDIVIDUAL_CONVOLUTION, INDIVIDUAL_DOT and REDUCE,
   read from the compiled HLO). For the DCGAN's convolutions its own (Eigen) convolution is
@@ -13,7 +13,9 @@ Only the CPU has options so far; on other platforms these functions return None 
   interleaved in one process (2-core AMD EPYC, 2026-11-23). The option names the list whole,
   because a per-computation option replaces the list rather than editing it; from the command
   line, ``XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=-individual_convolution`` is the
-  same choice for every computation of a process.
+  same choice for every computation of a process. The FCD's classifier (:mod:`jaxgan.quality`)
+  keeps XLA's defaults: it is a measuring instrument, and its cached weights and scores stay
+  those of every earlier run.
 * :func:`for_run_once` (initialization): no backend (LLVM) optimization. Most of an init's
   compile time on the CPU is LLVM optimizing the rolled threefry loops of its random draws
   (≈ 1 s per rank-4 kernel shape), for code that then runs once, in milliseconds.
@@ -37,7 +39,7 @@ def _unless_set_by_user(options: dict) -> Optional[dict]:
 
 
 def for_training() -> Optional[dict]:
-  """Options for computations that run many times: train steps, sampling, the classifier."""
+  """Options for computations that run many times: train steps and sampling."""
   return _unless_set_by_user(_CPU_TRAINING) if jax.default_backend() == "cpu" else None
 
 
