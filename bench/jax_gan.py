@@ -12,13 +12,12 @@ on the device.
 from __future__ import annotations
 
 import argparse
-import functools
 
 import jax
 import numpy as np
 
 from bench.common import emit, measure, peak_rss_mb
-from jaxgan import losses, models, precision, train, xla_options
+from jaxgan import losses, models, precision, train
 
 SHAPE, BATCH = (28, 28, 1), 64
 
@@ -52,21 +51,15 @@ def main():
     state = train.jit_init(init)(jax.random.key(1))
     run_key = jax.random.key(2)
 
-  jit = functools.partial(jax.jit, donate_argnums=0,
-                          compiler_options=xla_options.for_training())  # as jaxgan's loop
-  if args.loop == "scan":
-    multi = jit(lambda s, x, k: jax.lax.scan(lambda c, _: step(c, x, k), s, None,
-                                             length=args.steps))
-  else:
-    multi = jit(step)
+  # jaxgan's own loop: one jit with the state donated and jaxgan's XLA options; a scan of
+  # --steps steps per dispatch, or one step per dispatch.
+  run = train.make_multi_step(step)
+  per_call = args.steps if args.loop == "scan" else 1
   holder = {"state": state, "out": None}
 
   def chunk():
-    if args.loop == "scan":
-      holder["state"], holder["out"] = multi(holder["state"], data, run_key)
-    else:
-      for _ in range(args.steps):
-        holder["state"], holder["out"] = multi(holder["state"], data, run_key)
+    for _ in range(args.steps // per_call):
+      holder["state"], holder["out"] = run(holder["state"], data, run_key, per_call)
 
   sync = lambda: jax.block_until_ready(holder["out"])
   result = measure(chunk, sync, args.steps * pop, args.repeats)

@@ -9,8 +9,9 @@ Only the CPU has options so far; on other platforms these functions return None 
   hands individual convolutions, dot products and reductions to YNNPACK (its default
   ``xla_cpu_experimental_ynn_fusion_type``: INDIVIDUAL_CONVOLUTION, INDIVIDUAL_DOT and REDUCE,
   read from the compiled HLO). For the DCGAN's convolutions its own (Eigen) convolution is
-  faster: the whole DCGAN step ran 1.16-1.30× faster with convolutions taken out of that list,
-  interleaved in one process (2-core AMD EPYC, 2026-11-23). The option names the list whole,
+  faster: the whole DCGAN step ran 1.10-1.30× faster with convolutions taken out of that list,
+  in alternating rounds in one process (``python -m bench.conv_ops --step_rounds=10``; 2-core
+  AMD EPYC, 2026-11-23). The option names the list whole,
   because a per-computation option replaces the list rather than editing it; from the command
   line, ``XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=-individual_convolution`` is the
   same choice for every computation of a process. The FCD's classifier (:mod:`jaxgan.quality`)
