@@ -374,7 +374,9 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
 
   ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch); ``num_steps == 1``
   is a plain jitted step. Both give identical results. The state's buffers are donated. It
-  compiles with :func:`jaxgan.xla_options.for_training`.
+  compiles with :func:`jaxgan.xla_options.for_training` and lowers its large random draws
+  (dropout masks) unrolled on the CPU (:func:`jaxgan.xla_options.threefry_unrolled`: the same
+  bits, faster).
   """
 
   def run(state, data, key, num_steps: int):
@@ -383,8 +385,15 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
       return state, jax.tree.map(lambda m: m[None], metrics)
     return jax.lax.scan(lambda s, _: train_step(s, data, key), state, None, length=num_steps)
 
-  return jax.jit(run, static_argnums=3, donate_argnums=(0,) if donate else (),
-                 compiler_options=xla_options.for_training())
+  jitted = jax.jit(run, static_argnums=3, donate_argnums=(0,) if donate else (),
+                   compiler_options=xla_options.for_training())
+
+  @functools.wraps(run)
+  def run_unrolled(state, data, key, num_steps: int):
+    with xla_options.threefry_unrolled():  # takes effect when this call traces and lowers
+      return jitted(state, data, key, num_steps)
+
+  return run_unrolled
 
 
 def make_sampler(generator: nn.Module) -> Callable:

@@ -60,6 +60,18 @@ def test_scan_equals_single_steps():
                              rtol=1e-5)
 
 
+def test_multi_step_draws_the_dropout_masks_a_plain_jit_draws():
+  """make_multi_step lowers its dropout draws unrolled on the CPU (xla_options.threefry_unrolled):
+  the training must come out as under a plain jax.jit of the same step."""
+  state, update = setup(small_mlp(dropout=0.3))
+  data = jax.device_put(fake_data(128))
+  step = train.make_train_step(update, 64)  # masks of 64 × 64: drawn unrolled
+  ours, m_ours = train.make_multi_step(step, donate=False)(state, data, jax.random.key(3), 1)
+  plain, m_plain = jax.jit(step)(state, data, jax.random.key(3))
+  assert_trees_close(ours, plain, rtol=1e-6)
+  np.testing.assert_allclose(m_ours["d_loss"][0], m_plain["d_loss"], rtol=1e-6)
+
+
 def test_vmapped_population_equals_members_trained_alone():
   """Two GANs with different learning rates (held in their optimizer states) trained at once."""
   nets = small_mlp(dropout=0.3)

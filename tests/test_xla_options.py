@@ -33,3 +33,32 @@ def test_options_the_user_set_in_xla_flags_are_left_alone(monkeypatch):
   assert xla_options.for_run_once() == {"xla_backend_optimization_level": 0}
   monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
   assert set(xla_options.for_training()) == {"xla_cpu_experimental_ynn_fusion_type"}
+
+
+def _bernoulli_mask(key):
+  return jax.random.bernoulli(key, 0.7, (64, 1024))  # a dropout mask of the MLP's D
+
+
+def _loops(fn, *args) -> int:
+  """While loops in ``fn``'s compiled HLO; traced afresh (jax caches lowerings per function)."""
+  return jax.jit(lambda *a: fn(*a)).lower(*args).compile().as_text().count(" while(")
+
+
+def test_unrolled_threefry_draws_the_same_bits_without_loops():
+  """The premise (jax 0.10 lowers threefry on the CPU as a rolled loop) and the fix: large
+  draws lose their loop and keep their bits; jax's table is restored on exit. If the premise
+  fails after a jax upgrade, jax unrolls by itself and the context can go."""
+  key = jax.random.key(5)
+  assert _loops(_bernoulli_mask, key) > 0, "jax no longer lowers threefry as a loop on the CPU"
+  rolled = jax.jit(lambda k: _bernoulli_mask(k))(key)
+  with xla_options.threefry_unrolled() as changed:
+    assert changed
+    with xla_options.threefry_unrolled() as nested:
+      assert not nested  # the outer context is in charge
+    assert _loops(_bernoulli_mask, key) == 0
+    unrolled = jax.jit(lambda k: _bernoulli_mask(k))(key)
+    small = jax.jit(lambda k: jax.random.bits(k, (8,)))(key)  # below the threshold: rolled
+    assert _loops(lambda k: jax.random.bits(k, (8,)), key) > 0
+  assert bool(jnp.array_equal(rolled, unrolled)) and 0.6 < float(rolled.mean()) < 0.8
+  assert bool(jnp.array_equal(small, jax.random.bits(key, (8,))))
+  assert _loops(_bernoulli_mask, key) > 0  # restored
