@@ -168,5 +168,6 @@ def main():
       line += f"  | torch fwd {q['fwd']:6.2f}  dx {q['dx']:6.2f}  dw {q['dw']:6.2f}"
     print(line)
 
+
 if __name__ == "__main__":
   main()

@@ -90,12 +90,11 @@ def threefry_unrolled(min_size: int = UNROLL_MIN_SIZE):
   call of a ``jax.jit`` function that traces and lowers it (its first); later calls hit jax's
   cache."""
   found = _cpu_threefry_lowering() if jax.default_backend() == "cpu" else None
-  if found is None or found[1] not in found[0] or getattr(found[0][found[1]].rule,
-                                                        "_jaxgan", False):
+  table, primitive, generic = found or ({}, None, None)
+  rolled = table.get(primitive)
+  if rolled is None or getattr(rolled.rule, "_jaxgan", False):  # nothing to do, or nested
     yield False
     return
-  table, primitive, generic = found
-  rolled = table[primitive]
 
   def by_size(ctx, *args, **params):
     size = math.prod(ctx.avals_out[0].shape)
