@@ -117,13 +117,13 @@ def step_rounds(rounds: int, steps: int = 5):
   """The whole DCGAN step (bench.jax_gan's: NS loss, Adam, batch 64, D with batch norm)
   compiled in each variant, timed in alternating rounds of ``steps`` steps in this one process,
   so that both see the same machine. Returns steps/s per round for each variant."""
-  from jaxgan import losses, models, train
-  shape, z_dim = (28, 28, 1), models.default_z_dim("dcgan")
-  g, d = models.build("dcgan", shape, z_dim, d_norm="batch")
-  tx = train.adam(2e-4)
-  state = train.jit_init(lambda k: train.init_state(k, g, d, tx, tx, shape, z_dim))(
-      jax.random.key(1))
-  step = train.make_train_step(train.make_update(g, d, losses.non_saturating, tx, tx, z_dim), B)
+  from jaxgan import train, xla_options
+  from jaxgan.config import make_config
+  from jaxgan.gan import build_gan
+  shape = (28, 28, 1)
+  gan = build_gan(make_config(arch="dcgan", d_norm="batch"), shape)
+  state = xla_options.jit_init(gan.init)(jax.random.key(1))
+  step = train.make_train_step(gan, B)
   data = jax.device_put(np.random.default_rng(0).integers(0, 256, (6000, *shape), np.uint8))
   key = jax.random.key(2)
   compiled = {v: jax.jit(step, compiler_options=o).lower(state, data, key).compile()

@@ -5,9 +5,9 @@
 ``--loop=jit``: a Python loop over one jitted step per dispatch (the plain JAX baseline).
 ``--loop=scan``: ``--steps`` steps fused in one ``lax.scan`` per dispatch (jaxgan's loop).
 ``--population=P``: P independent GANs (own initializations and keys) vmapped inside the
-step; steps/s counts GAN-steps (P per update). The update is jaxgan's ``make_update`` with
-the NS loss, Adam 2e-4, β = (0.5, 0.999), batch 64, on 60,000 random uint8 28×28 images held
-on the device.
+step; steps/s counts GAN-steps (P per update). The GAN is ``build_gan`` of the default
+config (the NS loss, Adam 2e-4, β = (0.5, 0.999)) with the chosen architecture, batch 64, on
+60,000 random uint8 28×28 images held on the device.
 """
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ import jax
 import numpy as np
 
 from bench.common import emit, measure, peak_rss_mb
-from jaxgan import losses, models, precision, train
+from jaxgan import models, precision, train, xla_options
+from jaxgan.config import make_config
+from jaxgan.gan import build_gan
 
 SHAPE, BATCH = (28, 28, 1), 64
 
@@ -33,22 +35,19 @@ def main():
   p.add_argument("--compute_dtype", default="float32", choices=sorted(precision.DTYPES))
   args = p.parse_args()
 
-  z_dim = models.default_z_dim(args.arch)
-  g, d = (precision.with_compute_dtype(m, args.compute_dtype)
-          for m in models.build(args.arch, SHAPE, z_dim, d_norm=args.d_norm))
-  tx = train.adam(2e-4)
-  update = train.make_update(g, d, losses.LOSSES.get("ns"), tx, tx, z_dim)
-  step = train.make_train_step(update, BATCH)
+  norm = {} if args.d_norm is None else {"d_norm": args.d_norm}
+  gan = build_gan(make_config(arch=args.arch, compute_dtype=args.compute_dtype, **norm), SHAPE)
+  step = train.make_train_step(gan, BATCH)
   data = jax.device_put(np.random.default_rng(0).integers(0, 256, (60000, *SHAPE), np.uint8))
-  init = lambda k: train.init_state(k, g, d, tx, tx, SHAPE, z_dim)
+  init = gan.init
   pop = args.population
   if pop > 1:
     keys = jax.random.split(jax.random.key(1), pop)
-    state = train.jit_init(jax.vmap(init))(keys)
+    state = xla_options.jit_init(jax.vmap(init))(keys)
     step = jax.vmap(step, in_axes=(0, None, 0))
     run_key = jax.random.split(jax.random.key(2), pop)
   else:
-    state = train.jit_init(init)(jax.random.key(1))
+    state = xla_options.jit_init(init)(jax.random.key(1))
     run_key = jax.random.key(2)
 
   # jaxgan's own loop: one jit with the state donated and jaxgan's XLA options; a scan of

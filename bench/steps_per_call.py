@@ -13,7 +13,9 @@ import time
 import jax
 import numpy as np
 
-from jaxgan import losses, models, train
+from jaxgan import models, train, xla_options
+from jaxgan.config import make_config
+from jaxgan.gan import build_gan
 
 
 def main():
@@ -23,17 +25,14 @@ def main():
   p.add_argument("--total", type=int, default=500, help="steps per timed repeat")
   p.add_argument("--repeats", type=int, default=3)
   args = p.parse_args()
-  shape, z_dim, batch = (28, 28, 1), 100, 64
-  g, d = models.ARCHS.get(args.arch)(shape, z_dim)
-  tx = train.adam(2e-4)
-  update = train.make_update(g, d, losses.non_saturating, tx, tx, z_dim)
+  shape, batch = (28, 28, 1), 64
+  gan = build_gan(make_config(arch=args.arch, z_dim=100), shape)
   data = jax.device_put(np.random.default_rng(0).integers(0, 256, (10000, *shape), np.uint8))
   key = jax.random.key(0)
   print(f"backend={jax.default_backend()} arch={args.arch} batch={batch}")
   for n in [int(v) for v in args.steps_per_call.split(",")]:
-    run = train.make_multi_step(train.make_train_step(update, batch))
-    state = train.jit_init(lambda k: train.init_state(k, g, d, tx, tx, shape, z_dim))(
-        jax.random.key(1))
+    run = train.make_multi_step(train.make_train_step(gan, batch))
+    state = xla_options.jit_init(gan.init)(jax.random.key(1))
     t0 = time.perf_counter()
     state, m = run(state, data, key, n)
     jax.block_until_ready(m)

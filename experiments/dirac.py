@@ -27,8 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan import losses, penalties, train
-from jaxgan.train import UpdateOptions
+from jaxgan import losses, optimizers, penalties
+from jaxgan.gan import GAN, UpdateOptions
 
 
 class DiracGenerator(nn.Module):
@@ -78,21 +78,25 @@ LR = 0.2
 BATCH = 4  # the data and the generator are point masses: any batch gives the same gradients
 
 
+def dirac_gan(loss: str, options: UpdateOptions, start=(1.0, 1.0), lr: float = LR) -> GAN:
+  """The Dirac-GAN with jaxgan's loss ``loss`` and update ``options``, SGD for both players."""
+  tx = optimizers.sgd(lr)
+  return GAN(DiracGenerator(start[0]), LinearCritic(start[1]), losses.LOSSES.get(loss), tx, tx,
+             image_shape=(1,), z_dim=1, options=options)
+
+
 def trajectory(method: Method, mode: str, steps: int = 500, start=(1.0, 1.0),
                seed: int = 0) -> np.ndarray:
   """(θ, ψ) after each of ``steps`` updates, starting at ``start``: array (steps + 1, 2)."""
   options = dataclasses.replace(method.options, **MODES[mode])
-  g, d = DiracGenerator(start[0]), LinearCritic(start[1])
-  tx = train.sgd(LR)
-  update = train.make_update(g, d, losses.LOSSES.get(method.loss), tx, tx, z_dim=1,
-                             options=options)
-  state = train.init_state(jax.random.key(seed), g, d, tx, tx, (1,), 1)
+  gan = dirac_gan(method.loss, options, start)
+  state = gan.init(jax.random.key(seed))
   shape = (BATCH, 1) if options.n_disc == 1 else (options.n_disc, BATCH, 1)
   data = jnp.zeros(shape)  # δ_0
   key = jax.random.key(seed + 1)
 
   def step(state, _):
-    state, _ = update(state, data, jax.random.fold_in(key, state.step))
+    state, _ = gan.update(state, data, jax.random.fold_in(key, state.step))
     return state, jnp.stack([state.g_params["theta"], state.d_params["psi"]])
 
   _, path = jax.jit(lambda s: jax.lax.scan(step, s, None, length=steps))(state)

@@ -13,7 +13,6 @@ dataset without class labels, or non-finite samples; 2 bad flags.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -41,17 +40,18 @@ def score_workdir(workdir: str, num_samples: int = 10000, classifier_steps: int 
   import jax
   import numpy as np
 
-  from jaxgan import quality, train
+  from jaxgan import config as config_lib
+  from jaxgan import quality, train, xla_options
   from jaxgan.checkpoint import Checkpointer
-  from jaxgan.loop import Run, TrainConfig
+  from jaxgan.gan import build_gan
 
   config_path = os.path.join(workdir, "config.json")
   if not os.path.exists(config_path):
     raise ScoreError(f"no run in {workdir} (no config.json)")
-  with open(config_path) as f:
-    saved = json.load(f)
-  names = {field.name for field in dataclasses.fields(TrainConfig)}
-  cfg = TrainConfig(**{k: v for k, v in saved.items() if k in names})
+  try:
+    cfg = config_lib.load(config_path)
+  except (config_lib.ConfigError, ValueError) as e:
+    raise ScoreError(f"{config_path} is not a readable run config ({e})") from e
   checkpoints = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(checkpoints):
     raise ScoreError(f"{workdir} has no checkpoints to score")
@@ -60,18 +60,18 @@ def score_workdir(workdir: str, num_samples: int = 10000, classifier_steps: int 
         cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed)
   except ValueError as e:  # a dataset without labels
     raise ScoreError(f"cannot score {cfg.dataset}: {e}") from e
-  run = Run(cfg, np.zeros((1, *scorer.image_shape), np.uint8))
+  gan = build_gan(cfg, scorer.image_shape)
   ckpt = Checkpointer(checkpoints)
   try:
     if ckpt.latest_step() is None:
       raise ScoreError(f"{workdir} has no checkpoints to score")
-    state = ckpt.restore(run.init())
+    state = ckpt.restore(xla_options.jit_init(gan.init)(jax.random.key(0)))
   finally:
     ckpt.close()
   g_params = state.g_params if state.g_ema is None else state.g_ema
-  z = train.sample_latents(jax.random.key(seed), num_samples, run.z_dim,
-                           prior=train.latent_prior(run.generator))
-  images = np.concatenate([jax.device_get(run.sample(g_params, state.g_state, z[i:i + 1000]))
+  z = gan.latents(jax.random.key(seed), num_samples)
+  sample = train.make_sampler(gan)
+  images = np.concatenate([jax.device_get(sample(g_params, state.g_state, z[i:i + 1000]))
                            for i in range(0, num_samples, 1000)])
   if not np.isfinite(images).all():
     raise ScoreError(f"G's samples at step {int(state.step)} are not finite (the run diverged)")

@@ -20,9 +20,8 @@ def enable_compilation_cache(path: Optional[str] = None) -> str:
   """Turns on JAX's persistent compilation cache in ``path`` (default ``<cache_dir>/xla``).
 
   A process that compiles what an earlier one compiled (the same computation, shapes, XLA
-  flags, jax version and device) then loads the executable instead. Measured on the 2-core CPU
-  (2026-11-22): a 200-step MLP GAN run took 13.9 s cold and 9.5-10.1 s with the cache warm.
-  Executables that compiled in under a second are not stored (JAX's default threshold). Must
+  flags, jax version and device) then loads the executable instead (what that saves a whole
+  run: BENCHMARKS.md, "Whole runs"). Executables that compiled in under a second are not stored (JAX's default threshold). Must
   run before the first compilation; returns the folder.
   """
   import jax

@@ -21,7 +21,6 @@ Command line: ``python -m jaxgan.data import fashion_mnist /path/to/idx/files``.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import re
@@ -29,18 +28,15 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import BinaryIO, Callable, Optional
+from typing import Optional
 from urllib.parse import urlparse
 
 import numpy as np
 
-# Names TFDS knows -> (IDX file stems per split, Debian-style folder name).
-IDX_DATASETS = {
-    "mnist": "mnist",
-    "fashion_mnist": "fashion-mnist",
-}
-_SPLIT_FILES = {"train": "train", "test": "t10k"}
-IDX_ENV = "JAXGAN_IDX_DIR"
+from jaxgan.idx import (IDX_DATASETS, IDX_ENV, SPLIT_FILES, find_idx_files, idx_pair,
+                        idx_search_dirs, read_idx)
+from jaxgan.io import write_atomic
+
 OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
 
 
@@ -55,50 +51,6 @@ def default_data_dir() -> str:
 def _tfds():
   import tensorflow_datasets as tfds  # slow import; only when data is needed
   return tfds
-
-
-def read_idx(path: os.PathLike) -> np.ndarray:
-  """Reads an IDX file (gzipped or not) of unsigned bytes into an array of its shape."""
-  opener = gzip.open if str(path).endswith(".gz") else open
-  with opener(path, "rb") as f:
-    raw = f.read()
-  if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-    raise ValueError(f"{path} is not an IDX file of unsigned bytes")
-  ndim = raw[3]
-  dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-  data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
-  if data.size != int(np.prod(dims)):
-    raise ValueError(f"{path}: header says {dims}, found {data.size} bytes (truncated?)")
-  return data.reshape(dims)
-
-
-def _idx_pair(folder: Path, split: str) -> Optional[tuple[Path, Path]]:
-  stem = _SPLIT_FILES[split]
-  for suffix in (".gz", ""):
-    images = folder / f"{stem}-images-idx3-ubyte{suffix}"
-    labels = folder / f"{stem}-labels-idx1-ubyte{suffix}"
-    if images.exists() and labels.exists():
-      return images, labels
-  return None
-
-
-def idx_search_dirs(name: str) -> list[Path]:
-  """Where local IDX files of dataset ``name`` are looked for, in order."""
-  dirs = []
-  if os.environ.get(IDX_ENV):
-    root = Path(os.environ[IDX_ENV])
-    dirs += [root / IDX_DATASETS[name], root / name, root]
-  dirs += [Path("/usr/share/datasets") / IDX_DATASETS[name], Path("/usr/share/datasets") / name]
-  return list(dict.fromkeys(dirs))
-
-
-def find_idx_files(name: str) -> tuple[Optional[Path], dict[str, tuple[Path, Path]]]:
-  """The first folder holding IDX files of ``name``, and the splits found there."""
-  for folder in idx_search_dirs(name):
-    found = {s: p for s in _SPLIT_FILES if (p := _idx_pair(folder, s))}
-    if found:
-      return folder, found
-  return None, {}
 
 
 def _local_builder_class(name: str):
@@ -141,7 +93,7 @@ def import_idx(name: str, folder: os.PathLike, data_dir: Optional[str] = None) -
   """
   if name not in IDX_DATASETS:
     raise DatasetUnavailable(f"no IDX importer for {name!r}; choices: {', '.join(IDX_DATASETS)}")
-  found = {s: p for s in _SPLIT_FILES if (p := _idx_pair(Path(folder), s))}
+  found = {s: p for s in SPLIT_FILES if (p := idx_pair(Path(folder), s))}
   if not found:
     raise DatasetUnavailable(
         f"no IDX files in {folder} (expected e.g. train-images-idx3-ubyte.gz and "
@@ -183,7 +135,7 @@ def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) 
     return "\n".join(lines + [
         "  TFDS could not download it (no connection). Run once with internet access (TFDS",
         f"  downloads and prepares it into {data_dir}), or copy a prepared {name} folder there."])
-  stem = _SPLIT_FILES.get(split, split)
+  stem = SPLIT_FILES.get(split, split)
   where = "\n".join(f"    {d}" for d in idx_search_dirs(name))
   lines += [
       f"  TFDS could not download it (no connection), and no local IDX files of the {split} split were found in:",
@@ -331,22 +283,8 @@ def _write_decoded(path: str, arrays: dict[str, np.ndarray]) -> None:
     print(f"note: could not cache the decoded dataset in {path} ({e})", file=sys.stderr)
 
 
-def write_atomic(path: str, write: Callable[[BinaryIO], None]) -> None:
-  """``write(file)`` into a temporary file beside ``path``, then renamed over it: a reader
-  (or a crash) never sees half a file, and a failed write leaves the old one in place."""
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  tmp = f"{path}.tmp{os.getpid()}"
-  try:
-    with open(tmp, "wb") as f:
-      write(f)
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-
-
 def main(argv: list[str]) -> int:
-  usage = "usage: python -m jaxgan.data import {%s} IDX_FOLDER [DATA_DIR]" % ",".join(IDX_DATASETS)
+  usage = f"usage: python -m jaxgan.data import {{{','.join(IDX_DATASETS)}}} IDX_FOLDER [DATA_DIR]"
   if len(argv) not in (3, 4) or argv[0] != "import" or argv[1] not in IDX_DATASETS:
     print(usage, file=sys.stderr)
     return 2

@@ -7,19 +7,22 @@ D step and the G term in the G step (with the updated D); XLA drops whatever hal
 Notation: D(x) = σ(l(x)) with σ the logistic sigmoid, so log D = log σ(l) = −softplus(−l) and
 log(1 − D) = log σ(−l) = −softplus(l); all losses are computed in that stable form.
 
-Adding a loss is one function here plus one test in ``tests/test_losses.py``::
+The registry ``LOSSES`` holds a :class:`LossSpec` per name: the function and the facts the
+rest of the library needs about it (whether it keeps state, whether D must be an autoencoder,
+which training controls it implies). Adding a loss is one function here, one registration and
+one test in ``tests/test_losses.py``::
 
-    @LOSSES.register("name")
-    def name(real_logits, fake_logits) -> Losses: ...
+    LOSSES.register("name")(LossSpec(name))
 
-A loss that keeps state across steps (BEGAN's k_t) is an object with ``init_state()`` and
-``__call__(real, fake, state) -> Losses(d, g, new_state, metrics)``; the update carries the
-state in ``GANState.loss_state`` and advances it once per G step (see :func:`is_stateful`).
+A loss that keeps state across steps (BEGAN's k_t) is registered with ``init_state`` and is
+called as ``fn(real, fake, state) -> Losses(d, g, new_state, metrics)``; the update carries
+the state in ``GANState.loss_state`` and advances it once per G step.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple
+import types
+from typing import Any, Callable, Mapping, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +39,41 @@ class Losses(NamedTuple):
 
 
 LossFn = Callable[[jax.Array, jax.Array], Losses]
-LOSSES: Registry[LossFn] = Registry("loss")
+
+
+@dataclasses.dataclass(frozen=True)
+class LossSpec:
+  """A registered GAN objective and what it asks of the rest of the GAN.
+
+  fn: ``fn(real_logits, fake_logits) -> Losses``, or with ``init_state`` also the state:
+    ``fn(real, fake, state) -> Losses(d, g, new_state, metrics)``.
+  init_state: makes the loss's initial state (BEGAN's k_0); None for a stateless loss.
+  needs_autoencoder: D must be an autoencoder whose "logits" are reconstruction errors.
+  implies: the training controls the loss's paper prescribes (config field -> value); a
+    configuration takes them unless it sets the field itself.
+  """
+  fn: Callable[..., Losses]
+  init_state: Optional[Callable[[], Any]] = None
+  needs_autoencoder: bool = False
+  implies: Mapping[str, Any] = dataclasses.field(
+      default_factory=lambda: types.MappingProxyType({}))
+
+  @property
+  def stateful(self) -> bool:
+    return self.init_state is not None
+
+  def __call__(self, real_logits, fake_logits, state=None) -> Losses:
+    """The losses of a batch; ``state`` is the loss's state when it keeps one."""
+    if self.stateful:
+      return self.fn(real_logits, fake_logits, state)
+    return self.fn(real_logits, fake_logits)
+
+
+def _implies(**controls) -> Mapping[str, Any]:
+  return types.MappingProxyType(controls)
+
+
+LOSSES: Registry[LossSpec] = Registry("loss")
 
 
 def _bce(logits: jax.Array, label: float) -> jax.Array:
@@ -50,7 +87,6 @@ def _discriminator_bce(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Ar
   return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0)
 
 
-@LOSSES.register("mm")
 def minimax(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""The minimax GAN (Goodfellow et al. 2014, arXiv:1406.2661, eq. 1).
 
@@ -64,7 +100,6 @@ def minimax(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
                 g=-_bce(fake_logits, 0.0))
 
 
-@LOSSES.register("ns")
 def non_saturating(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""The non-saturating GAN (Goodfellow et al. 2014, arXiv:1406.2661, section 3).
 
@@ -78,7 +113,6 @@ def non_saturating(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
                 g=_bce(fake_logits, 1.0))
 
 
-@LOSSES.register("wgan")
 def wasserstein(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Wasserstein GAN (Arjovsky et al. 2017, arXiv:1701.07875, eq. 3), D a critic f.
 
@@ -91,10 +125,8 @@ def wasserstein(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   return Losses(d=fake_logits.mean() - real_logits.mean(), g=-fake_logits.mean())
 
 
-LOSSES.register("wgan_gp")(wasserstein)  # + the two-sided gradient penalty (penalties.py)
 
 
-@LOSSES.register("lsgan")
 def least_squares(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Least-squares GAN (Mao et al. 2017, arXiv:1611.04076, eq. 2 with a=0, b=c=1).
 
@@ -107,7 +139,6 @@ def least_squares(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
                 g=0.5 * jnp.mean((fake_logits - 1) ** 2))
 
 
-@LOSSES.register("hinge")
 def hinge(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Hinge GAN (Lim & Ye 2017, arXiv:1705.02894; Miyato et al. 2018, arXiv:1802.05957, eq. 17).
 
@@ -118,10 +149,8 @@ def hinge(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
                 g=-fake_logits.mean())
 
 
-LOSSES.register("dragan")(non_saturating)  # + DRAGAN's perturbation penalty (penalties.py)
 
 
-@LOSSES.register("rsgan")
 def relativistic(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Relativistic standard GAN (Jolicoeur-Martineau 2018, arXiv:1807.00734, eqs. 9-10).
 
@@ -133,7 +162,6 @@ def relativistic(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   return Losses(d=_bce(real_logits - fake_logits, 1.0), g=_bce(fake_logits - real_logits, 1.0))
 
 
-@LOSSES.register("ragan")
 def relativistic_average(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Relativistic average standard GAN (Jolicoeur-Martineau 2018, arXiv:1807.00734, eqs. 13-14).
 
@@ -166,7 +194,6 @@ class BEGAN:
   """
   gamma: float = 0.5
   lambda_k: float = 0.001
-  autoencoder_discriminator = True  # the model builder gives D an autoencoder
 
   def init_state(self) -> dict:
     return {"k": jnp.zeros((), jnp.float32)}
@@ -180,22 +207,18 @@ class BEGAN:
                   metrics={"began_k": k, "began_M": real + jnp.abs(balance)})
 
 
-LOSSES.register("began")(BEGAN())
-
-
-def is_stateful(loss_fn) -> bool:
-  """Whether a loss keeps state across steps (has ``init_state``)."""
-  return hasattr(loss_fn, "init_state")
-
-
-def initial_state(loss_fn):
-  """The loss's initial state, or None for a stateless loss."""
-  return loss_fn.init_state() if is_stateful(loss_fn) else None
-
-
-# Training controls that a loss implies unless set otherwise (flags override them).
-LOSS_DEFAULTS: dict[str, dict] = {
-    "wgan": {"clip": 0.01},                                      # Arjovsky et al. 2017
-    "wgan_gp": {"penalty": "gp", "penalty_weight": 10.0},        # Gulrajani et al. 2017
-    "dragan": {"penalty": "dragan", "penalty_weight": 10.0},     # Kodali et al. 2017
-}
+# The registry. Implied controls: Arjovsky et al. 2017 clip at 0.01; Gulrajani et al. 2017 and
+# Kodali et al. 2017 weight their penalties with λ = 10.
+_BEGAN = BEGAN()
+LOSSES.register("mm")(LossSpec(minimax))
+LOSSES.register("ns")(LossSpec(non_saturating))
+LOSSES.register("wgan")(LossSpec(wasserstein, implies=_implies(clip=0.01)))
+LOSSES.register("wgan_gp")(LossSpec(wasserstein,
+                                    implies=_implies(penalty="gp", penalty_weight=10.0)))
+LOSSES.register("lsgan")(LossSpec(least_squares))
+LOSSES.register("hinge")(LossSpec(hinge))
+LOSSES.register("dragan")(LossSpec(non_saturating,
+                                   implies=_implies(penalty="dragan", penalty_weight=10.0)))
+LOSSES.register("rsgan")(LossSpec(relativistic))
+LOSSES.register("ragan")(LossSpec(relativistic_average))
+LOSSES.register("began")(LossSpec(_BEGAN, init_state=_BEGAN.init_state, needs_autoencoder=True))

@@ -9,32 +9,23 @@ Both networks are used through pure ``init``/``apply``. Conventions:
   the statistics of the whole batch, exactly as one device would.
 * Dropout draws from the ``dropout`` RNG stream when ``train`` is true.
 
-``ARCHS.get(name)(image_shape, z_dim, axis_name, d_norm)`` returns ``(generator,
-discriminator)`` (``build`` does the same and can turn D into BEGAN's autoencoder); a generator whose class sets ``z_prior = "uniform"`` draws z from
-U(−1, 1), the others from N(0, I). ``default_z_dim(name)`` is the architecture's own.
+``ARCHS.get(name)`` is the architecture's :class:`ArchSpec` (its builder, latent size and
+prior, D normalizations); ``build(name, image_shape, ...)`` returns ``(generator,
+discriminator)`` and can turn D into BEGAN's autoencoder. CPU-specific forms of slow
+convolutions live in :mod:`jaxgan.conv_cpu`.
 """
 from __future__ import annotations
 
-import functools
+import dataclasses
 import math
 from typing import Callable, Optional, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import numpy as np
 
+from jaxgan.conv_cpu import ConvTranspose
 from jaxgan.registry import Registry
-
-Arch = Callable[..., tuple[nn.Module, nn.Module]]
-ARCHS: Registry[Arch] = Registry("architecture")
-
-
-def default_z_dim(arch: str) -> int:
-  """The latent size an architecture's paper used (the default of its ``z_dim`` argument)."""
-  import inspect
-  return inspect.signature(ARCHS.get(arch)).parameters["z_dim"].default
-
 
 def torch_linear(features: int, fan_in: int) -> nn.Dense:
   """A Dense layer initialized as PyTorch's ``nn.Linear``: W, b ~ U(−1/√fan_in, 1/√fan_in)."""
@@ -86,148 +77,6 @@ class MLPDiscriminator(nn.Module):
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
       fan_in = width
     return _head(torch_linear(self.features, fan_in)(h))
-
-
-@functools.lru_cache(maxsize=None)
-def _subpixel_taps(kernel: int, stride: int) -> tuple[int, int, np.ndarray]:
-  """The sub-pixel plan of a 1-D 'SAME' transposed convolution (as ``lax.conv_transpose``).
-
-  Output o = s·j + c + a (phase a ∈ [0, s)) of window j reads inputs j + d_min … j + d_max
-  with kernel index taps[a, d − d_min] (−1: none). The shift c ∈ [0, s) is the one with the
-  fewest input offsets: ⌈k/s⌉ of them, every one used by some phase, where c = 0 can need
-  one more (k = 4, s = 2: 2 instead of 3, so 4 taps in 2-D instead of 9). Found by probing
-  with an impulse, so it follows lax's own convention. Returns (c, d_min, taps).
-  """
-  n = 2 * kernel + 4
-  x = np.zeros((1, n, 1), np.float32)
-  x[0, n // 2, 0] = 1.0
-  w = np.arange(1, kernel + 1, dtype=np.float32).reshape(kernel, 1, 1)
-  with jax.ensure_compile_time_eval():  # concrete even when first called inside a jit
-    y = np.asarray(jax.lax.conv_transpose(x, w, (stride,), "SAME",
-                                          dimension_numbers=("NWC", "WIO", "NWC")))[0, :, 0]
-  # o − s·i ↦ the kernel index joining input i to output o
-  tap_at = {o - stride * (n // 2): int(round(v)) - 1 for o, v in enumerate(y) if v != 0}
-  plans = []
-  for c in range(stride):
-    ds = [(c + a - r) // stride for r in tap_at for a in range(stride)
-          if (c + a - r) % stride == 0]
-    d_min, d_max = min(ds), max(ds)
-    taps = np.array([[tap_at.get(c + a - stride * d, -1) for d in range(d_min, d_max + 1)]
-                     for a in range(stride)], np.int32)
-    plans.append((d_max - d_min, c, d_min, taps))
-  _, c, d_min, taps = min(plans, key=lambda plan: plan[:2])
-  return c, d_min, taps
-
-
-class ConvTranspose(nn.Module):
-  """A 'SAME' strided transposed convolution with ``nn.ConvTranspose``'s parameters, init
-  and outputs, computed on the CPU in sub-pixel form.
-
-  XLA:CPU computes the kernel gradient of a strided transposed convolution with a slow
-  generic loop: 170 ms against PyTorch's 6.5 ms for the 128→64 7→14 layer of the DCGAN at
-  batch 64 (``bench/conv_ops.py``, BENCHMARKS.md). The sub-pixel form (Shi et al. 2016,
-  arXiv:1609.05158) computes the same outputs as one stride-1 convolution to s²·C channels
-  followed by depth-to-space, whose forward pass and gradients all take XLA's fast
-  convolution path. Each window reads ⌈k/s⌉ inputs per axis (a 2×2 convolution for the
-  4×4 stride-2 layers, whose outputs start half a window early and are cropped), and the
-  stride-1 kernel is gathered from the k×k one (zeros where a phase has no tap), so the
-  parameters are unchanged. ``impl``: ``auto`` (sub-pixel on the CPU,
-  ``lax.conv_transpose`` elsewhere), ``subpixel`` or ``lax``.
-  """
-  features: int
-  kernel_size: tuple[int, int] = (4, 4)
-  strides: tuple[int, int] = (2, 2)
-  use_bias: bool = True
-  impl: str = "auto"
-
-  @nn.compact
-  def __call__(self, x):
-    kernel = self.param("kernel", nn.initializers.lecun_normal(),
-                        (*self.kernel_size, x.shape[-1], self.features))
-    impl = self.impl
-    if impl == "auto":
-      impl = "subpixel" if jax.default_backend() == "cpu" else "lax"
-    if impl == "lax":
-      y = jax.lax.conv_transpose(x, kernel, self.strides, "SAME",
-                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    elif impl == "subpixel":
-      y = self._subpixel(x, kernel)
-    else:
-      raise ValueError(f"unknown impl {impl!r}; choices: auto, subpixel, lax")
-    if self.use_bias:
-      y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,))
-    return y
-
-  def _subpixel(self, x, kernel):
-    (kh, kw), (sh, sw) = self.kernel_size, self.strides
-    c_h, lo_h, taps_h = _subpixel_taps(kh, sh)
-    c_w, lo_w, taps_w = _subpixel_taps(kw, sw)
-    # w2[m, n, ci, a, b, co] = kernel[taps_h[a, m], taps_w[b, n], ci, co], 0 where no tap.
-    th = np.maximum(taps_h, 0).T[:, None, :, None]  # (m, 1, a, 1)
-    tw = np.maximum(taps_w, 0).T[None, :, None, :]  # (1, n, 1, b)
-    mask = ((taps_h >= 0).T[:, None, :, None] & (taps_w >= 0).T[None, :, None, :])
-    w2 = kernel[th, tw] * mask[..., None, None].astype(kernel.dtype)  # (m, n, a, b, ci, co)
-    cin, cout = kernel.shape[2], kernel.shape[3]
-    w2 = w2.transpose(0, 1, 4, 2, 3, 5).reshape(w2.shape[0], w2.shape[1], cin, sh * sw * cout)
-    b, h, w = x.shape[:3]
-    # Windows j = j0 … j0 + n − 1 cover outputs s·j + c … ; padding puts window j's first
-    # input, j + d_min, at position j − j0 of the padded input.
-    windows = [_subpixel_windows(size, s, c, lo, taps.shape[1])
-               for size, s, c, lo, taps in ((h, sh, c_h, lo_h, taps_h),
-                                            (w, sw, c_w, lo_w, taps_w))]
-    (pad_h, nh, crop_h), (pad_w, nw, crop_w) = windows
-    # Padding first and then a 'VALID' convolution, not the convolution's own padding: with
-    # a 2×2 kernel and padding on both sides XLA:CPU takes a slow generic path for the kernel
-    # gradient (430 ms at DCGAN's 7×7×128 → 256 layer). A wide layer's kernel gradient is
-    # computed as matrix products, one per kernel offset (BENCHMARKS.md).
-    xp = jax.lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (*pad_h, 0), (*pad_w, 0), (0, 0, 0)))
-    wide = sh * sw * cout >= 64
-    y = (_conv_valid_dot_kernel_grad if wide else _conv_valid)(xp, w2)
-    y = y.reshape(b, nh, nw, sh, sw, cout).transpose(0, 1, 3, 2, 4, 5)
-    y = y.reshape(b, nh * sh, nw * sw, cout)
-    return y[:, crop_h:crop_h + h * sh, crop_w:crop_w + w * sw]
-
-
-def _conv_valid(x, w):
-  return jax.lax.conv_general_dilated(x, w, (1, 1), "VALID",
-                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
-
-
-@jax.custom_vjp
-def _conv_valid_dot_kernel_grad(x, w):
-  """``_conv_valid(x, w)`` whose kernel gradient is m·n matrix products,
-  ∂w[i, j] = Σ_{b,h,w} x[b, h + i, w + j, :]ᵀ g[b, h, w, :], instead of XLA:CPU's
-  convolution for it, which runs at about 27 GFLOP/s when the kernel is 2×2 against about
-  100 for a matrix product. Measured on the DCGAN step: +5–10% steps/s (BENCHMARKS.md). The
-  backward pass is itself differentiable, so penalties and consensus can differentiate
-  through it (reverse mode only, as for any ``custom_vjp``)."""
-  return _conv_valid(x, w)
-
-
-def _conv_valid_fwd(x, w):
-  return _conv_valid(x, w), (x, w)
-
-
-def _conv_valid_bwd(res, g):
-  x, w = res
-  dx, = jax.linear_transpose(lambda x: _conv_valid(x, w), x)(g)
-  (m, n), (h, wd) = w.shape[:2], g.shape[1:3]
-  dw = jnp.stack([jnp.stack([jnp.einsum("bhwc,bhwo->co", x[:, i:i + h, j:j + wd], g)
-                             for j in range(n)]) for i in range(m)])
-  return dx, dw
-
-
-_conv_valid_dot_kernel_grad.defvjp(_conv_valid_fwd, _conv_valid_bwd)
-
-
-def _subpixel_windows(size: int, stride: int, c: int, d_min: int, taps: int):
-  """(conv padding, number of windows, output crop) of one spatial axis of the sub-pixel
-  form: windows j0 … j1 with outputs s·j + c … s·j + c + s − 1 cover 0 … s·size − 1."""
-  j0, j1 = -((c + stride - 1) // stride), (stride * size - 1 - c) // stride
-  num = j1 - j0 + 1
-  lo = -(j0 + d_min)
-  hi = num - 1 + taps - size - lo
-  return (lo, hi), num, -(stride * j0 + c)
 
 
 def _head(out: jax.Array) -> jax.Array:
@@ -330,7 +179,6 @@ class InfoGANGenerator(nn.Module):
   image_shape: Sequence[int]
   z_dim: int = 64
   axis_name: Optional[str] = None
-  z_prior = "uniform"
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -495,57 +343,88 @@ class AutoencoderDiscriminator(nn.Module):
     return jnp.mean(jnp.abs(x - reconstruction).reshape((x.shape[0], -1)), axis=1)
 
 
-def build(arch: str, image_shape, z_dim: Optional[int] = None, axis_name: Optional[str] = None,
-          d_norm: Optional[str] = None, autoencoder_code: Optional[int] = None,
-          ) -> tuple[nn.Module, nn.Module]:
-  """(G, D) of a registered architecture; ``d_norm`` None keeps the architecture's own.
+@dataclasses.dataclass(frozen=True)
+class ArchSpec:
+  """A registered architecture: how to build its (G, D) pair and what it was designed with.
 
-  ``autoencoder_code``: D becomes an :class:`AutoencoderDiscriminator` with a code of that
-  size (BEGAN; 64 in Lucic et al. 2018), built from the same architecture's D and G.
+  build: ``build(image_shape, z_dim, axis_name, d_norm) -> (G, D)``.
+  z_dim, z_prior: the latent size and distribution of its paper (``normal`` N(0, I) or
+    ``uniform`` U(−1, 1)).
+  d_norm: its own D normalization; d_norms: the ones its D accepts.
+  autoencoder_code: the code size when D becomes BEGAN's autoencoder (64 in Lucic et al.).
   """
-  builder = ARCHS.get(arch)
-  z_dim = z_dim or default_z_dim(arch)
-  norm = {} if d_norm is None else {"d_norm": d_norm}
-  generator, discriminator = builder(image_shape, z_dim, axis_name, **norm)
-  if autoencoder_code:
-    encoder = discriminator.clone(features=autoencoder_code)
-    decoder, _ = builder(image_shape, autoencoder_code, axis_name, **norm)
+  build: Callable[..., tuple[nn.Module, nn.Module]]
+  z_dim: int
+  z_prior: str = "normal"
+  d_norm: str = "none"
+  d_norms: tuple[str, ...] = D_NORMS
+  autoencoder_code: int = 64
+
+
+ARCHS: Registry[ArchSpec] = Registry("architecture")
+
+
+def build(arch: str, image_shape, z_dim: Optional[int] = None, axis_name: Optional[str] = None,
+          d_norm: Optional[str] = None, autoencoder: bool = False,
+          ) -> tuple[nn.Module, nn.Module]:
+  """(G, D) of a registered architecture; ``z_dim`` and ``d_norm`` None take its own.
+
+  ``autoencoder``: D becomes an :class:`AutoencoderDiscriminator` (BEGAN) with the
+  architecture's code size, built from the same architecture's D and G.
+  """
+  spec = ARCHS.get(arch)
+  d_norm = spec.d_norm if d_norm is None else d_norm
+  if d_norm not in spec.d_norms:
+    raise ValueError(f"{arch}'s D takes d_norm {' or '.join(spec.d_norms)}, not {d_norm!r}")
+  image_shape = tuple(image_shape)
+  generator, discriminator = spec.build(image_shape, z_dim or spec.z_dim, axis_name, d_norm)
+  if autoencoder:
+    code = spec.autoencoder_code
+    encoder = discriminator.clone(features=code)
+    decoder, _ = spec.build(image_shape, code, axis_name, d_norm)
     discriminator = AutoencoderDiscriminator(encoder, decoder)
   return generator, discriminator
 
 
-@ARCHS.register("mlp")
-def mlp(image_shape, z_dim=100, axis_name=None, d_norm="none"):
-  del axis_name  # no batch statistics to share
-  if d_norm != "none":
-    raise ValueError("the classic mlp has no D normalization; use --d_norm=none")
-  return MLPGenerator(tuple(image_shape), z_dim), MLPDiscriminator(tuple(image_shape))
+def _mlp(image_shape, z_dim, axis_name, d_norm):
+  del axis_name, d_norm  # no batch statistics to share, no D normalization
+  return MLPGenerator(image_shape, z_dim), MLPDiscriminator(image_shape)
 
 
-@ARCHS.register("dcgan")
-def dcgan(image_shape, z_dim=100, axis_name=None, d_norm="none"):
-  return (DCGANGenerator(tuple(image_shape), z_dim, axis_name=axis_name),
-          DCGANDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))
+def _toy_mlp(image_shape, z_dim, axis_name, d_norm):
+  del axis_name, d_norm
+  return (MLPGenerator(image_shape, z_dim, hidden=(128, 128, 128), tanh_output=False),
+          MLPDiscriminator(image_shape, hidden=(128, 128, 128), dropout=0.0))
 
 
-@ARCHS.register("infogan")
-def infogan(image_shape, z_dim=64, axis_name=None, d_norm="none"):
-  return (InfoGANGenerator(tuple(image_shape), z_dim, axis_name=axis_name),
-          InfoGANDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))
+def _dcgan(image_shape, z_dim, axis_name, d_norm):
+  return (DCGANGenerator(image_shape, z_dim, axis_name=axis_name),
+          DCGANDiscriminator(image_shape, norm=d_norm, axis_name=axis_name))
 
 
-@ARCHS.register("sndcgan")
-def sndcgan(image_shape, z_dim=128, axis_name=None, d_norm="spectral"):
-  """SNDCGAN of Kurach et al. 2019: the DCGAN generator and Miyato et al.'s standard CNN
-  discriminator with spectral normalization."""
-  return (DCGANGenerator(tuple(image_shape), z_dim, width=64, axis_name=axis_name),
-          SNDiscriminator(tuple(image_shape), norm=d_norm, axis_name=axis_name))
+def _infogan(image_shape, z_dim, axis_name, d_norm):
+  return (InfoGANGenerator(image_shape, z_dim, axis_name=axis_name),
+          InfoGANDiscriminator(image_shape, norm=d_norm, axis_name=axis_name))
 
 
-@ARCHS.register("resnet")
-def resnet(image_shape, z_dim=128, axis_name=None, d_norm="spectral"):
-  """The SNGAN ResNet pair for CIFAR-10 (D norm: spectral or none)."""
-  if d_norm not in ("spectral", "none"):
-    raise ValueError(f"resnet's D takes --d_norm=spectral or none, not {d_norm!r}")
-  return (ResNetGenerator(tuple(image_shape), z_dim, axis_name=axis_name),
-          ResNetDiscriminator(tuple(image_shape), norm=d_norm))
+def _sndcgan(image_shape, z_dim, axis_name, d_norm):
+  return (DCGANGenerator(image_shape, z_dim, width=64, axis_name=axis_name),
+          SNDiscriminator(image_shape, norm=d_norm, axis_name=axis_name))
+
+
+def _resnet(image_shape, z_dim, axis_name, d_norm):
+  return (ResNetGenerator(image_shape, z_dim, axis_name=axis_name),
+          ResNetDiscriminator(image_shape, norm=d_norm))
+
+
+ARCHS.register("mlp")(ArchSpec(_mlp, z_dim=100, d_norms=("none",)))
+ARCHS.register("dcgan")(ArchSpec(_dcgan, z_dim=100))
+ARCHS.register("infogan")(ArchSpec(_infogan, z_dim=64, z_prior="uniform"))
+# SNDCGAN of Kurach et al. 2019: the DCGAN generator and Miyato et al.'s standard CNN
+# discriminator with spectral normalization.
+ARCHS.register("sndcgan")(ArchSpec(_sndcgan, z_dim=128, d_norm="spectral"))
+ARCHS.register("resnet")(ArchSpec(_resnet, z_dim=128, d_norm="spectral",
+                                  d_norms=("spectral", "none")))
+# The 2-D toy networks (experiments.toy2d): z of 64 → 3×128 ReLU → 2, linear; D 2 → 3×128
+# LeakyReLU → 1, no dropout.
+ARCHS.register("toy_mlp")(ArchSpec(_toy_mlp, z_dim=64, d_norms=("none",), autoencoder_code=8))

@@ -35,9 +35,7 @@ def cast_floating(tree: Any, dtype) -> Any:
 
 class MixedPrecision:
   """A Flax module's ``init``/``apply`` with compute in ``compute_dtype`` (see module doc).
-
-  Attributes of the wrapped module (e.g. a generator's ``z_prior``) read through.
-  """
+  The wrapped module is ``.module``; no other attribute of it reads through."""
 
   def __init__(self, module: nn.Module, compute_dtype):
     self.module = module
@@ -51,11 +49,6 @@ class MixedPrecision:
     variables["params"] = cast_floating(variables["params"], self.compute_dtype)
     out = self.module.apply(variables, *cast_floating(args, self.compute_dtype), **kwargs)
     return cast_floating(out, jnp.float32)
-
-  def __getattr__(self, name):
-    if name == "module":  # not yet set (e.g. while unpickling)
-      raise AttributeError(name)
-    return getattr(self.module, name)
 
   def __repr__(self):
     return f"MixedPrecision({self.module!r}, {self.compute_dtype.name})"

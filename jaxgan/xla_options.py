@@ -9,9 +9,9 @@ Only the CPU has options so far; on other platforms these functions return None 
   hands individual convolutions, dot products and reductions to YNNPACK (its default
   ``xla_cpu_experimental_ynn_fusion_type``: INDIVIDUAL_CONVOLUTION, INDIVIDUAL_DOT and REDUCE,
   read from the compiled HLO). For the DCGAN's convolutions its own (Eigen) convolution is
-  faster: the whole DCGAN step ran 1.10-1.30× faster with convolutions taken out of that list,
-  in alternating rounds in one process (``python -m bench.conv_ops --step_rounds=10``; 2-core
-  AMD EPYC, 2026-11-23). The option names the list whole,
+  faster: the whole DCGAN step ran faster with convolutions taken out of that list
+  (``python -m bench.conv_ops --step_rounds=10``; figures in BENCHMARKS.md). The option names
+  the list whole,
   because a per-computation option replaces the list rather than editing it; from the command
   line, ``XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=-individual_convolution`` is the
   same choice for every computation of a process. The FCD's classifier (:mod:`jaxgan.quality`)
@@ -19,16 +19,17 @@ Only the CPU has options so far; on other platforms these functions return None 
   those of every earlier run.
 * :func:`for_run_once` (initialization): no backend (LLVM) optimization. Most of an init's
   compile time on the CPU is LLVM optimizing the rolled threefry loops of its random draws
-  (≈ 1 s per rank-4 kernel shape), for code that then runs once, in milliseconds.
+  (about a second per rank-4 kernel shape), for code that then runs once, in milliseconds.
+  :func:`jit_init` compiles with them.
 * :func:`threefry_unrolled` (train steps), a lowering choice rather than an XLA option: on the
   CPU, jax 0.10 lowers the threefry hash behind ``jax.random`` as a rolled loop (5 trips over
   the whole state, each a pass through memory), and as straight-line code everywhere else.
   Within this context the CPU gets the straight-line form too: the same bits (tested), and the
-  MLP GAN's step, whose dropout masks are its largest draws, ran 5-6% faster (51.2 → 54.0
-  steps/s, alternating processes, 2026-11-23). jax made the same change upstream (jax-ml/jax
-  pull request 37872, 2026-05, "threefry2x32: use unrolled loops in CPU lowering"); the jax 0.10.2
-  pinned here still rolls. It edits jax's private lowering table, so it checks what it finds
-  and does nothing when the table is not as expected.
+  MLP GAN's step, whose dropout masks are its largest draws, runs faster (BENCHMARKS.md). jax
+  made the same change upstream (jax-ml/jax pull request 37872, "threefry2x32: use unrolled
+  loops in CPU lowering"); jax 0.10.2 still rolls. It edits jax's private lowering table, so
+  it checks what it finds; where the table is not as expected it warns once and leaves jax's
+  public lowering in place (the same bits, the rolled loop's speed).
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ import contextlib
 import dataclasses
 import math
 import os
-from typing import Optional
+import warnings
+from typing import Callable, Optional
 
 import jax
 
@@ -61,10 +63,20 @@ def for_run_once() -> Optional[dict]:
   return _unless_set_by_user(_CPU_RUN_ONCE) if jax.default_backend() == "cpu" else None
 
 
+def jit_init(fn: Callable, **jit_kwargs) -> Callable:
+  """``jax.jit(fn, **jit_kwargs)`` for initialization, compiled with :func:`for_run_once`.
+
+  On the CPU it skips XLA's backend (LLVM) optimizations, which cost most of an init's compile
+  time and buy nothing for code run once (compile times in BENCHMARKS.md). The values agree
+  with the optimized build to 1 ulp, and are the same from run to run. Elsewhere this is plain
+  ``jax.jit``.
+  """
+  return jax.jit(fn, compiler_options=for_run_once(), **jit_kwargs)
+
+
 # Draws of at least this many 32-bit pairs are unrolled. The big ones (dropout masks) are where
-# the time goes; unrolling the many small ones (key splits) too only costs compile time: the
-# MLP step compiled in 3.9-5.0 s with every draw unrolled, 2.4-2.7 s with this threshold, the
-# same as rolled (2026-11-23).
+# the time goes; unrolling the many small ones (key splits) too only costs compile time
+# (BENCHMARKS.md).
 UNROLL_MIN_SIZE = 4096
 
 
@@ -80,6 +92,19 @@ def _cpu_threefry_lowering():
     return None
 
 
+_warned_missing_table = False
+
+
+def _warn_missing_table() -> None:
+  global _warned_missing_table
+  if not _warned_missing_table:
+    _warned_missing_table = True
+    warnings.warn("jaxgan.xla_options.threefry_unrolled: jax's private CPU lowering table for "
+                  "threefry2x32 is not where jax 0.10 keeps it; random draws use jax's public "
+                  "lowering (the same bits, a slower rolled loop on the CPU).", RuntimeWarning,
+                  stacklevel=3)
+
+
 @contextlib.contextmanager
 def threefry_unrolled(min_size: int = UNROLL_MIN_SIZE):
   """Within, computations being traced and lowered draw their large threefry2x32 hashes
@@ -89,7 +114,10 @@ def threefry_unrolled(min_size: int = UNROLL_MIN_SIZE):
   enclosing ``threefry_unrolled``, or if jax's private tables are not as expected. Wrap the
   call of a ``jax.jit`` function that traces and lowers it (its first); later calls hit jax's
   cache."""
-  found = _cpu_threefry_lowering() if jax.default_backend() == "cpu" else None
+  on_cpu = jax.default_backend() == "cpu"
+  found = _cpu_threefry_lowering() if on_cpu else None
+  if on_cpu and found is None:
+    _warn_missing_table()
   table, primitive, generic = found or ({}, None, None)
   rolled = table.get(primitive)
   if rolled is None or getattr(rolled.rule, "_jaxgan", False):  # nothing to do, or nested

@@ -2,7 +2,8 @@
 import jax
 import jax.numpy as jnp
 
-from jaxgan import losses, models, train
+from jaxgan import losses, models, optimizers, xla_options
+from jaxgan.gan import GAN, UpdateOptions
 
 SHAPE = (28, 28, 1)
 Z_DIM = 16
@@ -19,13 +20,19 @@ def small_dcgan(axis_name=None):
           models.DCGANDiscriminator(SHAPE, width=8, norm="batch", axis_name=axis_name))
 
 
-def setup(nets, tx=None, loss="ns", axis_name=None, seed=0):
+def small_gan(nets, tx=None, loss="ns", options=UpdateOptions(), axis_name=None, d_tx=None,
+              shape=SHAPE, z_dim=Z_DIM):
+  """A GAN of the given (G, D) pair; ``tx`` for both players unless ``d_tx`` is given."""
   g, d = nets
-  tx = tx or train.adam(1e-3)
-  state = train.jit_init(lambda k: train.init_state(k, g, d, tx, tx, SHAPE, Z_DIM))(
-      jax.random.key(seed))
-  update = train.make_update(g, d, losses.LOSSES.get(loss), tx, tx, Z_DIM, axis_name=axis_name)
-  return state, update
+  tx = tx or optimizers.adam(1e-3)
+  return GAN(g, d, losses.LOSSES.get(loss), tx, d_tx or tx, image_shape=shape, z_dim=z_dim,
+             options=options, axis_name=axis_name)
+
+
+def setup(nets, tx=None, loss="ns", axis_name=None, seed=0):
+  """(initial state, the GAN's update) of a small GAN."""
+  gan = small_gan(nets, tx, loss, axis_name=axis_name)
+  return xla_options.jit_init(gan.init)(jax.random.key(seed)), gan.update
 
 
 def fake_data(n=256, seed=1):

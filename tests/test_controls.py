@@ -5,20 +5,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import losses, train
-from jaxgan.train import UpdateOptions
+from jaxgan import models, optimizers, train
+from jaxgan.gan import UpdateOptions
 
-from helpers import SHAPE, Z_DIM, assert_trees_close, fake_data, small_mlp
+from helpers import SHAPE, assert_trees_close, fake_data, small_gan, small_mlp
 
 IMAGES = train.to_unit_range(fake_data(16))
 
 
-def build(options, loss="ns", g_lr=1e-3, d_lr=1e-3, ema=False):
-  g, d = small_mlp()
-  g_tx, d_tx = train.adam(g_lr), train.adam(d_lr)
-  state = train.init_state(jax.random.key(0), g, d, g_tx, d_tx, SHAPE, Z_DIM, ema=ema)
-  update = train.make_update(g, d, losses.LOSSES.get(loss), g_tx, d_tx, Z_DIM, options=options)
-  return state, jax.jit(update)
+def build(options, loss="ns", g_lr=1e-3, d_lr=1e-3):
+  gan = small_gan(small_mlp(), optimizers.adam(g_lr), loss, options, d_tx=optimizers.adam(d_lr))
+  return gan.init(jax.random.key(0)), jax.jit(gan.update)
 
 
 def test_weights_stay_within_the_clip():
@@ -42,7 +39,7 @@ def test_n_disc_takes_that_many_d_steps_on_their_own_batches():
 
 def test_ema_of_generator_weights():
   decay = 0.9
-  state, update = build(UpdateOptions(ema_decay=decay), ema=True)
+  state, update = build(UpdateOptions(ema_decay=decay))
   new, _ = update(state, IMAGES, jax.random.key(0))
   expected = jax.tree.map(lambda old, p: decay * old + (1 - decay) * p, state.g_ema, new.g_params)
   assert_trees_close(new.g_ema, expected)
@@ -93,14 +90,11 @@ def test_consensus_optimization_matches_its_closed_form_on_the_dirac_gan():
   """Dirac-GAN with the minimax loss: L_D(ψ) = log 2 + softplus(ψθ), L_G(θ) = −softplus(ψθ),
   so v = (∂L_G/∂θ, ∂L_D/∂ψ) = (−ψσ(ψθ), θσ(ψθ)) and ½‖v‖² = ½(θ² + ψ²)σ(ψθ)². One SGD step
   of size 1 moves (θ, ψ) by −(v + γ∇½‖v‖²) (Mescheder et al. 2017, eq. 10)."""
-  from experiments.dirac import DiracGenerator, LinearCritic
+  from experiments.dirac import dirac_gan
   theta, psi, gamma = 0.7, -0.4, 0.5
-  g, d = DiracGenerator(theta), LinearCritic(psi)
-  tx = train.sgd(1.0)
-  state = train.init_state(jax.random.key(0), g, d, tx, tx, (1,), 1)
-  update = train.make_update(g, d, losses.LOSSES.get("mm"), tx, tx, 1,
-                             options=UpdateOptions(simultaneous=True, consensus=gamma))
-  new, metrics = jax.jit(update)(state, jnp.zeros((4, 1)), jax.random.key(1))
+  gan = dirac_gan("mm", UpdateOptions(simultaneous=True, consensus=gamma), (theta, psi), lr=1.0)
+  state = gan.init(jax.random.key(0))
+  new, metrics = jax.jit(gan.update)(state, jnp.zeros((4, 1)), jax.random.key(1))
 
   def field(t, p):
     s = jax.nn.sigmoid(p * t)
@@ -113,9 +107,8 @@ def test_consensus_optimization_matches_its_closed_form_on_the_dirac_gan():
   np.testing.assert_allclose([new.g_params["theta"], new.d_params["psi"]], expected, rtol=1e-5)
   np.testing.assert_allclose(metrics["consensus"], reg(theta, psi), rtol=1e-5)
   # Without consensus the same step is plain simultaneous descent, −v.
-  plain = train.make_update(g, d, losses.LOSSES.get("mm"), tx, tx, 1,
-                            options=UpdateOptions(simultaneous=True))
-  new, _ = jax.jit(plain)(state, jnp.zeros((4, 1)), jax.random.key(1))
+  plain = dirac_gan("mm", UpdateOptions(simultaneous=True), (theta, psi), lr=1.0)
+  new, _ = jax.jit(plain.update)(state, jnp.zeros((4, 1)), jax.random.key(1))
   np.testing.assert_allclose([new.g_params["theta"], new.d_params["psi"]],
                              jnp.array([theta, psi]) - v, rtol=1e-5)
 
@@ -128,15 +121,13 @@ def test_consensus_needs_simultaneous_updates():
 def test_began_carries_k_through_the_update():
   """k_0 = 0; after a G step k_1 = clip(λ_k(γ E L(x) − E L(G(z))), 0, 1), measured on the
   update's own reconstruction errors (reported as began_M)."""
-  from jaxgan import models
   g, d_enc = small_mlp()
   d = models.AutoencoderDiscriminator(d_enc.clone(features=8),
                                       models.MLPGenerator(SHAPE, 8, hidden=(32,)))
-  tx = train.adam(1e-3)
-  began = losses.LOSSES.get("began")
-  state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, Z_DIM, loss_fn=began)
+  gan = small_gan((g, d), loss="began")
+  state = gan.init(jax.random.key(0))
   assert float(state.loss_state["k"]) == 0.0
-  update = jax.jit(train.make_update(g, d, began, tx, tx, Z_DIM))
+  update = jax.jit(gan.update)
   ks = []
   for i in range(3):
     state, metrics = update(state, IMAGES, jax.random.key(i))
@@ -144,6 +135,5 @@ def test_began_carries_k_through_the_update():
     assert 0.0 <= ks[-1] <= 1.0
   assert float(metrics["began_k"]) == pytest.approx(ks[-2])  # the k this step trained with
   assert ks != [0.0, 0.0, 0.0] or float(metrics["began_M"]) > 0
-  with pytest.raises(ValueError, match="init_state"):
-    no_state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, Z_DIM)
-    update(no_state, IMAGES, jax.random.key(0))
+  with pytest.raises(ValueError, match="GAN.init"):
+    update(state.replace(loss_state=None), IMAGES, jax.random.key(0))

@@ -5,12 +5,12 @@ import os
 import numpy as np
 import pytest
 
-from jaxgan import data
+from jaxgan import data, idx
 
 
 def test_read_idx_matches_header(shared_data):
-  images = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
-  labels = data.read_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz")
+  images = idx.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+  labels = idx.read_idx(shared_data / "mnist" / "t10k-labels-idx1-ubyte.gz")
   assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
   assert labels.shape == (10000,) and set(np.unique(labels)) == set(range(10))
 
@@ -21,7 +21,7 @@ def test_read_idx_rejects_truncated_file(tmp_path, shared_data):
   bad = tmp_path / "bad-labels-idx1-ubyte"
   bad.write_bytes(raw[:-10])
   with pytest.raises(ValueError, match="truncated"):
-    data.read_idx(bad)
+    idx.read_idx(bad)
 
 
 def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
@@ -30,7 +30,7 @@ def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
   images = data.load_images("mnist", "test", str(tfds_dir))
   assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
   # The same images as the IDX file (TFDS stores them in its own shuffled order).
-  raw = data.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
+  raw = idx.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
   assert sorted(map(bytes, images.reshape(10000, -1))) == sorted(map(bytes, raw.reshape(10000, -1)))
   import tensorflow_datasets as tfds
   builder = tfds.builder("mnist", data_dir=str(tfds_dir))
@@ -77,7 +77,7 @@ def test_fashion_mnist_import_command(shared_data, tmp_path):
   assert builder.info.features["label"].names[0] == "T-shirt/top"
   source = tfds.data_source("fashion_mnist", split="test", data_dir=str(out), download=False)
   labels = np.array([r["label"] for r in source.__getitems__(list(range(len(source))))])
-  raw = data.read_idx(shared_data / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz")
+  raw = idx.read_idx(shared_data / "fashion-mnist" / "t10k-labels-idx1-ubyte.gz")
   np.testing.assert_array_equal(np.bincount(labels), np.bincount(raw))
 
 

@@ -67,8 +67,7 @@ def test_losses_are_stable_for_large_logits():
   big = jnp.array([80.0, -80.0])
   for name in losses.LOSSES.names():
     fn = losses.LOSSES.get(name)
-    state = losses.initial_state(fn)
-    out = fn(big, -big, state) if losses.is_stateful(fn) else fn(big, -big)
+    out = fn(big, -big, fn.init_state() if fn.stateful else None)
     assert jnp.isfinite(out.d) and jnp.isfinite(out.g), name
 
 
@@ -129,7 +128,7 @@ def test_began_matches_formula_and_updates_k():
   np.testing.assert_allclose(out.metrics["began_M"], 0.35, rtol=1e-6)
   np.testing.assert_allclose(out.metrics["began_k"], 0.25)
   # k starts at 0 and stays in [0, 1].
-  assert float(losses.initial_state(began)["k"]) == 0.0
+  assert float(began.init_state()["k"]) == 0.0
   low = began(real_err, jnp.array([5.0]), {"k": jnp.float32(0.001)})
   high = began(jnp.array([50.0]), fake_err, {"k": jnp.float32(0.999)})
   assert float(low.state["k"]) == 0.0 and float(high.state["k"]) == 1.0

@@ -4,10 +4,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import losses, precision, train
-from jaxgan.loop import Run, TrainConfig
+from jaxgan import optimizers, precision, train
+from jaxgan.config import make_config
+from jaxgan.loop import Run
 
-from helpers import SHAPE, Z_DIM, fake_data, small_dcgan, small_mlp
+from helpers import SHAPE, Z_DIM, fake_data, small_dcgan, small_gan, small_mlp
 
 
 def bf16(nets):
@@ -51,13 +52,12 @@ def test_close_to_float32_and_gradients_are_float32():
 
 
 def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
-  tx = train.adam(1e-3)
   runs = []
   for nets in (small_mlp(), bf16(small_mlp())):  # batch norm: the loop test below
-    g, d = nets
-    state = train.init_state(jax.random.key(0), g, d, tx, tx, SHAPE, Z_DIM)
-    update = jax.jit(train.make_update(g, d, losses.LOSSES.get("ns"), tx, tx, Z_DIM))
-    new, metrics = update(state, train.to_unit_range(fake_data(16)), jax.random.key(1))
+    gan = small_gan(nets, optimizers.adam(1e-3))
+    state = gan.init(jax.random.key(0))
+    new, metrics = jax.jit(gan.update)(state, train.to_unit_range(fake_data(16)),
+                                       jax.random.key(1))
     runs.append((state, new, metrics))
   (s32, n32, m32), (s16, n16, m16) = runs
   dtypes = lambda t: jax.tree.map(lambda a: a.dtype, t)
@@ -74,10 +74,10 @@ def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
 
 def test_the_training_loop_builds_bfloat16_models_from_its_config():
   images = np.asarray(fake_data(64))
-  run = Run(TrainConfig(arch="dcgan", d_norm="batch", compute_dtype="bfloat16", batch_size=8),
-            images)
-  assert isinstance(run.generator, precision.MixedPrecision)
-  assert isinstance(run.discriminator, precision.MixedPrecision)
+  run = Run(make_config(arch="dcgan", d_norm="batch", compute_dtype="bfloat16", batch_size=8),
+            images.shape[1:])
+  assert isinstance(run.gan.generator, precision.MixedPrecision)
+  assert isinstance(run.gan.discriminator, precision.MixedPrecision)
   state, metrics = run.run_steps(run.init(), jax.device_put(images), run.train_key, 2)
   assert np.isfinite(jax.device_get(metrics["d_loss"])).all()
   assert state.d_state["batch_stats"]  # batch norm's statistics, updated in the bf16 pass

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from jaxgan import losses, train
+from jaxgan import losses, optimizers, train, xla_options
+from jaxgan.gan import sample_latents
 
-from helpers import SHAPE, Z_DIM, assert_trees_close, fake_data, setup, small_dcgan, small_mlp
+from helpers import (Z_DIM, assert_trees_close, fake_data, setup, small_dcgan, small_gan,
+                     small_mlp)
 
 
 def d_loss_on(state, nets, images, z):
@@ -20,9 +22,9 @@ def d_loss_on(state, nets, images, z):
 @pytest.mark.parametrize("make_nets", [small_mlp, small_dcgan])
 def test_update_lowers_discriminator_loss(make_nets):
   nets = make_nets()
-  state, update = setup(nets, tx=train.adam(1e-3))
+  state, update = setup(nets, tx=optimizers.adam(1e-3))
   images = train.to_unit_range(fake_data(32))
-  z = train.sample_latents(jax.random.key(5), 32, Z_DIM)
+  z = sample_latents(jax.random.key(5), 32, Z_DIM)
   before = d_loss_on(state, nets, images, z)
   new_state, metrics = jax.jit(update)(state, images, jax.random.key(0))
   after = d_loss_on(new_state, nets, images, z)
@@ -43,11 +45,11 @@ def test_update_changes_both_networks_and_batch_stats():
 
 
 def test_scan_equals_single_steps():
-  nets = small_mlp(dropout=0.3)
-  state, update = setup(nets)
+  gan = small_gan(small_mlp(dropout=0.3))
+  state = gan.init(jax.random.key(0))
   data = jax.device_put(fake_data(128))
   key = jax.random.key(3)
-  run = train.make_multi_step(train.make_train_step(update, 16), donate=False)
+  run = train.make_multi_step(train.make_train_step(gan, 16), donate=False)
   scanned, m_scan = run(state, data, key, 5)
   single = state
   m_single = []
@@ -63,9 +65,10 @@ def test_scan_equals_single_steps():
 def test_multi_step_draws_the_dropout_masks_a_plain_jit_draws():
   """make_multi_step lowers its dropout draws unrolled on the CPU (xla_options.threefry_unrolled):
   the training must come out as under a plain jax.jit of the same step."""
-  state, update = setup(small_mlp(dropout=0.3))
+  gan = small_gan(small_mlp(dropout=0.3))
+  state = gan.init(jax.random.key(0))
   data = jax.device_put(fake_data(128))
-  step = train.make_train_step(update, 64)  # masks of 64 × 64: drawn unrolled
+  step = train.make_train_step(gan, 64)  # masks of 64 × 64: drawn unrolled
   ours, m_ours = train.make_multi_step(step, donate=False)(state, data, jax.random.key(3), 1)
   plain, m_plain = jax.jit(step)(state, data, jax.random.key(3))
   assert_trees_close(ours, plain, rtol=1e-6)
@@ -75,13 +78,12 @@ def test_multi_step_draws_the_dropout_masks_a_plain_jit_draws():
 def test_vmapped_population_equals_members_trained_alone():
   """Two GANs with different learning rates (held in their optimizer states) trained at once."""
   nets = small_mlp(dropout=0.3)
-  g, d = nets
-  update = train.make_update(g, d, losses.non_saturating, train.adam(1.0), train.adam(1.0), Z_DIM)
-  members = [train.init_state(jax.random.key(i), g, d, train.adam(lr), train.adam(lr), SHAPE,
-                              Z_DIM) for i, lr in enumerate([1e-3, 3e-4])]
+  gan = small_gan(nets, optimizers.adam(1.0))  # the update reads lr from the states
+  members = [small_gan(nets, optimizers.adam(lr)).init(jax.random.key(i))
+             for i, lr in enumerate([1e-3, 3e-4])]
   data = jax.device_put(fake_data(128))
   keys = jax.random.split(jax.random.key(9), 2)
-  step = train.make_train_step(update, 16)
+  step = train.make_train_step(gan, 16)
 
   def two_steps(state, key):
     for _ in range(2):
@@ -105,22 +107,20 @@ def test_vmapped_population_equals_members_trained_alone():
 
 def test_latents_of_shards_match_the_whole_batch():
   key = jax.random.key(0)
-  whole = train.sample_latents(key, 8, 4)
-  halves = jnp.concatenate([train.sample_latents(key, 4, 4, 0), train.sample_latents(key, 4, 4, 4)])
+  whole = sample_latents(key, 8, 4)
+  halves = jnp.concatenate([sample_latents(key, 4, 4, 0), sample_latents(key, 4, 4, 4)])
   np.testing.assert_array_equal(whole, halves)
 
 
 def test_jit_init_gives_the_state_init_state_gives():
   """``jit_init`` (unoptimized backend on the CPU) draws the same initial state as the
   optimized ``jax.jit`` to float32 rounding, and the same bits on every call."""
-  g, d = small_dcgan()
-  tx = train.adam(1e-3)
-  init = lambda k: train.init_state(k, g, d, tx, tx, SHAPE, Z_DIM)
-  once = train.jit_init(init)(jax.random.key(3))
+  init = small_gan(small_dcgan()).init
+  once = xla_options.jit_init(init)(jax.random.key(3))
   assert_trees_close(once, jax.jit(init)(jax.random.key(3)), rtol=1e-6, atol=1e-7)
-  again = train.jit_init(init)(jax.random.key(3))
+  again = xla_options.jit_init(init)(jax.random.key(3))
   for a, b in zip(jax.tree.leaves(once), jax.tree.leaves(again)):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-  other = train.jit_init(init)(jax.random.key(4))
+  other = xla_options.jit_init(init)(jax.random.key(4))
   flat = lambda state: np.asarray(ravel_pytree(state.d_params)[0])
   assert not np.allclose(flat(once), flat(other))  # the key matters

@@ -1,6 +1,7 @@
 """jaxgan's per-platform XLA options: they reach the compiler, and the user's XLA_FLAGS win."""
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from jaxgan import xla_options
@@ -62,3 +63,16 @@ def test_unrolled_threefry_draws_the_same_bits_without_loops():
   assert bool(jnp.array_equal(rolled, unrolled)) and 0.6 < float(rolled.mean()) < 0.8
   assert bool(jnp.array_equal(small, jax.random.bits(key, (8,))))
   assert _loops(_bernoulli_mask, key) > 0  # restored
+
+
+def test_without_jaxs_private_table_it_warns_and_draws_the_same_bits(monkeypatch):
+  """A jax whose private lowering table has moved: the public lowering, and a warning."""
+  key = jax.random.key(0)
+  want = np.asarray(jax.jit(_bernoulli_mask)(key))
+  monkeypatch.setattr(xla_options, "_cpu_threefry_lowering", lambda: None)
+  monkeypatch.setattr(xla_options, "_warned_missing_table", False)
+  with pytest.warns(RuntimeWarning, match="public lowering"):
+    with xla_options.threefry_unrolled() as changed:
+      got = np.asarray(jax.jit(_bernoulli_mask)(jax.random.key(0)))
+  assert changed is False
+  np.testing.assert_array_equal(got, want)

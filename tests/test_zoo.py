@@ -1,5 +1,6 @@
 """Every loss (with the controls it implies) × every architecture trains without NaN, and
 spectral normalization does what it claims."""
+import dataclasses
 import functools
 
 import jax
@@ -8,40 +9,45 @@ import numpy as np
 import pytest
 import flax.linen as nn
 
-from jaxgan import losses, models, train
-from jaxgan.loop import TrainConfig, build_models, update_options
+from jaxgan import losses, models, train, xla_options
+from jaxgan.config import make_config
+from jaxgan.gan import UpdateOptions, build_gan
 
 SHAPE = (16, 16, 1)  # small images keep the CPU time down; every architecture accepts them
 Z_DIM = 8
-TX = train.adam(1e-3)
+IMAGE_ARCHS = [a for a in models.ARCHS.names() if a != "toy_mlp"]  # toy_mlp: test_toy_data
 
 # Losses that differ only in their function of the logits (no implied control, no state).
 # Compiling the update is what costs on the CPU (10-20 s for sndcgan and resnet), so these
 # share one compiled update per architecture, the loss picked by lax.switch on an index.
 PLAIN = tuple(n for n in losses.LOSSES.names()
-              if n not in losses.LOSS_DEFAULTS and not losses.is_stateful(losses.LOSSES.get(n)))
+              if not losses.LOSSES.get(n).implies and not losses.LOSSES.get(n).stateful)
+
+
+def gan_for(arch: str, loss: str):
+  """The GAN the training loop builds for this loss and architecture (Adam 1e-3)."""
+  return build_gan(make_config(loss=loss, arch=arch, z_dim=Z_DIM, lr=1e-3), SHAPE)
 
 
 @functools.lru_cache(maxsize=None)
-def nets_and_state(arch: str, loss: str):
-  """(G, D) as the training loop builds them for this loss, and an initial state."""
-  g, d = build_models(TrainConfig(loss=loss, arch=arch), SHAPE, Z_DIM)
-  state = train.jit_init(lambda k: train.init_state(k, g, d, TX, TX, SHAPE, Z_DIM,
-                                                    loss_fn=losses.LOSSES.get(loss)))(
-      jax.random.key(0))
-  return g, d, state
+def initial_state(arch: str, loss: str):
+  return xla_options.jit_init(gan_for(arch, loss).init)(jax.random.key(0))
+
+
+def switched_loss(index) -> losses.LossSpec:
+  """PLAIN[index] as one loss: lax.switch over the PLAIN losses' functions."""
+  branches = [lambda r, f, fn=losses.LOSSES.get(n): tuple(fn(r, f)[:2]) for n in PLAIN]
+  return losses.LossSpec(lambda r, f: losses.Losses(*jax.lax.switch(index, branches, r, f)))
 
 
 @functools.lru_cache(maxsize=None)
 def switched_step(arch: str):
   """One jitted train step for every PLAIN loss: ``step(state, data, key, loss_index)``."""
-  g, d, _ = nets_and_state(arch, PLAIN[0])
-  branches = [lambda r, f, fn=losses.LOSSES.get(n): tuple(fn(r, f)[:2]) for n in PLAIN]
+  gan = gan_for(arch, PLAIN[0])
 
   def step(state, data, key, index):
-    loss_fn = lambda r, f: losses.Losses(*jax.lax.switch(index, branches, r, f))
-    update = train.make_update(g, d, loss_fn, TX, TX, Z_DIM)
-    return train.make_train_step(update, 8)(state, data, key)
+    switched = dataclasses.replace(gan, loss=switched_loss(index))
+    return train.make_train_step(switched, 8)(state, data, key)
 
   return jax.jit(step)
 
@@ -60,12 +66,12 @@ def train_two_steps_and_check(step, state, label):
   return state
 
 
-@pytest.mark.parametrize("arch", models.ARCHS.names())
+@pytest.mark.parametrize("arch", IMAGE_ARCHS)
 def test_plain_losses_train_on_every_architecture(arch):
   """mm, ns, lsgan, hinge, rsgan, ragan: two steps each, one compiled update."""
-  _, _, state = nets_and_state(arch, PLAIN[0])
+  state = initial_state(arch, PLAIN[0])
   for index, loss in enumerate(PLAIN):
-    assert update_options(TrainConfig(loss=loss, arch=arch)) == train.UpdateOptions()
+    assert gan_for(arch, loss).options == UpdateOptions()
     step = functools.partial(switched_step(arch), index=index)
     train_two_steps_and_check(step, state, f"{arch} × {loss}")
 
@@ -74,7 +80,7 @@ def test_plain_losses_train_on_every_architecture(arch):
 # a convolutional D (test_controls checks the clip itself); the penalties differentiate through
 # D, and BEGAN rebuilds it as an autoencoder, so those run on every architecture. (wgan on the
 # other three cost ≈ 95 s of CI's test time for no path not taken here.)
-CONTROLLED = [(arch, loss) for arch in models.ARCHS.names()
+CONTROLLED = [(arch, loss) for arch in IMAGE_ARCHS
               for loss in losses.LOSSES.names() if loss not in PLAIN
               if loss != "wgan" or arch in ("mlp", "dcgan")]
 
@@ -82,13 +88,11 @@ CONTROLLED = [(arch, loss) for arch in models.ARCHS.names()
 @pytest.mark.parametrize("arch,loss", CONTROLLED)
 def test_losses_with_controls_train_on_every_architecture(arch, loss):
   """wgan (clip), wgan_gp (gp), dragan (its penalty), began (autoencoder D and k_t)."""
-  options = update_options(TrainConfig(loss=loss, arch=arch))
-  assert options != train.UpdateOptions() or losses.is_stateful(losses.LOSSES.get(loss))
-  g, d, state = nets_and_state(arch, loss)
-  update = train.make_update(g, d, losses.LOSSES.get(loss), TX, TX, Z_DIM, options=options)
-  step = jax.jit(train.make_train_step(update, 8, options.n_disc))
-  state = train_two_steps_and_check(step, state, f"{arch} × {loss}")
-  if losses.is_stateful(losses.LOSSES.get(loss)):  # BEGAN's k stays in [0, 1]
+  gan = gan_for(arch, loss)
+  assert gan.options != UpdateOptions() or gan.loss.stateful
+  step = jax.jit(train.make_train_step(gan, 8))
+  state = train_two_steps_and_check(step, initial_state(arch, loss), f"{arch} × {loss}")
+  if gan.loss.stateful:  # BEGAN's k stays in [0, 1]
     assert 0.0 <= float(state.loss_state["k"]) <= 1.0
 
 
@@ -103,7 +107,7 @@ def test_switched_loss_is_the_named_one():
 
 
 def test_began_discriminator_is_an_autoencoder_of_the_architecture():
-  g, d, state = nets_and_state("infogan", "began")
+  d, state = gan_for("infogan", "began").discriminator, initial_state("infogan", "began")
   assert isinstance(d, models.AutoencoderDiscriminator)
   x = jax.random.uniform(jax.random.key(3), (4, *SHAPE), minval=-1, maxval=1)
   variables = {"params": state.d_params, **state.d_state}
@@ -140,14 +144,14 @@ def test_spectral_norm_brings_top_singular_value_to_one():
 
 @pytest.mark.parametrize("norm", ["batch", "layer", "spectral"])
 def test_d_norm_is_switchable(norm):
-  _, d = models.ARCHS.get("infogan")(SHAPE, 8, d_norm=norm)
+  _, d = models.build("infogan", SHAPE, 8, d_norm=norm)
   v = d.init(jax.random.key(0), jnp.zeros((2, *SHAPE)), train=False)
   names = str(jax.tree_util.tree_structure(v))
   assert {"batch": "BatchNorm", "layer": "LayerNorm", "spectral": "SpectralNorm"}[norm] in names
 
 
 def test_infogan_latents_are_uniform():
-  g, _ = models.ARCHS.get("infogan")(SHAPE)
-  assert models.default_z_dim("infogan") == 64 and train.latent_prior(g) == "uniform"
-  z = train.sample_latents(jax.random.key(0), 256, 64, prior="uniform")
+  gan = build_gan(make_config(arch="infogan"), SHAPE)
+  assert gan.z_dim == 64 and gan.z_prior == "uniform"
+  z = gan.latents(jax.random.key(0), 256)
   assert float(z.min()) >= -1 and float(z.max()) <= 1 and float(jnp.abs(z).mean()) > 0.45

@@ -1,0 +1,428 @@
+"""The GAN: G, D, the loss and both optimizers, described once; its state; its update.
+
+A :class:`GAN` is a frozen value built once (:func:`build_gan` from a
+:class:`~jaxgan.config.Config`). It owns ``init(key) -> GANState`` and
+
+    update(state, images, key) -> (new_state, metrics)
+
+which takes both parameter pytrees, both optax optimizer states and both model states (batch
+statistics) inside a :class:`GANState`. The same pure function runs
+
+* under ``jax.jit`` on one device, or with the batch sharded over a device mesh
+  (``NamedSharding``; ``axis_name=None``: XLA inserts the cross-device reductions);
+* under ``jax.pmap`` with ``axis_name`` set: gradients, batch statistics and metrics are
+  averaged with ``lax.pmean``, and each shard draws the latent vectors of its own examples;
+* under ``jax.vmap`` over a population of GANs (stacked states, keys, and per-member
+  hyperparameters held in the optimizer states by ``optax.inject_hyperparams``).
+
+The update is Algorithm 1 of Goodfellow et al. 2014 with the controls of
+:class:`UpdateOptions`: ``n_disc`` times :func:`d_step`, then :func:`g_step`, or one
+:func:`consensus_step` that moves both players at once. Each is a module-level pure function
+of the GAN, the state, the images and a :class:`StepKeys`, testable alone. Latent vectors are
+drawn per example from ``fold_in(key, global_example_index)``, so a batch split into shards
+sees exactly the z's that the whole batch sees on one device.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple, Optional
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxgan import models, optimizers, precision
+from jaxgan.losses import LOSSES, Losses, LossSpec
+from jaxgan.penalties import PENALTIES, example_keys
+
+PyTree = Any
+Metrics = dict[str, jax.Array]
+
+
+@flax.struct.dataclass
+class GANState:
+  """Everything that changes during training; a pytree."""
+  step: jax.Array            # int32 scalar: number of updates done
+  g_params: PyTree
+  d_params: PyTree
+  g_opt_state: optax.OptState
+  d_opt_state: optax.OptState
+  g_state: PyTree            # non-parameter collections of G, e.g. {"batch_stats": ...}
+  d_state: PyTree
+  g_ema: PyTree = None       # exponential moving average of g_params, when kept
+  loss_state: PyTree = None  # a stateful loss's state (BEGAN: {"k": k_t})
+
+
+@dataclasses.dataclass(frozen=True)
+class UpdateOptions:
+  """How one GAN update trains, beyond the loss and the optimizers. Off is None or 0.
+
+  penalty: name in ``penalties.PENALTIES`` (or None), added to D's loss times ``penalty_weight``.
+  n_disc: D steps per G step; each takes its own real batch (``images`` gets a leading axis
+    of size n_disc when n_disc > 1).
+  clip: clip every D parameter to [−clip, clip] after each D step (WGAN), or None.
+  simultaneous: G's step uses D as it was before this update's D step (simultaneous gradient
+    descent) rather than the updated D (alternating). Needs n_disc == 1.
+  ema_decay: keep G's exponential moving average θ̄ ← d θ̄ + (1 − d) θ in ``state.g_ema``.
+  instance_noise: std of Gaussian noise added to D's inputs, real and fake (Sønderby et al.
+    2017, arXiv:1610.04490), or 0.
+  consensus: weight γ of consensus optimization (Mescheder et al. 2017, "The Numerics of
+    GANs", arXiv:1705.10461, eq. 10 and Algorithm 1), or 0. With v = (∇_θ L_G, ∇_φ L_D) the
+    players' gradients (the negated vector field) and L = ½‖v‖², G descends
+    ∇_θ(L_G + γL) and D descends ∇_φ(L_D + γL), simultaneously (needs ``simultaneous``).
+  """
+  penalty: Optional[str] = None
+  penalty_weight: float = 0.0
+  n_disc: int = 1
+  clip: Optional[float] = None
+  simultaneous: bool = False
+  ema_decay: Optional[float] = None
+  instance_noise: float = 0.0
+  consensus: float = 0.0
+
+  def __post_init__(self):
+    if self.n_disc < 1:
+      raise ValueError(f"n_disc must be >= 1, got {self.n_disc}")
+    if self.simultaneous and self.n_disc != 1:
+      raise ValueError("simultaneous updates need n_disc == 1")
+    if self.consensus and not self.simultaneous:
+      raise ValueError("consensus optimization is a simultaneous update: set simultaneous "
+                       "(and n_disc == 1)")
+    if self.penalty is not None:
+      PENALTIES.get(self.penalty)  # fails early, listing the choices
+
+
+class StepKeys(NamedTuple):
+  """The randomness of one player's step.
+
+  latents: z and the penalty's per-example draws, keyed by the global example index, so the
+    same on every shard of a pmapped batch.
+  dropout: dropout masks and instance noise, this shard's own.
+  """
+  latents: jax.Array
+  dropout: jax.Array
+
+
+class UpdateKeys(NamedTuple):
+  d: StepKeys  # the D step(s)
+  g: StepKeys  # the G step
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GAN:
+  """G, D, the loss, both optimizers and the update's options: a GAN, built once.
+
+  ``eq=False``: two GANs are the same only if they are the same object (modules and
+  optimizers hold functions, which do not compare by value).
+  """
+  generator: nn.Module
+  discriminator: nn.Module
+  loss: LossSpec
+  g_tx: optax.GradientTransformation
+  d_tx: optax.GradientTransformation
+  image_shape: tuple[int, ...]
+  z_dim: int
+  z_prior: str = "normal"
+  options: UpdateOptions = UpdateOptions()
+  axis_name: Optional[str] = None  # set when the update runs under pmap over this axis
+
+  def init(self, key: jax.Array) -> GANState:
+    """Parameters, batch statistics, optimizer states, G's EMA when kept, and the loss's
+    state (BEGAN). Pure: compile it with :func:`jaxgan.xla_options.jit_init`."""
+    k_g, k_d = jax.random.split(key)
+    z = jnp.zeros((2, self.z_dim), jnp.float32)
+    x = jnp.zeros((2, *self.image_shape), jnp.float32)
+    g_params, g_state = _split_variables(self.generator.init(k_g, z, train=False))
+    d_params, d_state = _split_variables(self.discriminator.init(k_d, x, train=False))
+    return GANState(
+        step=jnp.zeros((), jnp.int32), g_params=g_params, d_params=d_params,
+        g_opt_state=self.g_tx.init(g_params), d_opt_state=self.d_tx.init(d_params),
+        g_state=g_state, d_state=d_state,
+        g_ema=g_params if self.options.ema_decay is not None else None,
+        loss_state=self.loss.init_state() if self.loss.stateful else None)
+
+  def update(self, state: GANState, images: jax.Array, key: jax.Array):
+    """One training update; see :func:`update`."""
+    return update(self, state, images, key)
+
+  def sample(self, g_params: PyTree, g_state: PyTree, z: jax.Array) -> jax.Array:
+    """G(z) in inference mode (running statistics)."""
+    return self.generator.apply({"params": g_params, **g_state}, z, train=False)
+
+  def latents(self, key: jax.Array, num: int, offset=0) -> jax.Array:
+    """z of examples offset … offset+num−1, from this GAN's prior."""
+    return sample_latents(key, num, self.z_dim, offset, self.z_prior)
+
+  def with_axis_name(self, axis_name: Optional[str]) -> "GAN":
+    """The same GAN whose update averages over ``axis_name`` (pmap); its models must have
+    been built with that axis name for batch statistics (see :func:`build_gan`)."""
+    return dataclasses.replace(self, axis_name=axis_name)
+
+
+def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
+  variables = dict(variables)
+  params = variables.pop("params")
+  return params, variables
+
+
+def sample_latents(key: jax.Array, num: int, z_dim: int, offset: jax.Array | int = 0,
+                   prior: str = "normal") -> jax.Array:
+  """z_i for examples offset … offset+num−1, each from fold_in(key, i); ``prior`` is
+  ``normal`` (N(0, I)) or ``uniform`` (U(−1, 1))."""
+  if prior == "normal":
+    draw = lambda k: jax.random.normal(k, (z_dim,))
+  elif prior == "uniform":
+    draw = lambda k: jax.random.uniform(k, (z_dim,), minval=-1.0, maxval=1.0)
+  else:
+    raise ValueError(f"unknown latent prior {prior!r}; choices: normal, uniform")
+  return jax.vmap(draw)(example_keys(key, num, offset))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces of a step: forward passes, objectives, optimizer applications.
+
+def _pmean(gan: GAN, tree):
+  return tree if gan.axis_name is None else jax.lax.pmean(tree, gan.axis_name)
+
+
+def _shard_offset(gan: GAN, batch: int):
+  """Global index of this shard's first example."""
+  return 0 if gan.axis_name is None else jax.lax.axis_index(gan.axis_name) * batch
+
+
+def _apply_g(gan: GAN, params, state, z, rng):
+  return gan.generator.apply({"params": params, **state}, z, train=True,
+                             rngs={"dropout": rng}, mutable=list(state))
+
+
+def _apply_d(gan: GAN, params, state, images, rng):
+  if gan.options.instance_noise:
+    images = images + gan.options.instance_noise * jax.random.normal(
+        jax.random.fold_in(rng, 1), images.shape, images.dtype)
+  return gan.discriminator.apply({"params": params, **state}, images, train=True,
+                                 rngs={"dropout": rng}, mutable=list(state))
+
+
+def _draw_per_example(gan: GAN, key, batch: int, offset):
+  """z and penalty keys of the examples offset …, the same on every shard."""
+  k_z, k_pen = jax.random.split(key)
+  return gan.latents(k_z, batch, offset), example_keys(k_pen, batch, offset)
+
+
+def d_objective(gan: GAN, d_params, d_state, images, fake, loss_state, keys):
+  """D's loss (with the penalty) on real ``images`` and generated ``fake``:
+  ``loss.d + weight · penalty``. Returns (loss, (d_state, real_logits, fake_logits, penalty))."""
+  k_r, k_f, k_p, pen_keys = keys
+  real_logits, new_d_state = _apply_d(gan, d_params, d_state, images, k_r)
+  fake_logits, new_d_state = _apply_d(gan, d_params, new_d_state, fake, k_f)
+  loss = gan.loss(real_logits, fake_logits, loss_state).d
+  penalty = jnp.zeros(())
+  if gan.options.penalty is not None:
+    critic = lambda x: _apply_d(gan, d_params, new_d_state, x, k_p)[0]
+    penalty = PENALTIES.get(gan.options.penalty)(critic, images, fake, pen_keys)
+    loss = loss + gan.options.penalty_weight * penalty
+  return loss, (new_d_state, real_logits, fake_logits, penalty)
+
+
+def g_objective(gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_state, key):
+  """G's loss ``loss.g`` against D (whose batch-statistics updates are discarded).
+  Returns (loss, (g_state, new loss state, the loss's metrics))."""
+  k_g, k_df, k_dr = jax.random.split(key, 3)
+  fake, new_g_state = _apply_g(gan, g_params, g_state, z, k_g)
+  fake_logits, _ = _apply_d(gan, d_params, d_state, fake, k_df)
+  real_logits, _ = _apply_d(gan, d_params, d_state, real, k_dr)  # dropped unless used
+  out: Losses = gan.loss(real_logits, fake_logits, loss_state)
+  return out.g, (new_g_state, out.state, out.metrics or {})
+
+
+def _d_metrics(gan: GAN, loss, real_logits, fake_logits, penalty) -> Metrics:
+  metrics = {"d_loss": loss, "d_real": jax.nn.sigmoid(real_logits).mean(),
+             "d_fake": jax.nn.sigmoid(fake_logits).mean()}
+  if gan.options.penalty is not None:
+    metrics["penalty"] = penalty
+  return metrics
+
+
+def _apply_d_grads(gan: GAN, state: GANState, grads) -> GANState:
+  """D's optimizer step, then weight clipping when asked."""
+  updates, d_opt_state = gan.d_tx.update(grads, state.d_opt_state, state.d_params)
+  d_params = optax.apply_updates(state.d_params, updates)
+  if gan.options.clip is not None:
+    clip = gan.options.clip
+    d_params = jax.tree.map(lambda p: jnp.clip(p, -clip, clip), d_params)
+  return state.replace(d_params=d_params, d_opt_state=d_opt_state)
+
+
+def _apply_g_grads(gan: GAN, state: GANState, grads) -> GANState:
+  """G's optimizer step, then its moving average when kept."""
+  updates, g_opt_state = gan.g_tx.update(grads, state.g_opt_state, state.g_params)
+  g_params = optax.apply_updates(state.g_params, updates)
+  g_ema = state.g_ema
+  if gan.options.ema_decay is not None:
+    g_ema = optax.incremental_update(g_params, state.g_ema, 1.0 - gan.options.ema_decay)
+  return state.replace(g_params=g_params, g_opt_state=g_opt_state, g_ema=g_ema)
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps and the update.
+
+def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
+  """One D step: minimize ``loss.d(D(x), D(G(z))) + weight · penalty`` over D on the real
+  batch ``images`` with G fixed (in training mode: its batch statistics advance), then clip
+  D's weights if asked. Returns the new state and D's metrics (this shard's, not averaged)."""
+  offset = _shard_offset(gan, images.shape[0])
+  k_g, k_r, k_f, k_p = jax.random.split(keys.dropout, 4)
+  z, pen_keys = _draw_per_example(gan, keys.latents, images.shape[0], offset)
+  fake, g_state = _apply_g(gan, state.g_params, state.g_state, z, k_g)
+  (loss, (d_state, real_logits, fake_logits, penalty)), grads = jax.value_and_grad(
+      d_objective, argnums=1, has_aux=True)(
+          gan, state.d_params, state.d_state, images, jax.lax.stop_gradient(fake),
+          state.loss_state, (k_r, k_f, k_p, pen_keys))
+  grads, d_state = _pmean(gan, (grads, d_state))
+  state = _apply_d_grads(gan, state.replace(d_state=d_state, g_state=g_state), grads)
+  return state, _d_metrics(gan, loss, real_logits, fake_logits, penalty)
+
+
+def g_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys,
+           opponent: Optional[GANState] = None):
+  """One G step: minimize ``loss.g(D(x), D(G(z)))`` over G with fresh latents, against the
+  D of ``opponent`` (default: ``state``'s own D; the update passes the D from before its D
+  step for simultaneous descent). A stateful loss advances its state here. Returns the new
+  state and G's metrics (this shard's)."""
+  opponent = state if opponent is None else opponent
+  batch = images.shape[0]
+  z = gan.latents(keys.latents, batch, _shard_offset(gan, batch))
+  (loss, (g_state, loss_state, loss_metrics)), grads = jax.value_and_grad(
+      g_objective, argnums=1, has_aux=True)(
+          gan, state.g_params, state.g_state, opponent.d_params, opponent.d_state, z, images,
+          state.loss_state, keys.dropout)
+  grads = _pmean(gan, grads)
+  g_state, loss_state = _pmean(gan, (g_state, loss_state))
+  state = _apply_g_grads(gan, state.replace(g_state=g_state, loss_state=loss_state), grads)
+  return state, {"g_loss": loss, **loss_metrics}
+
+
+def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKeys):
+  """Consensus optimization (Mescheder et al. 2017, arXiv:1705.10461, Algorithm 1): both
+  players at once, each descending its gradient plus γ ∇(½‖v‖²) = γ Jᵀv (one VJP), with
+  v = (∇_θ L_G, ∇_φ L_D) the field of the global batch. Returns the new state and metrics
+  (this shard's), with ``consensus`` = ½‖v‖²."""
+  batch = images.shape[0]
+  offset = _shard_offset(gan, batch)
+  k_g, k_r, k_f, k_p = jax.random.split(keys.d.dropout, 4)
+  z_d, pen_keys = _draw_per_example(gan, keys.d.latents, batch, offset)
+  z_g = gan.latents(keys.g.latents, batch, offset)
+
+  def field(g_params, d_params):
+    fake, g_state = _apply_g(gan, g_params, state.g_state, z_d, k_g)
+    (d_loss, d_aux), v_d = jax.value_and_grad(d_objective, argnums=1, has_aux=True)(
+        gan, d_params, state.d_state, images, fake, state.loss_state, (k_r, k_f, k_p, pen_keys))
+    (g_loss, g_aux), v_g = jax.value_and_grad(g_objective, argnums=1, has_aux=True)(
+        gan, g_params, g_state, d_params, state.d_state, z_g, images, state.loss_state,
+        keys.g.dropout)
+    return (v_g, v_d), (d_loss, d_aux, g_loss, g_aux)
+
+  (v_g, v_d), vjp, aux = jax.vjp(field, state.g_params, state.d_params, has_aux=True)
+  v = _pmean(gan, (v_g, v_d))  # the field of the global batch; Jᵀv is then averaged likewise
+  jtv = _pmean(gan, vjp(v))
+  reg = 0.5 * sum(jnp.sum(x ** 2) for x in jax.tree.leaves(v))
+  g_grads, d_grads = jax.tree.map(lambda a, b: a + gan.options.consensus * b, v, jtv)
+  d_loss, (d_state, real_logits, fake_logits, penalty), g_loss, g_aux = aux
+  g_state, loss_state, loss_metrics = g_aux
+  new = _apply_d_grads(gan, state.replace(d_state=_pmean(gan, d_state)), d_grads)
+  g_state, loss_state = _pmean(gan, (g_state, loss_state))
+  new = _apply_g_grads(gan, new.replace(g_state=g_state, loss_state=loss_state), g_grads)
+  metrics = {**_d_metrics(gan, d_loss, real_logits, fake_logits, penalty), "g_loss": g_loss,
+             **loss_metrics, "consensus": reg}
+  return new, metrics
+
+
+def update_keys(gan: GAN, key: jax.Array) -> UpdateKeys:
+  """Splits an update's key: latents shared by all shards, dropout keys per shard."""
+  k_zd, k_zg, k_drop = jax.random.split(key, 3)
+  if gan.axis_name is not None:  # independent dropout masks and instance noise on each shard
+    k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(gan.axis_name))
+  k_dd, k_dg = jax.random.split(k_drop)
+  return UpdateKeys(d=StepKeys(k_zd, k_dd), g=StepKeys(k_zg, k_dg))
+
+
+def d_steps(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
+  """``n_disc`` D steps, each on its own batch ``images[i]`` and keys split from ``keys``.
+
+  Unrolled, not a ``lax.scan``: inside a while loop XLA:CPU leaves gradient convolutions in a
+  non-canonical layout and runs them slowly (BENCHMARKS.md)."""
+  n = gan.options.n_disc
+  if n == 1:
+    return d_step(gan, state, images, keys)
+  latents, dropouts = jax.random.split(keys.latents, n), jax.random.split(keys.dropout, n)
+  for i in range(n):
+    state, metrics = d_step(gan, state, images[i], StepKeys(latents[i], dropouts[i]))
+  return state, metrics
+
+
+def update(gan: GAN, state: GANState, images: jax.Array, key: jax.Array):
+  """``update(gan, state, images, key) -> (state, metrics)``: one training update.
+
+    for n_disc steps: D descends ∇_φ L_D on its own real batch and fresh z   (d_step)
+    G descends ∇_θ L_G with fresh z, against the new D (or the old: simultaneous)   (g_step)
+
+  or, with consensus optimization, both at once (consensus_step). ``images`` are floats in
+  [-1, 1], of shape (n_disc, batch, ...) when n_disc > 1; with ``axis_name`` they are this
+  device's shard of the global batch. Metrics are averaged over the global batch, D's from
+  its last step: ``d_loss`` (with the penalty), ``g_loss``, ``d_real`` = mean D(x) and
+  ``d_fake`` = mean D(G(z)) as sigmoid probabilities, ``penalty`` (unweighted) when one is
+  used, ``consensus`` (½‖v‖²) with consensus optimization, and what the loss reports (BEGAN:
+  ``began_k``, ``began_M``).
+  """
+  _check_inputs(gan, state, images)
+  keys = update_keys(gan, key)
+  if gan.options.consensus:
+    new, metrics = consensus_step(gan, state, images, keys)
+  else:
+    new, d_metrics = d_steps(gan, state, images, keys.d)
+    opponent = state.replace(g_state=new.g_state) if gan.options.simultaneous else new
+    last_real = images[-1] if gan.options.n_disc > 1 else images
+    new, g_metrics = g_step(gan, new, last_real, keys.g, opponent)
+    metrics = {**d_metrics, **g_metrics}
+  return new.replace(step=state.step + 1), _pmean(gan, metrics)
+
+
+def _check_inputs(gan: GAN, state: GANState, images: jax.Array) -> None:
+  n = gan.options.n_disc
+  if n > 1 and (images.ndim < 2 or images.shape[0] != n):
+    raise ValueError(f"with n_disc={n}, images need a leading axis of that size")
+  if gan.loss.stateful and state.loss_state is None:
+    raise ValueError("this loss keeps state (BEGAN's k): make the state with GAN.init")
+
+
+# ---------------------------------------------------------------------------------------------
+# Building a GAN from a configuration.
+
+def update_options(cfg) -> UpdateOptions:
+  """The update's options of a :class:`~jaxgan.config.Config` (whose "off" is none or 0)."""
+  penalty = None if cfg.penalty == "none" else cfg.penalty
+  return UpdateOptions(
+      penalty=penalty, penalty_weight=cfg.penalty_weight if penalty else 0.0,
+      n_disc=cfg.n_disc, clip=cfg.clip or None, simultaneous=cfg.simultaneous,
+      ema_decay=cfg.ema_decay or None, instance_noise=cfg.instance_noise,
+      consensus=cfg.consensus)
+
+
+def build_gan(cfg, image_shape, axis_name: Optional[str] = None) -> GAN:
+  """The GAN a :class:`~jaxgan.config.Config` describes, for data of ``image_shape``: its
+  architecture (an autoencoder D when the loss needs one), both computing in
+  ``cfg.compute_dtype``, the loss, Adam for G and D with hyperparameters in their states,
+  and the update's options. ``axis_name``: the pmap axis of the update and batch norm."""
+  loss = LOSSES.get(cfg.loss)
+  arch = models.ARCHS.get(cfg.arch)
+  g, d = models.build(cfg.arch, image_shape, cfg.z_dim, axis_name, cfg.d_norm,
+                      autoencoder=loss.needs_autoencoder)
+  return GAN(generator=precision.with_compute_dtype(g, cfg.compute_dtype),
+             discriminator=precision.with_compute_dtype(d, cfg.compute_dtype),
+             loss=loss,
+             g_tx=optimizers.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2),
+             d_tx=optimizers.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2),
+             image_shape=tuple(image_shape), z_dim=cfg.z_dim, z_prior=arch.z_prior,
+             options=update_options(cfg), axis_name=axis_name)
