@@ -1,4 +1,5 @@
-# jaxgan: `make run` trains the classic MNIST GAN, `make test` runs the tests, `make bench`
+# jaxgan: `make run` trains the classic MNIST GAN, `make test` runs the tests (`make lint`
+# checks style, `make format` fixes it), `make bench`
 # times jaxgan against PyTorch, measures what bfloat16 does, and writes BENCHMARKS.md. Each
 # creates its environment and installs what is missing first (pip skips what is already
 # there); torch goes only into the bench environment, .venv-bench.
@@ -9,7 +10,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test install bench clean
+.PHONY: run test lint format install bench clean
 
 # $(call venv_with,FOLDER,EXTRA): create the venv if needed and install the project with EXTRA.
 define venv_with
@@ -39,6 +40,15 @@ run: install
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+# ruff's linter and formatter (configured in pyproject.toml); CI runs `make lint` first.
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache

@@ -11,7 +11,7 @@ import resource
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def peak_rss_mb() -> float:

@@ -20,7 +20,6 @@ import dataclasses
 import json
 import os
 import sys
-from typing import Optional
 
 import flax.linen as nn
 import jax
@@ -185,7 +184,7 @@ def table(results: dict) -> str:
   return "\n".join(lines)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
   import argparse
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                               formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import typing
-from typing import Optional
 
 from absl import flags
 
@@ -55,7 +54,7 @@ def parse_flags(argv: list[str]) -> list[str]:
   return rest
 
 
-def config_from_flags(defaults: Optional[dict] = None) -> config_lib.Config:
+def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
   """The config of the flags given on the command line, over ``defaults`` (a script's own),
   over what the loss and architecture imply. Invalid settings print why and exit with 2.
   Turns on the compilation cache unless ``--nocompilation_cache``."""

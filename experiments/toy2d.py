@@ -74,6 +74,7 @@ def toy_task(cfg, toy):
   """The loop's task: points drawn once from ``toy`` (key fold_in(seed, 3)), the density plot
   of 2,000 fixed samples, and their mode coverage."""
   import jax
+
   from jaxgan import toy_data
   from jaxgan.loop import Task
   data = np.asarray(toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS))
@@ -110,7 +111,6 @@ def main(argv):
 
 
 def _print_last_record(workdir):
-  import json
   import os
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = f.read().splitlines()

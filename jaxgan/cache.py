@@ -7,7 +7,6 @@ deleted at any time; it is made again when needed.
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 CACHE_ENV = "JAXGAN_CACHE"
 
@@ -16,7 +15,7 @@ def cache_dir() -> str:
   return os.environ.get(CACHE_ENV, os.path.expanduser("~/.cache/jaxgan"))
 
 
-def enable_compilation_cache(path: Optional[str] = None) -> str:
+def enable_compilation_cache(path: str | None = None) -> str:
   """Turns on JAX's persistent compilation cache in ``path`` (default ``<cache_dir>/xla``).
 
   A process that compiles what an earlier one compiled (the same computation, shapes, XLA

@@ -8,7 +8,7 @@ raises :class:`CorruptCheckpoint` naming it; nothing is deleted or overwritten t
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
@@ -35,10 +35,10 @@ class Checkpointer:
   def steps(self) -> list[int]:
     return list(self.manager.all_steps())
 
-  def latest_step(self) -> Optional[int]:
+  def latest_step(self) -> int | None:
     return self.manager.latest_step()
 
-  def restore(self, template: Any, step: Optional[int] = None) -> Any:
+  def restore(self, template: Any, step: int | None = None) -> Any:
     """Restores checkpoint ``step`` (default: the latest) into the structure of ``template``."""
     step = self.latest_step() if step is None else step
     if step is None:

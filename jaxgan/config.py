@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from jaxgan import losses, models, penalties, precision
 
@@ -28,8 +29,8 @@ class ConfigError(ValueError):
   """A setting that is out of range or contradicts another; the message names the flag."""
 
 
-def _field(default, help: str, choices: Optional[Callable[[], tuple]] = None,
-           lower: Optional[float] = None, upper: Optional[float] = None):
+def _field(default, help: str, choices: Callable[[], tuple] | None = None,
+           lower: float | None = None, upper: float | None = None):
   """A config field with its flag's help text, its choices (a function, so the registries
   are read when flags are made) and its inclusive bounds."""
   meta = {"help": help, "choices": choices, "lower": lower, "upper": upper}
@@ -62,8 +63,8 @@ class Config:
                               choices=lambda: tuple(sorted(precision.DTYPES)))
   # Optimizers (Adam).
   lr: float = _field(2e-4, "Adam learning rate of G and D.", lower=0.0)
-  g_lr: Optional[float] = _field(None, "G's learning rate (default --lr).", lower=0.0)
-  d_lr: Optional[float] = _field(None, "D's learning rate (default --lr).", lower=0.0)
+  g_lr: float | None = _field(None, "G's learning rate (default --lr).", lower=0.0)
+  d_lr: float | None = _field(None, "D's learning rate (default --lr).", lower=0.0)
   beta1: float = _field(0.5, "Adam β1.", lower=0.0, upper=1.0)
   beta2: float = _field(0.999, "Adam β2.", lower=0.0, upper=1.0)
   # Training controls.
@@ -82,22 +83,22 @@ class Config:
   consensus: float = _field(0.0, "γ of consensus optimization (Mescheder et al. 2017; "
                             "0: off); needs --simultaneous.", lower=0.0)
   # Length and randomness.
-  steps: Optional[int] = _field(None, "Number of G updates (overrides --epochs).", lower=1)
+  steps: int | None = _field(None, "Number of G updates (overrides --epochs).", lower=1)
   epochs: float = _field(100.0, "Epochs of (examples // batch_size) sampled batches each.",
                          lower=0.0)
   seed: int = _field(0, "Random seed.")
   # Outputs and the loop.
-  workdir: Optional[str] = _field(None, "Output folder (default "
+  workdir: str | None = _field(None, "Output folder (default "
                                   "runs/<dataset>_<arch>_<loss>_s<seed>).")
   sample_every: int = _field(1000, "Write a sample grid every N steps (0: only at the end).",
                              lower=0)
   ckpt_every: int = _field(5000, "Checkpoint every N steps (0: only at the end).", lower=0)
   log_every: int = _field(100, "Read and log metrics every N steps.", lower=1)
-  steps_per_call: Optional[int] = _field(None, "Updates per device dispatch (one lax.scan); "
+  steps_per_call: int | None = _field(None, "Updates per device dispatch (one lax.scan); "
                                          "default: the measured best for the platform.",
                                          lower=1)
   resume: bool = _field(False, "Continue from the latest checkpoint in --workdir.")
-  data_dir: Optional[str] = _field(None, "TFDS data directory (default $TFDS_DATA_DIR or "
+  data_dir: str | None = _field(None, "TFDS data directory (default $TFDS_DATA_DIR or "
                                    "~/tensorflow_datasets).")
   progress: bool = _field(True, "Show a progress bar.")
   compilation_cache: bool = _field(True, "Keep compiled executables in JAX's persistent "

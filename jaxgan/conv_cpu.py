@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _subpixel_taps(kernel: int, stride: int) -> tuple[int, int, np.ndarray]:
   """The sub-pixel plan of a 1-D 'SAME' transposed convolution (as ``lax.conv_transpose``).
 

@@ -28,13 +28,19 @@ import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Optional
 from urllib.parse import urlparse
 
 import numpy as np
 
-from jaxgan.idx import (IDX_DATASETS, IDX_ENV, SPLIT_FILES, find_idx_files, idx_pair,
-                        idx_search_dirs, read_idx)
+from jaxgan.idx import (
+  IDX_DATASETS,
+  IDX_ENV,
+  SPLIT_FILES,
+  find_idx_files,
+  idx_pair,
+  idx_search_dirs,
+  read_idx,
+)
 from jaxgan.io import write_atomic
 
 OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
@@ -86,7 +92,7 @@ def _local_builder_class(name: str):
   return LocalIdx
 
 
-def import_idx(name: str, folder: os.PathLike, data_dir: Optional[str] = None) -> list[str]:
+def import_idx(name: str, folder: os.PathLike, data_dir: str | None = None) -> list[str]:
   """Prepares TFDS dataset ``name`` in ``data_dir`` from the IDX files in ``folder``.
 
   Returns the splits imported. A previously prepared copy with fewer splits is replaced.
@@ -152,7 +158,7 @@ def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) 
   return "\n".join(lines)
 
 
-def ensure_prepared(name: str, split: str, data_dir: Optional[str] = None) -> None:
+def ensure_prepared(name: str, split: str, data_dir: str | None = None) -> None:
   """Makes sure ``split`` of TFDS dataset ``name`` is prepared in ``data_dir``."""
   tfds = _tfds()
   data_dir = data_dir or default_data_dir()
@@ -197,20 +203,20 @@ PREPROCESS = {
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
 
-def load_images(name: str, split: str = "train", data_dir: Optional[str] = None) -> np.ndarray:
+def load_images(name: str, split: str = "train", data_dir: str | None = None) -> np.ndarray:
   """All images of a split as uint8 (N, H, W, C), in the dataset's stored order."""
   return _load(name, split, data_dir, with_labels=False)
 
 
 def load_labeled(name: str, split: str = "train",
-                 data_dir: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
+                 data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
   """All images of a split as uint8 (N, H, W, C) and their class labels as int32 (N,).
 
   Raises ValueError for a dataset without a class label (CelebA has attributes only)."""
   return _load(name, split, data_dir, with_labels=True)
 
 
-def _load(name: str, split: str, data_dir: Optional[str], with_labels: bool):
+def _load(name: str, split: str, data_dir: str | None, with_labels: bool):
   ensure_prepared(name, split, data_dir)
   tfds = _tfds()
   source = tfds.data_source(name, split=split, data_dir=data_dir or default_data_dir(),
@@ -257,7 +263,7 @@ def _decode(source, name: str) -> dict[str, np.ndarray]:
   return {"images": images, "labels": labels}
 
 
-def _read_decoded(path: str, count: int) -> Optional[dict[str, np.ndarray]]:
+def _read_decoded(path: str, count: int) -> dict[str, np.ndarray] | None:
   """The cached arrays, or None when there are none; an unreadable or mismatched file is
   reported and ignored (it is replaced by the fresh decode)."""
   if not os.path.exists(path):

@@ -25,7 +25,7 @@ sees exactly the z's that the whole batch sees on one device.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import flax
 import flax.linen as nn
@@ -73,12 +73,12 @@ class UpdateOptions:
     players' gradients (the negated vector field) and L = ½‖v‖², G descends
     ∇_θ(L_G + γL) and D descends ∇_φ(L_D + γL), simultaneously (needs ``simultaneous``).
   """
-  penalty: Optional[str] = None
+  penalty: str | None = None
   penalty_weight: float = 0.0
   n_disc: int = 1
-  clip: Optional[float] = None
+  clip: float | None = None
   simultaneous: bool = False
-  ema_decay: Optional[float] = None
+  ema_decay: float | None = None
   instance_noise: float = 0.0
   consensus: float = 0.0
 
@@ -126,7 +126,7 @@ class GAN:
   z_dim: int
   z_prior: str = "normal"
   options: UpdateOptions = UpdateOptions()
-  axis_name: Optional[str] = None  # set when the update runs under pmap over this axis
+  axis_name: str | None = None  # set when the update runs under pmap over this axis
 
   def init(self, key: jax.Array) -> GANState:
     """Parameters, batch statistics, optimizer states, G's EMA when kept, and the loss's
@@ -155,7 +155,7 @@ class GAN:
     """z of examples offset … offset+num−1, from this GAN's prior."""
     return sample_latents(key, num, self.z_dim, offset, self.z_prior)
 
-  def with_axis_name(self, axis_name: Optional[str]) -> "GAN":
+  def with_axis_name(self, axis_name: str | None) -> GAN:
     """The same GAN whose update averages over ``axis_name`` (pmap); its models must have
     been built with that axis name for batch statistics (see :func:`build_gan`)."""
     return dataclasses.replace(self, axis_name=axis_name)
@@ -286,7 +286,7 @@ def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
 
 
 def g_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys,
-           opponent: Optional[GANState] = None):
+           opponent: GANState | None = None):
   """One G step: minimize ``loss.g(D(x), D(G(z)))`` over G with fresh latents, against the
   D of ``opponent`` (default: ``state``'s own D; the update passes the D from before its D
   step for simultaneous descent). A stateful loss advances its state here. Returns the new
@@ -410,7 +410,7 @@ def update_options(cfg) -> UpdateOptions:
       consensus=cfg.consensus)
 
 
-def build_gan(cfg, image_shape, axis_name: Optional[str] = None) -> GAN:
+def build_gan(cfg, image_shape, axis_name: str | None = None) -> GAN:
   """The GAN a :class:`~jaxgan.config.Config` describes, for data of ``image_shape``: its
   architecture (an autoencoder D when the loss needs one), both computing in
   ``cfg.compute_dtype``, the loss, Adam for G and D with hyperparameters in their states,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import os
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -37,7 +36,7 @@ def read_idx(path: os.PathLike) -> np.ndarray:
   return data.reshape(dims)
 
 
-def idx_pair(folder: Path, split: str) -> Optional[tuple[Path, Path]]:
+def idx_pair(folder: Path, split: str) -> tuple[Path, Path] | None:
   stem = SPLIT_FILES[split]
   for suffix in (".gz", ""):
     images = folder / f"{stem}-images-idx3-ubyte{suffix}"
@@ -57,7 +56,7 @@ def idx_search_dirs(name: str) -> list[Path]:
   return list(dict.fromkeys(dirs))
 
 
-def find_idx_files(name: str) -> tuple[Optional[Path], dict[str, tuple[Path, Path]]]:
+def find_idx_files(name: str) -> tuple[Path | None, dict[str, tuple[Path, Path]]]:
   """The first folder holding IDX files of ``name``, and the splits found there."""
   for folder in idx_search_dirs(name):
     found = {s: p for s in SPLIT_FILES if (p := idx_pair(folder, s))}

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import BinaryIO
 
 
 def write_atomic(path: str, write: Callable[[BinaryIO], None]) -> None:

@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -47,7 +47,7 @@ class Task:
   num_fixed: int = 100
   draw: Callable[[np.ndarray, str, str], None] = (
       lambda samples, path, title: metrics.save_image_grid(samples, path, rows=10))
-  evaluate: Optional[Callable[[np.ndarray], dict]] = None
+  evaluate: Callable[[np.ndarray], dict] | None = None
 
 
 def image_task(cfg: Config) -> Task:
@@ -109,7 +109,7 @@ def _check_workdir(cfg: Config, ckpt: Checkpointer) -> None:
       raise WorkdirError(f"cannot resume {cfg.workdir} with different settings ({detail}).")
 
 
-def train_run(cfg: Config, task: Optional[Task] = None) -> int:
+def train_run(cfg: Config, task: Task | None = None) -> int:
   """Trains as configured (on ``task``, default the config's image dataset); returns the
   process exit code (0, or EXIT_DIVERGED)."""
   os.makedirs(cfg.workdir, exist_ok=True)

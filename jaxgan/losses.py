@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from typing import Any, Callable, Mapping, NamedTuple, Optional
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -53,7 +54,7 @@ class LossSpec:
     configuration takes them unless it sets the field itself.
   """
   fn: Callable[..., Losses]
-  init_state: Optional[Callable[[], Any]] = None
+  init_state: Callable[[], Any] | None = None
   needs_autoencoder: bool = False
   implies: Mapping[str, Any] = dataclasses.field(
       default_factory=lambda: types.MappingProxyType({}))

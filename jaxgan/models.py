@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import flax.linen as nn
 import jax
@@ -26,6 +26,7 @@ import jax.numpy as jnp
 
 from jaxgan.conv_cpu import ConvTranspose
 from jaxgan.registry import Registry
+
 
 def torch_linear(features: int, fan_in: int) -> nn.Dense:
   """A Dense layer initialized as PyTorch's ``nn.Linear``: W, b ~ U(−1/√fan_in, 1/√fan_in)."""
@@ -85,7 +86,7 @@ def _head(out: jax.Array) -> jax.Array:
   return out[:, 0] if out.shape[-1] == 1 else out
 
 
-def _batch_norm(train: bool, axis_name: Optional[str]) -> nn.BatchNorm:
+def _batch_norm(train: bool, axis_name: str | None) -> nn.BatchNorm:
   # PyTorch's defaults (momentum 0.1 for the new value, eps 1e-5) in Flax's convention.
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                       axis_name=axis_name)
@@ -103,7 +104,7 @@ class NormedLayer(nn.Module):
   """
   layer: nn.Module
   norm: str = "none"
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
 
   @nn.compact
   def __call__(self, x, train: bool):
@@ -126,7 +127,7 @@ class DCGANGenerator(nn.Module):
   image_shape: Sequence[int]
   z_dim: int = 100
   width: int = 32
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -143,7 +144,7 @@ class DCGANGenerator(nn.Module):
 
 
 def _strided_conv_trunk(x, train: bool, widths: tuple[int, int], norm: str,
-                        axis_name: Optional[str]):
+                        axis_name: str | None):
   """Two 4×4 stride-2 convolutions with LeakyReLU(0.2), the second normalized by ``norm``
   (``spectral`` normalizes both). Called inside a compact ``__call__``, so the layers are
   the caller's own submodules."""
@@ -161,7 +162,7 @@ class DCGANDiscriminator(nn.Module):
   image_shape: Sequence[int]
   width: int = 64
   norm: str = "none"
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
   features: int = 1
 
   @nn.compact
@@ -178,7 +179,7 @@ class InfoGANGenerator(nn.Module):
   data lie in [−1, 1], where the same model ends in tanh(a) = 2σ(2a) − 1."""
   image_shape: Sequence[int]
   z_dim: int = 64
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -200,7 +201,7 @@ class InfoGANDiscriminator(nn.Module):
   lReLU, FC 1024, [norm], lReLU, FC 1 (``norm`` chooses [norm]; ``spectral``: every layer)."""
   image_shape: Sequence[int]
   norm: str = "none"
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
   features: int = 1
 
   @nn.compact
@@ -220,7 +221,7 @@ class SNDiscriminator(nn.Module):
   LeakyReLU(0.1), then FC 1; spectrally normalized by default."""
   image_shape: Sequence[int]
   norm: str = "spectral"
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
   features: int = 1
 
   @nn.compact
@@ -247,7 +248,7 @@ class GBlock(nn.Module):
   """SNGAN generator block: BN, ReLU, ×2 nearest upsampling, conv 3×3, BN, ReLU, conv 3×3;
   shortcut: upsampling and conv 1×1."""
   features: int
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
 
   @nn.compact
   def __call__(self, x, train: bool):
@@ -291,7 +292,7 @@ class ResNetGenerator(nn.Module):
   image_shape: Sequence[int]
   z_dim: int = 128
   width: int = 256
-  axis_name: Optional[str] = None
+  axis_name: str | None = None
 
   @nn.compact
   def __call__(self, z, train: bool = True):
@@ -364,8 +365,8 @@ class ArchSpec:
 ARCHS: Registry[ArchSpec] = Registry("architecture")
 
 
-def build(arch: str, image_shape, z_dim: Optional[int] = None, axis_name: Optional[str] = None,
-          d_norm: Optional[str] = None, autoencoder: bool = False,
+def build(arch: str, image_shape, z_dim: int | None = None, axis_name: str | None = None,
+          d_norm: str | None = None, autoencoder: bool = False,
           ) -> tuple[nn.Module, nn.Module]:
   """(G, D) of a registered architecture; ``z_dim`` and ``d_norm`` None take its own.
 

@@ -12,7 +12,7 @@ examples independently (no batch normalization in D, as WGAN-GP prescribes).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

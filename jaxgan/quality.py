@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Optional
 
 import flax.linen as nn
 import flax.serialization
@@ -33,8 +32,8 @@ import numpy as np
 import optax
 
 from jaxgan import data as data_lib
-from jaxgan.io import write_atomic
 from jaxgan.cache import cache_dir
+from jaxgan.io import write_atomic
 from jaxgan.train import to_unit_range
 
 CLASSIFIER_VERSION = 1  # bump when Classifier or its training changes: caches are keyed on it
@@ -137,7 +136,7 @@ def classifier_outputs(params, images, num_classes: int, chunk: int = 1000):
   return tuple(np.concatenate([o[k] for o in outs]).astype(np.float64) for k in range(2))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jitted_apply(num_classes: int):
   model = Classifier(num_classes)
   return jax.jit(lambda p, x: model.apply({"params": p}, to_unit_range(x)))
@@ -153,7 +152,7 @@ class FrechetClassifierDistance:
 
   def __init__(self, train_images: np.ndarray, train_labels: np.ndarray,
                ref_images: np.ndarray, ref_labels: np.ndarray, steps: int = 3000,
-               seed: int = 0, cache_path: Optional[str] = None, name: str = "the"):
+               seed: int = 0, cache_path: str | None = None, name: str = "the"):
     """Trains the classifier on ``train_*`` (or reads it from ``cache_path``, keyed by the
     caller) and fits the reference statistics to ``ref_images``."""
     self.num_classes = int(max(train_labels.max(), ref_labels.max())) + 1
@@ -175,9 +174,9 @@ class FrechetClassifierDistance:
     self._train_images = train_images
 
   @classmethod
-  def for_dataset(cls, dataset: str, data_dir: Optional[str] = None,
+  def for_dataset(cls, dataset: str, data_dir: str | None = None,
                   train_split: str = "train", reference_split: str = "test", steps: int = 3000,
-                  seed: int = 0, cache: Optional[str] = None) -> "FrechetClassifierDistance":
+                  seed: int = 0, cache: str | None = None) -> FrechetClassifierDistance:
     """The classifier trained on ``train_split`` of a TFDS dataset, cached in ``cache``
     (default :func:`cache_dir`), against ``reference_split``. Raises ValueError for a
     dataset without class labels."""

@@ -8,7 +8,7 @@ own batch from data held on the device; :func:`make_multi_step` fuses many such 
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp

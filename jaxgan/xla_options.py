@@ -38,7 +38,7 @@ import dataclasses
 import math
 import os
 import warnings
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import jax
 
@@ -47,18 +47,18 @@ _CPU_TRAINING = {"xla_cpu_experimental_ynn_fusion_type":
 _CPU_RUN_ONCE = {"xla_backend_optimization_level": 0}
 
 
-def _unless_set_by_user(options: dict) -> Optional[dict]:
+def _unless_set_by_user(options: dict) -> dict | None:
   flags = os.environ.get("XLA_FLAGS", "")
   kept = {name: value for name, value in options.items() if f"--{name}" not in flags}
   return kept or None
 
 
-def for_training() -> Optional[dict]:
+def for_training() -> dict | None:
   """Options for computations that run many times: train steps and sampling."""
   return _unless_set_by_user(_CPU_TRAINING) if jax.default_backend() == "cpu" else None
 
 
-def for_run_once() -> Optional[dict]:
+def for_run_once() -> dict | None:
   """Options for computations that run once per process: initialization."""
   return _unless_set_by_user(_CPU_RUN_ONCE) if jax.default_backend() == "cpu" else None
 

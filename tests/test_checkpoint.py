@@ -1,14 +1,11 @@
 """Checkpoint round trip and corrupt-checkpoint reporting."""
-import os
-from pathlib import Path
 
 import jax
-import numpy as np
 import pytest
 
 from jaxgan.checkpoint import Checkpointer, CorruptCheckpoint
 
-from helpers import assert_trees_close, fake_data, setup, small_dcgan
+from helpers import assert_trees_close, setup, small_dcgan
 
 
 def trained_state():

@@ -3,7 +3,6 @@ Fashion-MNIST for 300 steps gives the losses recorded before the `GAN` refactori
 relative). The script checks all four recorded cases (about ten minutes)."""
 import json
 import os
-import subprocess
 import sys
 
 import pytest

@@ -45,6 +45,7 @@ def test_toy2d_command_writes_plots_and_coverage(tmp_path):
   import json
   import subprocess
   import sys
+
   from conftest import REPO
   proc = subprocess.run(
       [sys.executable, "-m", "experiments.toy2d", "--loss=wgan_gp", "--data=grid",

@@ -8,8 +8,7 @@ from jax.flatten_util import ravel_pytree
 from jaxgan import losses, optimizers, train, xla_options
 from jaxgan.gan import sample_latents
 
-from helpers import (Z_DIM, assert_trees_close, fake_data, setup, small_dcgan, small_gan,
-                     small_mlp)
+from helpers import Z_DIM, assert_trees_close, fake_data, setup, small_dcgan, small_gan, small_mlp
 
 
 def d_loss_on(state, nets, images, z):

@@ -3,11 +3,11 @@ spectral normalization does what it claims."""
 import dataclasses
 import functools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-import flax.linen as nn
 
 from jaxgan import losses, models, train, xla_options
 from jaxgan.config import make_config
@@ -29,7 +29,7 @@ def gan_for(arch: str, loss: str):
   return build_gan(make_config(loss=loss, arch=arch, z_dim=Z_DIM, lr=1e-3), SHAPE)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def initial_state(arch: str, loss: str):
   return xla_options.jit_init(gan_for(arch, loss).init)(jax.random.key(0))
 
@@ -40,7 +40,7 @@ def switched_loss(index) -> losses.LossSpec:
   return losses.LossSpec(lambda r, f: losses.Losses(*jax.lax.switch(index, branches, r, f)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def switched_step(arch: str):
   """One jitted train step for every PLAIN loss: ``step(state, data, key, loss_index)``."""
   gan = gan_for(arch, PLAIN[0])
