@@ -4,6 +4,7 @@ A worker measures: the first call (compilation, or torch.compile's tracing, plus
 steps), then ``repeats`` timed chunks of ``steps`` each after that warm-up, and reports the
 median steps/s, the peak memory, and the platform.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,13 @@ def peak_rss_mb() -> float:
   return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(run_chunk: Callable[[], None], sync: Callable[[], None], steps_per_chunk: int,
-            repeats: int, min_seconds: float = 1.0) -> dict:
+def measure(
+  run_chunk: Callable[[], None],
+  sync: Callable[[], None],
+  steps_per_chunk: int,
+  repeats: int,
+  min_seconds: float = 1.0,
+) -> dict:
   """Times ``run_chunk`` (``steps_per_chunk`` steps, asynchronous) to completion (``sync``).
 
   The first call is timed apart (compilation); then one untimed call, and chunks are grouped
@@ -45,8 +51,12 @@ def measure(run_chunk: Callable[[], None], sync: Callable[[], None], steps_per_c
       run_chunk()
     sync()
     rates.append(chunks * steps_per_chunk / (time.perf_counter() - t0))
-  return {"steps_per_s": statistics.median(rates), "rates": rates, "first_call_s": first,
-          "chunk_s": one}
+  return {
+    "steps_per_s": statistics.median(rates),
+    "rates": rates,
+    "first_call_s": first,
+    "chunk_s": one,
+  }
 
 
 def emit(record: dict) -> None:

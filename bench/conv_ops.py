@@ -8,6 +8,7 @@ PyTorch, forward and both gradients, at batch 64.
 while loop). Prints a table of milliseconds per call (median of 20). ``--step_rounds=N`` also
 times the whole DCGAN step compiled both ways, alternating N rounds in one process.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,19 +26,21 @@ from jaxgan import xla_options
 B = 64
 # (name, input NHWC, kernel HWIO, stride, transposed)
 OPS = [
-    ("D conv1 1→64, 28→14", (B, 28, 28, 1), (4, 4, 1, 64), 2, False),
-    ("D conv2 64→128, 14→7", (B, 14, 14, 64), (4, 4, 64, 128), 2, False),
-    ("G deconv1 128→64, 7→14", (B, 7, 7, 128), (4, 4, 128, 64), 2, True),
-    ("G deconv2 64→1, 14→28", (B, 14, 14, 64), (4, 4, 64, 1), 2, True),
+  ("D conv1 1→64, 28→14", (B, 28, 28, 1), (4, 4, 1, 64), 2, False),
+  ("D conv2 64→128, 14→7", (B, 14, 14, 64), (4, 4, 64, 128), 2, False),
+  ("G deconv1 128→64, 7→14", (B, 7, 7, 128), (4, 4, 128, 64), 2, True),
+  ("G deconv2 64→1, 14→28", (B, 14, 14, 64), (4, 4, 64, 1), 2, True),
 ]
 
 
 def jax_conv(x, w, stride, transposed):
   if transposed:
-    return jax.lax.conv_transpose(x, w, (stride, stride), "SAME",
-                                  dimension_numbers=("NHWC", "HWIO", "NHWC"))
-  return jax.lax.conv_general_dilated(x, w, (stride, stride), ((1, 1), (1, 1)),
-                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return jax.lax.conv_transpose(
+      x, w, (stride, stride), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+  return jax.lax.conv_general_dilated(
+    x, w, (stride, stride), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
 
 
 def timeit(fn, *args, n=20):
@@ -66,14 +69,22 @@ def jax_rows(scan: int):
     y = fwd(x, w)
     dx = jit(lambda x, w, g: jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0])
     dw = jit(lambda x, w, g: jax.vjp(lambda w: jax_conv(x, w, s, tr), w)[1](g)[0])
-    row = {"op": name, "variant": variant, "fwd": timeit(fwd, x, w),
-           "dx": timeit(dx, x, w, y), "dw": timeit(dw, x, w, y)}
+    row = {
+      "op": name,
+      "variant": variant,
+      "fwd": timeit(fwd, x, w),
+      "dx": timeit(dx, x, w, y),
+      "dw": timeit(dw, x, w, y),
+    }
     if scan:
+
       def looped(x, w, g):
         def body(c, _):
           gx = jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0]
           return c + gx[0, 0, 0, 0], None
+
         return jax.lax.scan(body, 0.0, None, length=scan)[0]
+
       row["dx_in_scan"] = timeit(jit(looped), x, w, y, n=3) / scan
     rows.append(row)
   return rows
@@ -82,6 +93,7 @@ def jax_rows(scan: int):
 def torch_rows():
   import torch
   import torch.nn.functional as F
+
   rows = []
   for name, xs, ws, s, tr in OPS:
     x = torch.randn(xs[0], xs[3], xs[1], xs[2])
@@ -96,10 +108,12 @@ def torch_rows():
 
     def run(kind):
       xx, ww = x.clone().requires_grad_(kind == "dx"), w.clone().requires_grad_(kind == "dw")
+
       def once():
         out = f(xx, ww)
         if kind != "fwd":
           out.backward(g)
+
       once()
       times = []
       for _ in range(20):
@@ -107,6 +121,7 @@ def torch_rows():
         once()
         times.append(time.perf_counter() - t0)
       return statistics.median(times) * 1e3
+
     # Backward timings include the forward; the forward alone is subtracted.
     fwd = run("fwd")
     rows.append({"op": name, "fwd": fwd, "dx": run("dx") - fwd, "dw": run("dw") - fwd})
@@ -120,14 +135,17 @@ def step_rounds(rounds: int, steps: int = 5):
   from jaxgan import train, xla_options
   from jaxgan.config import make_config
   from jaxgan.gan import build_gan
+
   shape = (28, 28, 1)
   gan = build_gan(make_config(arch="dcgan", d_norm="batch"), shape)
   state = xla_options.jit_init(gan.init)(jax.random.key(1))
   step = train.make_train_step(gan, B)
   data = jax.device_put(np.random.default_rng(0).integers(0, 256, (6000, *shape), np.uint8))
   key = jax.random.key(2)
-  compiled = {v: jax.jit(step, compiler_options=o).lower(state, data, key).compile()
-              for v, o in VARIANTS.items()}
+  compiled = {
+    v: jax.jit(step, compiler_options=o).lower(state, data, key).compile()
+    for v, o in VARIANTS.items()
+  }
   states = {v: compiled[v](state, data, key)[0] for v in VARIANTS}  # warm-up
   rates = {v: [] for v in VARIANTS}
   for _ in range(rounds):
@@ -144,23 +162,32 @@ def main():
   p = argparse.ArgumentParser()
   p.add_argument("--torch", action="store_true")
   p.add_argument("--scan", type=int, default=0)
-  p.add_argument("--step_rounds", type=int, default=0,
-                 help="also time the whole DCGAN step in both variants, alternating, N rounds")
+  p.add_argument(
+    "--step_rounds",
+    type=int,
+    default=0,
+    help="also time the whole DCGAN step in both variants, alternating, N rounds",
+  )
   args = p.parse_args()
   if args.step_rounds:
     rates = step_rounds(args.step_rounds)
     for v, r in rates.items():
-      print(f"DCGAN step, {v:11s}: steps/s per round {[round(x, 2) for x in r]}, "
-            f"median {statistics.median(r):.2f}")
+      print(
+        f"DCGAN step, {v:11s}: steps/s per round {[round(x, 2) for x in r]}, "
+        f"median {statistics.median(r):.2f}"
+      )
     a, b = rates["jaxgan"], rates["XLA default"]
     print(f"ratio jaxgan / XLA default per round: {[round(x / y, 2) for x, y in zip(a, b)]}")
   rows = jax_rows(args.scan)
   t = {r["op"]: r for r in torch_rows()} if args.torch else {}
-  print(f"ms per call, batch {B}, {jax.devices()[0].device_kind}; jaxgan's compiler options: "
-        f"{VARIANTS['jaxgan']}")
+  print(
+    f"ms per call, batch {B}, {jax.devices()[0].device_kind}; jaxgan's compiler options: "
+    f"{VARIANTS['jaxgan']}"
+  )
   for r in rows:
-    line = (f"{r['op']:24s} {r['variant']:11s} fwd {r['fwd']:7.2f}  dx {r['dx']:7.2f}  "
-            f"dw {r['dw']:7.2f}")
+    line = (
+      f"{r['op']:24s} {r['variant']:11s} fwd {r['fwd']:7.2f}  dx {r['dx']:7.2f}  dw {r['dw']:7.2f}"
+    )
     if "dx_in_scan" in r:
       line += f"  dx in scan {r['dx_in_scan']:7.2f}"
     if r["op"] in t:

@@ -13,6 +13,7 @@ logged interval (compilation and the first chunk of steps). It runs twice with a
 compilation cache ($JAXGAN_CACHE): first compiling everything, then loading the executables the
 first run stored, as a rerun or the next run of a sweep does. Prints one JSON line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,11 +36,16 @@ def main():
   p.add_argument("--dataset", default="fashion_mnist")
   p.add_argument("--split", default="train")
   p.add_argument("--timeout", type=int, default=1800)
-  p.add_argument("--warm", action=argparse.BooleanOptionalAction, default=True,
-                 help="also time a second run, with the compilation cache the first filled")
+  p.add_argument(
+    "--warm",
+    action=argparse.BooleanOptionalAction,
+    default=True,
+    help="also time a second run, with the compilation cache the first filled",
+  )
   args = p.parse_args()
 
   from jaxgan import data  # the untimed first load: TFDS preparation and the decoded cache
+
   t0 = time.perf_counter()
   data.load_images(args.dataset, args.split)
   first_load = time.perf_counter() - t0
@@ -49,35 +55,65 @@ def main():
   cold = timed_run(args, cache)
   warm = timed_run(args, cache) if args.warm else {}
   import jax
+
   dev = jax.devices()[0]
-  emit({"framework": "jaxgan", "kind": "end_to_end", "arch": args.arch,
-        "dataset": args.dataset, "steps": args.steps, "device": dev.platform,
-        "device_kind": dev.device_kind, "batch": 64, **cold,
-        **{f"warm_{k}": v for k, v in warm.items()},
-        "steps_per_s": args.steps / cold["process_s"], "first_data_load_s": first_load,
-        "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "peak_kind": "process RSS"})
+  emit(
+    {
+      "framework": "jaxgan",
+      "kind": "end_to_end",
+      "arch": args.arch,
+      "dataset": args.dataset,
+      "steps": args.steps,
+      "device": dev.platform,
+      "device_kind": dev.device_kind,
+      "batch": 64,
+      **cold,
+      **{f"warm_{k}": v for k, v in warm.items()},
+      "steps_per_s": args.steps / cold["process_s"],
+      "first_data_load_s": first_load,
+      "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+      "peak_kind": "process RSS",
+    }
+  )
 
 
 def timed_run(args, cache: str) -> dict:
   """One experiments.mnist process, timed from start to exit."""
   workdir = tempfile.mkdtemp(prefix="jaxgan-e2e-")
-  cmd = [sys.executable, "-m", "experiments.mnist", f"--dataset={args.dataset}",
-         f"--split={args.split}", f"--arch={args.arch}", "--loss=ns", f"--steps={args.steps}",
-         f"--workdir={workdir}", "--progress=false"]
+  cmd = [
+    sys.executable,
+    "-m",
+    "experiments.mnist",
+    f"--dataset={args.dataset}",
+    f"--split={args.split}",
+    f"--arch={args.arch}",
+    "--loss=ns",
+    f"--steps={args.steps}",
+    f"--workdir={workdir}",
+    "--progress=false",
+  ]
   t0 = time.perf_counter()
-  proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout,
-                        env=dict(os.environ, PYTHONPATH=ROOT, JAXGAN_CACHE=cache))
+  proc = subprocess.run(
+    cmd,
+    cwd=ROOT,
+    capture_output=True,
+    text=True,
+    timeout=args.timeout,
+    env=dict(os.environ, PYTHONPATH=ROOT, JAXGAN_CACHE=cache),
+  )
   wall = time.perf_counter() - t0
   if proc.returncode != 0:
     sys.exit(f"experiments.mnist exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     records = [json.loads(line) for line in f if line.strip()]
-  return {"process_s": wall, "loop_s": records[-1]["wall_time"],
-          # a fresh workdir, so wall_time counts from the loop's start: the first record's
-          # wall_time is the first interval exactly (step / steps_per_sec only rounds to it)
-          "first_interval_s": records[0]["wall_time"],
-          "d_loss": records[-1]["d_loss"]}
+  return {
+    "process_s": wall,
+    "loop_s": records[-1]["wall_time"],
+    # a fresh workdir, so wall_time counts from the loop's start: the first record's
+    # wall_time is the first interval exactly (step / steps_per_sec only rounds to it)
+    "first_interval_s": records[0]["wall_time"],
+    "d_loss": records[-1]["d_loss"],
+  }
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ step; steps/s counts GAN-steps (P per update). The GAN is ``build_gan`` of the d
 config (the NS loss, Adam 2e-4, β = (0.5, 0.999)) with the chosen architecture, batch 64, on
 60,000 random uint8 28×28 images held on the device.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,13 +67,26 @@ def main():
   stats = dev.memory_stats() if dev.platform != "cpu" else None
   final = jax.device_get(holder["out"])
   finite = bool(all(np.isfinite(v).all() for v in jax.tree.leaves(final)))
-  emit({"framework": "jaxgan", "jax": jax.__version__, "arch": args.arch,
-        "d_norm": args.d_norm, "compute_dtype": args.compute_dtype, "loop": args.loop, "steps_per_call": args.steps
-        if args.loop == "scan" else 1, "population": pop,
-        "device": dev.platform, "device_kind": dev.device_kind, "batch": BATCH, **result,
-        "peak_mb": (stats["peak_bytes_in_use"] / 2**20 if stats else peak_rss_mb()),
-        "peak_kind": "device" if stats else "process RSS", "finite": finite,
-        "d_loss": float(np.mean(final["d_loss"]))})
+  emit(
+    {
+      "framework": "jaxgan",
+      "jax": jax.__version__,
+      "arch": args.arch,
+      "d_norm": args.d_norm,
+      "compute_dtype": args.compute_dtype,
+      "loop": args.loop,
+      "steps_per_call": args.steps if args.loop == "scan" else 1,
+      "population": pop,
+      "device": dev.platform,
+      "device_kind": dev.device_kind,
+      "batch": BATCH,
+      **result,
+      "peak_mb": (stats["peak_bytes_in_use"] / 2**20 if stats else peak_rss_mb()),
+      "peak_kind": "device" if stats else "process RSS",
+      "finite": finite,
+      "d_loss": float(np.mean(final["d_loss"])),
+    }
+  )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ line. The table goes into BENCHMARKS.md between the markers of this platform
 ``bench/results/<platform>.json`` (a run with ``--only`` prints its table and writes
 neither unless ``--output`` is given). Runs unchanged on a GPU: the configurations adapt.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,53 +29,93 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
   """(label, command) pairs. Chunk sizes keep each timed repeat around a second or more."""
   scan = "500" if gpu else "100"
   torch_modes = ["eager", "compile"] + (["reduce-overhead"] if gpu else [])
-  rows = [(f"PyTorch MLP GAN, {m}", ["bench.torch_gan", "--model=mlp", f"--mode={m}"])
-          for m in torch_modes]
-  rows += [
-      ("jaxgan mlp, jitted step per dispatch", ["bench.jax_gan", "--arch=mlp", "--loop=jit",
-                                                "--steps=50"]),
-      (f"jaxgan mlp, lax.scan of {scan}", ["bench.jax_gan", "--arch=mlp", "--loop=scan",
-                                           f"--steps={scan}"]),
+  rows = [
+    (f"PyTorch MLP GAN, {m}", ["bench.torch_gan", "--model=mlp", f"--mode={m}"])
+    for m in torch_modes
   ]
-  rows.append((f"jaxgan mlp, lax.scan of {scan}, bfloat16",
-               ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={scan}",
-                "--compute_dtype=bfloat16"]))
+  rows += [
+    (
+      "jaxgan mlp, jitted step per dispatch",
+      ["bench.jax_gan", "--arch=mlp", "--loop=jit", "--steps=50"],
+    ),
+    (
+      f"jaxgan mlp, lax.scan of {scan}",
+      ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={scan}"],
+    ),
+  ]
+  rows.append(
+    (
+      f"jaxgan mlp, lax.scan of {scan}, bfloat16",
+      ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={scan}", "--compute_dtype=bfloat16"],
+    )
+  )
   pops = [8, 64] if quick else [8, 64, 256]
   for pop in pops:
     steps = scan if gpu else str(max(2, 100 // pop))
-    rows.append((f"jaxgan mlp, population {pop}, lax.scan of {steps}",
-                 ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={steps}",
-                  f"--population={pop}"]))
+    rows.append(
+      (
+        f"jaxgan mlp, population {pop}, lax.scan of {steps}",
+        ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={steps}", f"--population={pop}"],
+      )
+    )
   conv_scan = "200" if gpu else "10"
-  rows += [(f"PyTorch DCGAN, {m}", ["bench.torch_gan", "--model=dcgan", f"--mode={m}",
-                                    "--steps=20" if not gpu else "--steps=50"])
-           for m in torch_modes]
+  rows += [
+    (
+      f"PyTorch DCGAN, {m}",
+      [
+        "bench.torch_gan",
+        "--model=dcgan",
+        f"--mode={m}",
+        "--steps=20" if not gpu else "--steps=50",
+      ],
+    )
+    for m in torch_modes
+  ]
   for arch, norm in (("dcgan", "batch"), ("infogan", None)):
     extra = [f"--d_norm={norm}"] if norm else []
     rows += [
-        (f"jaxgan {arch}, jitted step per dispatch",
-         ["bench.jax_gan", f"--arch={arch}", "--loop=jit", "--steps=20"] + extra),
-        (f"jaxgan {arch}, lax.scan of {conv_scan}",
-         ["bench.jax_gan", f"--arch={arch}", "--loop=scan", f"--steps={conv_scan}"] + extra),
+      (
+        f"jaxgan {arch}, jitted step per dispatch",
+        ["bench.jax_gan", f"--arch={arch}", "--loop=jit", "--steps=20"] + extra,
+      ),
+      (
+        f"jaxgan {arch}, lax.scan of {conv_scan}",
+        ["bench.jax_gan", f"--arch={arch}", "--loop=scan", f"--steps={conv_scan}"] + extra,
+      ),
     ]
-  conv_loop = (["--loop=scan", f"--steps={conv_scan}"] if gpu else ["--loop=jit", "--steps=20"])
-  rows.append((f"jaxgan dcgan, {'lax.scan of ' + conv_scan if gpu else 'jitted step per dispatch'}"
-               ", bfloat16", ["bench.jax_gan", "--arch=dcgan", "--d_norm=batch", *conv_loop,
-                              "--compute_dtype=bfloat16"]))
+  conv_loop = ["--loop=scan", f"--steps={conv_scan}"] if gpu else ["--loop=jit", "--steps=20"]
+  rows.append(
+    (
+      f"jaxgan dcgan, {'lax.scan of ' + conv_scan if gpu else 'jitted step per dispatch'}"
+      ", bfloat16",
+      ["bench.jax_gan", "--arch=dcgan", "--d_norm=batch", *conv_loop, "--compute_dtype=bfloat16"],
+    )
+  )
   # The issue's "100 epochs of the classic MNIST GAN" (93,800 steps) as a user runs it; on the
   # CPU (≈ 45 steps/s) 2,000 steps stand for it.
   e2e_steps = "93800" if gpu else "2000"
-  rows.append((f"experiments.mnist mlp, {int(e2e_steps):,} steps, end to end",
-               ["bench.end_to_end", "--arch=mlp", f"--steps={e2e_steps}"]))
+  rows.append(
+    (
+      f"experiments.mnist mlp, {int(e2e_steps):,} steps, end to end",
+      ["bench.end_to_end", "--arch=mlp", f"--steps={e2e_steps}"],
+    )
+  )
   return rows
 
 
 def run_one(module_args: list[str], timeout: int) -> dict:
-  env = dict(os.environ, PYTHONPATH=ROOT,
-             TORCHINDUCTOR_CACHE_DIR=tempfile.mkdtemp(prefix="inductor-"))  # cold compiles
+  env = dict(
+    os.environ, PYTHONPATH=ROOT, TORCHINDUCTOR_CACHE_DIR=tempfile.mkdtemp(prefix="inductor-")
+  )  # cold compiles
   try:
-    out = subprocess.run([sys.executable, "-m", *module_args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+      [sys.executable, "-m", *module_args],
+      cwd=ROOT,
+      env=env,
+      capture_output=True,
+      text=True,
+      timeout=timeout,
+    )
   except subprocess.TimeoutExpired:
     return {"error": f"timed out after {timeout} s"}
   lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
@@ -103,25 +144,33 @@ def table(results: list[tuple[str, dict]]) -> str:
   e2e = [(l, r) for l, r in results if r.get("kind") == "end_to_end"]
   text = speed_table([(l, r) for l, r in results if (l, r) not in e2e])
   if e2e:
-    lines = ["| end-to-end run | whole process, s | training loop, s | first 100 steps, s | "
-             "whole process, s, compilation cache warm | first 100 steps, s, cache warm | "
-             "steps/s, whole process |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+      "| end-to-end run | whole process, s | training loop, s | first 100 steps, s | "
+      "whole process, s, compilation cache warm | first 100 steps, s, cache warm | "
+      "steps/s, whole process |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for label, r in e2e:
-      warm = [f"{r[k]:.1f}" if k in r else "—" for k in ("warm_process_s",
-                                                          "warm_first_interval_s")]
-      lines.append(f"| {label} | {r['process_s']:.1f} | {r['loop_s']:.1f} | "
-                   f"{r['first_interval_s']:.1f} | {warm[0]} | {warm[1]} | "
-                   f"{r['steps_per_s']:,.1f} |")
+      warm = [f"{r[k]:.1f}" if k in r else "—" for k in ("warm_process_s", "warm_first_interval_s")]
+      lines.append(
+        f"| {label} | {r['process_s']:.1f} | {r['loop_s']:.1f} | "
+        f"{r['first_interval_s']:.1f} | {warm[0]} | {warm[1]} | "
+        f"{r['steps_per_s']:,.1f} |"
+      )
     text += "\n\n" + "\n".join(lines)
   return text
 
 
 def speed_table(results: list[tuple[str, dict]]) -> str:
-  eager = {model_of(r, l): r["steps_per_s"] for l, r in results
-           if "PyTorch" in l and r.get("mode") == "eager" and "steps_per_s" in r}
-  lines = ["| configuration | steps/s (median) | first call, s | peak memory, MiB | vs PyTorch eager |",
-           "| --- | ---: | ---: | ---: | ---: |"]
+  eager = {
+    model_of(r, l): r["steps_per_s"]
+    for l, r in results
+    if "PyTorch" in l and r.get("mode") == "eager" and "steps_per_s" in r
+  }
+  lines = [
+    "| configuration | steps/s (median) | first call, s | peak memory, MiB | vs PyTorch eager |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ]
   for label, r in results:
     if "error" in r:
       lines.append(f"| {label} | failed: {r['error']} | | | |")
@@ -129,20 +178,25 @@ def speed_table(results: list[tuple[str, dict]]) -> str:
     base = eager.get(model_of(r, label))
     ratio = f"{r['steps_per_s'] / base:.2f}×" if base else "—"
     unit = " GAN-steps" if r.get("population", 1) > 1 else ""
-    lines.append(f"| {label} | {r['steps_per_s']:,.1f}{unit} | {r['first_call_s']:.1f} | "
-                 f"{r['peak_mb']:,.0f} ({r['peak_kind']}) | {ratio} |")
+    lines.append(
+      f"| {label} | {r['steps_per_s']:,.1f}{unit} | {r['first_call_s']:.1f} | "
+      f"{r['peak_mb']:,.0f} ({r['peak_kind']}) | {ratio} |"
+    )
   return "\n".join(lines)
 
 
 def machine() -> str:
   try:
     import jax
+
     dev = jax.devices()[0]
     kind = f"{dev.platform}: {dev.device_kind}"
   except Exception as e:  # noqa: BLE001 (reported, not hidden)
     kind = f"jax unavailable ({e})"
   cpus = os.cpu_count()
-  return f"{platform.node() or 'host'}, {cpus} CPU cores, Python {platform.python_version()}, {kind}"
+  return (
+    f"{platform.node() or 'host'}, {cpus} CPU cores, Python {platform.python_version()}, {kind}"
+  )
 
 
 def main(argv=None) -> int:
@@ -150,11 +204,15 @@ def main(argv=None) -> int:
   p.add_argument("--quick", action="store_true", help="skip the 256-member population")
   p.add_argument("--only", default="", help="run only configurations whose label contains this")
   p.add_argument("--timeout", type=int, default=900, help="seconds per configuration")
-  p.add_argument("--output", default=None,
-                 help="file whose results section to rewrite (default BENCHMARKS.md; with "
-                      "--only, none unless given: a partial run never replaces a full table)")
+  p.add_argument(
+    "--output",
+    default=None,
+    help="file whose results section to rewrite (default BENCHMARKS.md; with "
+    "--only, none unless given: a partial run never replaces a full table)",
+  )
   args = p.parse_args(argv)
   import jax
+
   gpu = jax.default_backend() == "gpu"
   plat = "gpu" if gpu else jax.default_backend()
   results = []
@@ -166,12 +224,15 @@ def main(argv=None) -> int:
     results.append((label, record))
     print(f"  {progress_line(record)}", file=sys.stderr, flush=True)
   today = datetime.date.today().isoformat()
-  section = (f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results))
+  section = f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results)
   if not args.only:
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "results", f"{plat}.json"), "w") as f:
-      json.dump({"date": today, "machine": machine(),
-                 "results": [{"label": l, **r} for l, r in results]}, f, indent=1)
+      json.dump(
+        {"date": today, "machine": machine(), "results": [{"label": l, **r} for l, r in results]},
+        f,
+        indent=1,
+      )
   output = args.output or (None if args.only else os.path.join(ROOT, "BENCHMARKS.md"))
   if output:
     write_section(output, plat, section)

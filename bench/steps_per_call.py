@@ -6,6 +6,7 @@ Prints steps/s (median of repeats, after a warm-up that includes compilation) an
 compilation time, for choosing ``default_steps_per_call`` per platform. Synthetic uint8 data
 of MNIST's shape is used so no dataset is needed.
 """
+
 import argparse
 import statistics
 import time
@@ -44,8 +45,10 @@ def main():
         state, m = run(state, data, key, n)
       jax.block_until_ready(m)
       rates.append(max(1, args.total // n) * n / (time.perf_counter() - t0))
-    print(f"steps_per_call={n:5d}  steps/s={statistics.median(rates):9.1f}  "
-          f"first call (compile+run)={compile_s:6.1f}s")
+    print(
+      f"steps_per_call={n:5d}  steps/s={statistics.median(rates):9.1f}  "
+      f"first call (compile+run)={compile_s:6.1f}s"
+    )
 
 
 if __name__ == "__main__":

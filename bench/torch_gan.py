@@ -9,6 +9,7 @@ fresh z and then a G step on another. The dataset lies on the device as uint8 (6
 28×28 images) and each step samples its batch there, as jaxgan does, so no host transfer is
 timed. Prints one JSON line (see bench/common.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,11 +23,29 @@ BATCH, Z_DIM = 64, 100
 
 
 def mlp():
-  g = nn.Sequential(nn.Linear(Z_DIM, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(),
-                    nn.Linear(512, 1024), nn.ReLU(), nn.Linear(1024, 784), nn.Tanh())
-  d = nn.Sequential(nn.Flatten(), nn.Linear(784, 1024), nn.LeakyReLU(0.2), nn.Dropout(0.3),
-                    nn.Linear(1024, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
-                    nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3), nn.Linear(256, 1))
+  g = nn.Sequential(
+    nn.Linear(Z_DIM, 256),
+    nn.ReLU(),
+    nn.Linear(256, 512),
+    nn.ReLU(),
+    nn.Linear(512, 1024),
+    nn.ReLU(),
+    nn.Linear(1024, 784),
+    nn.Tanh(),
+  )
+  d = nn.Sequential(
+    nn.Flatten(),
+    nn.Linear(784, 1024),
+    nn.LeakyReLU(0.2),
+    nn.Dropout(0.3),
+    nn.Linear(1024, 512),
+    nn.LeakyReLU(0.2),
+    nn.Dropout(0.3),
+    nn.Linear(512, 256),
+    nn.LeakyReLU(0.2),
+    nn.Dropout(0.3),
+    nn.Linear(256, 1),
+  )
   return g, d
 
 
@@ -41,13 +60,26 @@ class Reshape(nn.Module):
 
 def dcgan():
   """jaxgan's dcgan (G width 32, D width 64, D batch norm) for 28×28×1, in NCHW."""
-  g = nn.Sequential(nn.Linear(Z_DIM, 7 * 7 * 128, bias=False), nn.BatchNorm1d(7 * 7 * 128),
-                    nn.ReLU(), Reshape(128, 7, 7),
-                    nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64),
-                    nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
-  d = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                    nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128),
-                    nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(7 * 7 * 128, 1))
+  g = nn.Sequential(
+    nn.Linear(Z_DIM, 7 * 7 * 128, bias=False),
+    nn.BatchNorm1d(7 * 7 * 128),
+    nn.ReLU(),
+    Reshape(128, 7, 7),
+    nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False),
+    nn.BatchNorm2d(64),
+    nn.ReLU(),
+    nn.ConvTranspose2d(64, 1, 4, 2, 1),
+    nn.Tanh(),
+  )
+  d = nn.Sequential(
+    nn.Conv2d(1, 64, 4, 2, 1),
+    nn.LeakyReLU(0.2),
+    nn.Conv2d(64, 128, 4, 2, 1, bias=False),
+    nn.BatchNorm2d(128),
+    nn.LeakyReLU(0.2),
+    nn.Flatten(),
+    nn.Linear(7 * 7 * 128, 1),
+  )
   return g, d
 
 
@@ -97,12 +129,21 @@ def main():
   if device == "cuda":
     torch.cuda.reset_peak_memory_stats()
   result = measure(chunk, sync, args.steps, args.repeats)
-  emit({"framework": "pytorch", "torch": torch.__version__, "model": args.model,
-        "mode": args.mode, "device": device, "threads": torch.get_num_threads(),
-        "batch": BATCH, "population": 1, **result,
-        "peak_mb": (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda"
-                    else peak_rss_mb()),
-        "peak_kind": "device" if device == "cuda" else "process RSS"})
+  emit(
+    {
+      "framework": "pytorch",
+      "torch": torch.__version__,
+      "model": args.model,
+      "mode": args.mode,
+      "device": device,
+      "threads": torch.get_num_threads(),
+      "batch": BATCH,
+      "population": 1,
+      **result,
+      "peak_mb": (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else peak_rss_mb()),
+      "peak_kind": "device" if device == "cuda" else "process RSS",
+    }
+  )
 
 
 if __name__ == "__main__":

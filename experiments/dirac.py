@@ -14,6 +14,7 @@ defined as a simultaneous update and runs only that way.
 writes ``dirac.png`` (one panel per configuration: the gradient vector field with the three
 trajectories) and ``dirac.md`` / ``dirac.json`` (the final distance to the equilibrium).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -32,6 +33,7 @@ from jaxgan.gan import GAN, UpdateOptions
 
 class DiracGenerator(nn.Module):
   """G(z) = θ for every z: the generator distribution δ_θ."""
+
   theta0: float = 1.0
 
   @nn.compact
@@ -42,6 +44,7 @@ class DiracGenerator(nn.Module):
 
 class LinearCritic(nn.Module):
   """D(x) = ψ·x, the logit of a linear discriminator."""
+
   psi0: float = 1.0
 
   @nn.compact
@@ -60,19 +63,22 @@ class Method:
 
 # The configurations of Mescheder et al.'s figures 1-3 that the library's update covers.
 METHODS = (
-    Method("GAN", "mm"),
-    Method("NS-GAN", "ns"),
-    Method("WGAN (clip 1)", "wgan", UpdateOptions(clip=1.0)),
-    Method("WGAN-GP (λ=1)", "wgan_gp", UpdateOptions(penalty="gp", penalty_weight=1.0)),
-    Method("Instance noise (σ=0.7)", "mm", UpdateOptions(instance_noise=0.7)),
-    Method("R1 (γ=0.3)", "mm", UpdateOptions(penalty="r1", penalty_weight=0.3)),
-    Method("R1 (γ=1)", "mm", UpdateOptions(penalty="r1", penalty_weight=1.0)),
-    Method("Consensus (γ=1)", "mm", UpdateOptions(consensus=1.0, simultaneous=True),
-           simultaneous_only=True),
+  Method("GAN", "mm"),
+  Method("NS-GAN", "ns"),
+  Method("WGAN (clip 1)", "wgan", UpdateOptions(clip=1.0)),
+  Method("WGAN-GP (λ=1)", "wgan_gp", UpdateOptions(penalty="gp", penalty_weight=1.0)),
+  Method("Instance noise (σ=0.7)", "mm", UpdateOptions(instance_noise=0.7)),
+  Method("R1 (γ=0.3)", "mm", UpdateOptions(penalty="r1", penalty_weight=0.3)),
+  Method("R1 (γ=1)", "mm", UpdateOptions(penalty="r1", penalty_weight=1.0)),
+  Method(
+    "Consensus (γ=1)", "mm", UpdateOptions(consensus=1.0, simultaneous=True), simultaneous_only=True
+  ),
 )
-MODES = {"simultaneous": dict(simultaneous=True, n_disc=1),
-         "alternating, 1 D step": dict(simultaneous=False, n_disc=1),
-         "alternating, 5 D steps": dict(simultaneous=False, n_disc=5)}
+MODES = {
+  "simultaneous": dict(simultaneous=True, n_disc=1),
+  "alternating, 1 D step": dict(simultaneous=False, n_disc=1),
+  "alternating, 5 D steps": dict(simultaneous=False, n_disc=5),
+}
 LR = 0.2
 BATCH = 4  # the data and the generator are point masses: any batch gives the same gradients
 
@@ -80,12 +86,21 @@ BATCH = 4  # the data and the generator are point masses: any batch gives the sa
 def dirac_gan(loss: str, options: UpdateOptions, start=(1.0, 1.0), lr: float = LR) -> GAN:
   """The Dirac-GAN with jaxgan's loss ``loss`` and update ``options``, SGD for both players."""
   tx = optimizers.sgd(lr)
-  return GAN(DiracGenerator(start[0]), LinearCritic(start[1]), losses.LOSSES.get(loss), tx, tx,
-             image_shape=(1,), z_dim=1, options=options)
+  return GAN(
+    DiracGenerator(start[0]),
+    LinearCritic(start[1]),
+    losses.LOSSES.get(loss),
+    tx,
+    tx,
+    image_shape=(1,),
+    z_dim=1,
+    options=options,
+  )
 
 
-def trajectory(method: Method, mode: str, steps: int = 500, start=(1.0, 1.0),
-               seed: int = 0) -> np.ndarray:
+def trajectory(
+  method: Method, mode: str, steps: int = 500, start=(1.0, 1.0), seed: int = 0
+) -> np.ndarray:
   """(θ, ψ) after each of ``steps`` updates, starting at ``start``: array (steps + 1, 2)."""
   options = dataclasses.replace(method.options, **MODES[mode])
   gan = dirac_gan(method.loss, options, start)
@@ -102,7 +117,9 @@ def trajectory(method: Method, mode: str, steps: int = 500, start=(1.0, 1.0),
   return np.concatenate([np.array([start], np.float32), np.asarray(path)])
 
 
-def vector_field(method: Method, theta: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def vector_field(
+  method: Method, theta: np.ndarray, psi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
   """(−∂L_G/∂θ, −∂L_D/∂ψ) on a grid, from the same loss and penalty functions (no noise);
   with consensus optimization each component also gets −γ ∂(½‖v‖²)."""
   loss_fn = losses.LOSSES.get(method.loss)
@@ -146,6 +163,7 @@ def run_all(steps: int = 500) -> dict:
 
 def plot(results: dict, path: str) -> None:
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
@@ -154,8 +172,11 @@ def plot(results: dict, path: str) -> None:
   fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 4.2 * rows))
   grid = np.linspace(-2, 2, 17)
   theta, psi = np.meshgrid(grid, grid)
-  colors = {"simultaneous": "tab:red", "alternating, 1 D step": "tab:blue",
-            "alternating, 5 D steps": "tab:green"}
+  colors = {
+    "simultaneous": "tab:red",
+    "alternating, 1 D step": "tab:blue",
+    "alternating, 5 D steps": "tab:green",
+  }
   for ax, method in zip(axes.ravel(), METHODS):
     u, v = vector_field(method, theta, psi)
     ax.quiver(theta, psi, u, v, color="0.6", angles="xy")
@@ -164,7 +185,7 @@ def plot(results: dict, path: str) -> None:
     ax.plot([1], [1], "ko", ms=4)
     ax.plot([0], [0], "k*", ms=9)
     ax.set(xlim=(-2, 2), ylim=(-2, 2), xlabel="θ", ylabel="ψ", title=method.name)
-  for ax in axes.ravel()[len(METHODS):]:
+  for ax in axes.ravel()[len(METHODS) :]:
     ax.axis("off")
   axes.ravel()[0].legend(loc="lower left", fontsize=7)
   steps = len(next(iter(results[METHODS[0].name].values()))) - 1
@@ -177,17 +198,24 @@ def plot(results: dict, path: str) -> None:
 def table(results: dict) -> str:
   lines = ["| method | " + " | ".join(MODES) + " |", "| --- |" + " --- |" * len(MODES)]
   for name, paths in results.items():
-    cells = ["n/a" if m not in paths else
-             f"{np.hypot(*paths[m][-1]):.3g}" if np.isfinite(paths[m][-1]).all() else "diverged"
-             for m in MODES]
+    cells = [
+      "n/a"
+      if m not in paths
+      else f"{np.hypot(*paths[m][-1]):.3g}"
+      if np.isfinite(paths[m][-1]).all()
+      else "diverged"
+      for m in MODES
+    ]
     lines.append(f"| {name} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
   import argparse
-  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+  p = argparse.ArgumentParser(
+    description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+  )
   p.add_argument("--workdir", default="runs/dirac")
   p.add_argument("--steps", type=int, default=500)
   args = p.parse_args(argv)
@@ -196,14 +224,22 @@ def main(argv: list[str] | None = None) -> int:
   os.makedirs(args.workdir, exist_ok=True)
   results = run_all(args.steps)
   plot(results, os.path.join(args.workdir, "dirac.png"))
-  md = ("Final distance ‖(θ, ψ)‖ to the equilibrium after "
-        f"{args.steps} steps from (1, 1) (start: 1.41)\n\n" + table(results) + "\n\n"
-        "n/a: consensus optimization is a simultaneous update.\n")
+  md = (
+    "Final distance ‖(θ, ψ)‖ to the equilibrium after "
+    f"{args.steps} steps from (1, 1) (start: 1.41)\n\n" + table(results) + "\n\n"
+    "n/a: consensus optimization is a simultaneous update.\n"
+  )
   with open(os.path.join(args.workdir, "dirac.md"), "w") as f:
     f.write(md)
   with open(os.path.join(args.workdir, "dirac.json"), "w") as f:
-    json.dump({name: {mode: path[-1].tolist() for mode, path in paths.items()}
-               for name, paths in results.items()}, f, indent=1)
+    json.dump(
+      {
+        name: {mode: path[-1].tolist() for mode, path in paths.items()}
+        for name, paths in results.items()
+      },
+      f,
+      indent=1,
+    )
   print(md)
   print(f"wrote {args.workdir}/dirac.png, dirac.md, dirac.json", file=sys.stderr)
   return 0

@@ -5,6 +5,7 @@ Every field of the config is a flag of the same name, type, help text, choices a
 :func:`jaxgan.config.make_config`, so a flag left out takes the default, or what the loss and
 architecture imply. A bad value prints the reason (with the choices) and exits with code 2.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,8 +60,7 @@ def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
   over what the loss and architecture imply. Invalid settings print why and exit with 2.
   Turns on the compilation cache unless ``--nocompilation_cache``."""
   overrides = dict(defaults or {})
-  overrides.update({name: FLAGS[name].value for name in config_lib.FIELDS
-                    if FLAGS[name].present})
+  overrides.update({name: FLAGS[name].value for name in config_lib.FIELDS if FLAGS[name].present})
   try:
     cfg = config_lib.make_config(**overrides)
   except config_lib.ConfigError as e:
@@ -68,5 +68,6 @@ def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
     sys.exit(2)
   if cfg.compilation_cache:
     from jaxgan.cache import enable_compilation_cache
+
     enable_compilation_cache()
   return cfg

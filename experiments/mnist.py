@@ -8,6 +8,7 @@ Every field of jaxgan.config.Config is a flag (experiments/flags.py). Exit codes
 1 missing data, unreadable checkpoint or a workdir conflict; 2 bad flags; 3 the run diverged
 (non-finite losses).
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,12 +28,16 @@ def main(argv: list[str]) -> int:
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   cfg = config_flags.config_from_flags()
   if cfg.dataset not in IMAGE_DATASETS:
-    print(f"error: --dataset={cfg.dataset} is a 2-D toy: train it with experiments.toy2d; "
-          f"image datasets: {'|'.join(IMAGE_DATASETS)}", file=sys.stderr)
+    print(
+      f"error: --dataset={cfg.dataset} is a 2-D toy: train it with experiments.toy2d; "
+      f"image datasets: {'|'.join(IMAGE_DATASETS)}",
+      file=sys.stderr,
+    )
     return 2
   from jaxgan.checkpoint import CorruptCheckpoint
   from jaxgan.data import DatasetUnavailable
   from jaxgan.loop import WorkdirError, train_run
+
   try:
     return train_run(cfg)
   except (DatasetUnavailable, CorruptCheckpoint, WorkdirError) as e:

@@ -11,6 +11,7 @@ a perfect generator would reach. Prints one JSON line and writes it to <workdir>
 Exit codes: 0 done; 1 no run or checkpoint there, an unreadable checkpoint, missing data, a
 dataset without class labels, or non-finite samples; 2 bad flags.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,15 @@ import sys
 from absl import app, flags, logging
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
-flags.DEFINE_integer("num_samples", 10000, "Generated images to score (FCD is biased at "
-                     "small N: compare runs at the same N).", lower_bound=2)
-flags.DEFINE_integer("classifier_steps", 3000, "Training steps of the feature classifier.",
-                     lower_bound=1)
+flags.DEFINE_integer(
+  "num_samples",
+  10000,
+  "Generated images to score (FCD is biased at small N: compare runs at the same N).",
+  lower_bound=2,
+)
+flags.DEFINE_integer(
+  "classifier_steps", 3000, "Training steps of the feature classifier.", lower_bound=1
+)
 flags.DEFINE_integer("classifier_seed", 0, "Seed of the feature classifier.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
@@ -34,8 +40,14 @@ class ScoreError(RuntimeError):
   pass
 
 
-def score_workdir(workdir: str, num_samples: int = 10000, classifier_steps: int = 3000,
-                  classifier_seed: int = 0, seed: int = 0, data_dir=None) -> dict:
+def score_workdir(
+  workdir: str,
+  num_samples: int = 10000,
+  classifier_steps: int = 3000,
+  classifier_seed: int = 0,
+  seed: int = 0,
+  data_dir=None,
+) -> dict:
   """The score record of the run in ``workdir`` (see the module docstring)."""
   import jax
   import numpy as np
@@ -57,7 +69,8 @@ def score_workdir(workdir: str, num_samples: int = 10000, classifier_steps: int 
     raise ScoreError(f"{workdir} has no checkpoints to score")
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
-        cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed)
+      cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed
+    )
   except ValueError as e:  # a dataset without labels
     raise ScoreError(f"cannot score {cfg.dataset}: {e}") from e
   gan = build_gan(cfg, scorer.image_shape)
@@ -71,16 +84,30 @@ def score_workdir(workdir: str, num_samples: int = 10000, classifier_steps: int 
   g_params = state.g_params if state.g_ema is None else state.g_ema
   z = gan.latents(jax.random.key(seed), num_samples)
   sample = train.make_sampler(gan)
-  images = np.concatenate([jax.device_get(sample(g_params, state.g_state, z[i:i + 1000]))
-                           for i in range(0, num_samples, 1000)])
+  images = np.concatenate(
+    [
+      jax.device_get(sample(g_params, state.g_state, z[i : i + 1000]))
+      for i in range(0, num_samples, 1000)
+    ]
+  )
   if not np.isfinite(images).all():
     raise ScoreError(f"G's samples at step {int(state.step)} are not finite (the run diverged)")
-  return {"workdir": workdir, "step": int(state.step), "dataset": cfg.dataset,
-          "arch": cfg.arch, "loss": cfg.loss, "compute_dtype": cfg.compute_dtype,
-          "num_samples": num_samples, "fcd": scorer(images),
-          "fcd_real_train": scorer.train_split_fcd(num_samples),
-          "classifier": {"steps": classifier_steps, "seed": classifier_seed,
-                         "test_accuracy": scorer.test_accuracy}}
+  return {
+    "workdir": workdir,
+    "step": int(state.step),
+    "dataset": cfg.dataset,
+    "arch": cfg.arch,
+    "loss": cfg.loss,
+    "compute_dtype": cfg.compute_dtype,
+    "num_samples": num_samples,
+    "fcd": scorer(images),
+    "fcd_real_train": scorer.train_split_fcd(num_samples),
+    "classifier": {
+      "steps": classifier_steps,
+      "seed": classifier_seed,
+      "test_accuracy": scorer.test_accuracy,
+    },
+  }
 
 
 def main(argv: list[str]) -> int:
@@ -93,9 +120,16 @@ def main(argv: list[str]) -> int:
   logging.set_verbosity(logging.WARNING)
   from jaxgan.checkpoint import CorruptCheckpoint
   from jaxgan.data import DatasetUnavailable
+
   try:
-    record = score_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.classifier_steps,
-                           FLAGS.classifier_seed, FLAGS.seed, FLAGS.data_dir)
+    record = score_workdir(
+      FLAGS.workdir,
+      FLAGS.num_samples,
+      FLAGS.classifier_steps,
+      FLAGS.classifier_seed,
+      FLAGS.seed,
+      FLAGS.data_dir,
+    )
   except (ScoreError, CorruptCheckpoint, DatasetUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1

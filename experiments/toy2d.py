@@ -11,6 +11,7 @@ every sample step, for mixtures the modes covered and the fraction of samples wi
 mode), ``config.json`` and checkpoints (``--resume`` works as for images). Every flag of
 jaxgan.config.Config applies (``--data`` is ``--dataset``); the defaults differ (below).
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,12 +25,24 @@ from jaxgan.config import TOY_DATASETS
 
 # Defaults of this script where they differ from an image run's. Metrics are logged at every
 # sample step, where the coverage of the samples is measured.
-TOY_DEFAULTS = dict(dataset="ring", arch="toy_mlp", steps=10000, batch_size=256, lr=1e-4,
-                    beta1=0.5, beta2=0.9, sample_every=2000)
+TOY_DEFAULTS = dict(
+  dataset="ring",
+  arch="toy_mlp",
+  steps=10000,
+  batch_size=256,
+  lr=1e-4,
+  beta1=0.5,
+  beta2=0.9,
+  sample_every=2000,
+)
 config_flags.define_config_flags(**TOY_DEFAULTS)
 flags.DEFINE_alias("data", "dataset")
-flags.DEFINE_float("mode_std", None, "Spread of each mode (default: 0.02 for ring/grid, "
-                   "0.05 for swissroll).", lower_bound=0.0)
+flags.DEFINE_float(
+  "mode_std",
+  None,
+  "Spread of each mode (default: 0.02 for ring/grid, 0.05 for swissroll).",
+  lower_bound=0.0,
+)
 flags.DEFINE_float("radius", 2.0, "Ring radius.", lower_bound=0.0)
 flags.DEFINE_float("spacing", 2.0, "Grid spacing.", lower_bound=0.0)
 FLAGS = flags.FLAGS
@@ -38,6 +51,7 @@ NUM_POINTS, NUM_SHOWN = 100_000, 2000
 
 def make_toy():
   from jaxgan import toy_data
+
   kwargs = {}
   if FLAGS.mode_std is not None:
     kwargs["std"] = FLAGS.mode_std
@@ -50,8 +64,10 @@ def make_toy():
 
 def density_plot(samples, data, path, title):
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
+
   lim = float(np.abs(data).max()) * 1.3
   xs = np.linspace(-lim, lim, 120)
   gx, gy = np.meshgrid(xs, xs)
@@ -77,10 +93,14 @@ def toy_task(cfg, toy):
 
   from jaxgan import toy_data
   from jaxgan.loop import Task
+
   data = np.asarray(toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS))
-  return Task(data, num_fixed=NUM_SHOWN,
-              draw=functools.partial(_draw, data=data[:NUM_SHOWN]),
-              evaluate=functools.partial(toy_data.mode_coverage, toy=toy))
+  return Task(
+    data,
+    num_fixed=NUM_SHOWN,
+    draw=functools.partial(_draw, data=data[:NUM_SHOWN]),
+    evaluate=functools.partial(toy_data.mode_coverage, toy=toy),
+  )
 
 
 def _draw(samples, path, title, data):
@@ -96,11 +116,11 @@ def main(argv):
   defaults["workdir"] = f"runs/toy2d_{FLAGS.dataset}_{FLAGS.loss}_s{FLAGS.seed}"
   cfg = config_flags.config_from_flags(defaults)
   if cfg.dataset not in TOY_DATASETS:
-    print(f"error: --data={cfg.dataset}: choose one of {'|'.join(TOY_DATASETS)}",
-          file=sys.stderr)
+    print(f"error: --data={cfg.dataset}: choose one of {'|'.join(TOY_DATASETS)}", file=sys.stderr)
     return 2
   from jaxgan.checkpoint import CorruptCheckpoint
   from jaxgan.loop import WorkdirError, train_run
+
   try:
     code = train_run(cfg, toy_task(cfg, make_toy()))
   except (CorruptCheckpoint, WorkdirError) as e:
@@ -112,6 +132,7 @@ def main(argv):
 
 def _print_last_record(workdir):
   import os
+
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = f.read().splitlines()
   if lines:

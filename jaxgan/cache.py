@@ -4,6 +4,7 @@ It holds the FCD's trained classifiers (:mod:`jaxgan.quality`) and, through
 :func:`enable_compilation_cache`, JAX's persistent compilation cache. Everything there may be
 deleted at any time; it is made again when needed.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,6 +25,7 @@ def enable_compilation_cache(path: str | None = None) -> str:
   run before the first compilation; returns the folder.
   """
   import jax
+
   path = path or os.path.join(cache_dir(), "xla")
   jax.config.update("jax_compilation_cache_dir", path)
   return path

@@ -5,6 +5,7 @@ mid-save leaves the previous checkpoints intact (the stale temporary folder is r
 next start). The last ``max_to_keep`` checkpoints are kept. A checkpoint that cannot be read
 raises :class:`CorruptCheckpoint` naming it; nothing is deleted or overwritten then.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,9 +25,11 @@ class Checkpointer:
   def __init__(self, directory: str, max_to_keep: int = 3):
     self.directory = os.path.abspath(directory)
     self.manager = ocp.CheckpointManager(
-        self.directory,
-        options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
-                                             cleanup_tmp_directories=True))
+      self.directory,
+      options=ocp.CheckpointManagerOptions(
+        max_to_keep=max_to_keep, create=True, cleanup_tmp_directories=True
+      ),
+    )
 
   def save(self, state: Any, step: int) -> None:
     """Starts saving ``state`` as checkpoint ``step`` (written in the background)."""
@@ -48,9 +51,9 @@ class Checkpointer:
       return self.manager.restore(step, args=ocp.args.StandardRestore(abstract))
     except Exception as e:  # orbax raises many types for unreadable or mismatched files
       raise CorruptCheckpoint(
-          f"checkpoint {step} in {self.directory} could not be restored "
-          f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). It was left as it "
-          f"is; move it aside to resume from an earlier one (checkpoints: {self.steps()})."
+        f"checkpoint {step} in {self.directory} could not be restored "
+        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). It was left as it "
+        f"is; move it aside to resume from an earlier one (checkpoints: {self.steps()})."
       ) from e
 
   def close(self) -> None:

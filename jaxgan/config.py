@@ -12,6 +12,7 @@ error type, :class:`ConfigError`). "Off" has one spelling per field: ``penalty="
     cfg = make_config(loss="wgan_gp", arch="dcgan", n_disc=5)
     cfg.penalty, cfg.penalty_weight   # ("gp", 10.0)
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,13 @@ class ConfigError(ValueError):
   """A setting that is out of range or contradicts another; the message names the flag."""
 
 
-def _field(default, help: str, choices: Callable[[], tuple] | None = None,
-           lower: float | None = None, upper: float | None = None):
+def _field(
+  default,
+  help: str,
+  choices: Callable[[], tuple] | None = None,
+  lower: float | None = None,
+  upper: float | None = None,
+):
   """A config field with its flag's help text, its choices (a function, so the registries
   are read when flags are made) and its inclusive bounds."""
   meta = {"help": help, "choices": choices, "lower": lower, "upper": upper}
@@ -45,22 +51,34 @@ def _penalty_choices() -> tuple:
 class Config:
   """Every setting of a run. Build it with :func:`make_config`, not ``Config(...)``: only
   that fills in what the loss and architecture imply, and validates."""
+
   # What to train.
   loss: str = _field("ns", "GAN objective.", choices=lambda: losses.LOSSES.names())
   arch: str = _field("mlp", "G and D architecture.", choices=lambda: models.ARCHS.names())
-  dataset: str = _field("mnist", "Dataset: TFDS images (cifar10 32×32×3; celeb_a cropped "
-                        "and resized to 64×64×3) or a 2-D toy.",
-                        choices=lambda: IMAGE_DATASETS + TOY_DATASETS)
+  dataset: str = _field(
+    "mnist",
+    "Dataset: TFDS images (cifar10 32×32×3; celeb_a cropped and resized to 64×64×3) or a 2-D toy.",
+    choices=lambda: IMAGE_DATASETS + TOY_DATASETS,
+  )
   split: str = _field("train", "TFDS split to train on, e.g. train, test, train[:10%].")
   batch_size: int = _field(64, "Batch size.", lower=1)
-  z_dim: int = _field(100, "Latent dimension (default: the architecture's own, 100; "
-                      "infogan 64; sndcgan and resnet 128).", lower=1)
-  d_norm: str = _field("none", "D normalization (default: the architecture's own; "
-                       "sndcgan and resnet: spectral).", choices=lambda: models.D_NORMS)
-  compute_dtype: str = _field("float32", "Dtype of G's and D's matrix products and "
-                              "convolutions; parameters, optimizer and model states stay "
-                              "float32 (bfloat16: mixed precision).",
-                              choices=lambda: tuple(sorted(precision.DTYPES)))
+  z_dim: int = _field(
+    100,
+    "Latent dimension (default: the architecture's own, 100; infogan 64; sndcgan and resnet 128).",
+    lower=1,
+  )
+  d_norm: str = _field(
+    "none",
+    "D normalization (default: the architecture's own; sndcgan and resnet: spectral).",
+    choices=lambda: models.D_NORMS,
+  )
+  compute_dtype: str = _field(
+    "float32",
+    "Dtype of G's and D's matrix products and "
+    "convolutions; parameters, optimizer and model states stay "
+    "float32 (bfloat16: mixed precision).",
+    choices=lambda: tuple(sorted(precision.DTYPES)),
+  )
   # Optimizers (Adam).
   lr: float = _field(2e-4, "Adam learning rate of G and D.", lower=0.0)
   g_lr: float | None = _field(None, "G's learning rate (default --lr).", lower=0.0)
@@ -68,48 +86,74 @@ class Config:
   beta1: float = _field(0.5, "Adam β1.", lower=0.0, upper=1.0)
   beta2: float = _field(0.999, "Adam β2.", lower=0.0, upper=1.0)
   # Training controls.
-  penalty: str = _field("none", "D regularizer (default: the loss's own; wgan_gp: gp, "
-                        "dragan: dragan).", choices=_penalty_choices)
+  penalty: str = _field(
+    "none",
+    "D regularizer (default: the loss's own; wgan_gp: gp, dragan: dragan).",
+    choices=_penalty_choices,
+  )
   penalty_weight: float = _field(10.0, "λ of gp/dragan or γ of r1/r2.", lower=0.0)
   n_disc: int = _field(1, "D steps per G step.", lower=1)
-  clip: float = _field(0.0, "Clip D's weights to [-c, c] (default: wgan 0.01; 0: off).",
-                       lower=0.0)
-  ema_decay: float = _field(0.0, "Decay of the EMA of G's weights used for samples (0: off).",
-                            lower=0.0, upper=1.0)
-  instance_noise: float = _field(0.0, "Std of Gaussian noise on D's inputs (0: off).",
-                                 lower=0.0)
-  simultaneous: bool = _field(False, "Simultaneous instead of alternating G and D steps "
-                              "(needs --n_disc=1).")
-  consensus: float = _field(0.0, "γ of consensus optimization (Mescheder et al. 2017; "
-                            "0: off); needs --simultaneous.", lower=0.0)
+  clip: float = _field(0.0, "Clip D's weights to [-c, c] (default: wgan 0.01; 0: off).", lower=0.0)
+  ema_decay: float = _field(
+    0.0, "Decay of the EMA of G's weights used for samples (0: off).", lower=0.0, upper=1.0
+  )
+  instance_noise: float = _field(0.0, "Std of Gaussian noise on D's inputs (0: off).", lower=0.0)
+  simultaneous: bool = _field(
+    False, "Simultaneous instead of alternating G and D steps (needs --n_disc=1)."
+  )
+  consensus: float = _field(
+    0.0,
+    "γ of consensus optimization (Mescheder et al. 2017; 0: off); needs --simultaneous.",
+    lower=0.0,
+  )
   # Length and randomness.
   steps: int | None = _field(None, "Number of G updates (overrides --epochs).", lower=1)
-  epochs: float = _field(100.0, "Epochs of (examples // batch_size) sampled batches each.",
-                         lower=0.0)
+  epochs: float = _field(
+    100.0, "Epochs of (examples // batch_size) sampled batches each.", lower=0.0
+  )
   seed: int = _field(0, "Random seed.")
   # Outputs and the loop.
-  workdir: str | None = _field(None, "Output folder (default "
-                                  "runs/<dataset>_<arch>_<loss>_s<seed>).")
-  sample_every: int = _field(1000, "Write a sample grid every N steps (0: only at the end).",
-                             lower=0)
+  workdir: str | None = _field(
+    None, "Output folder (default runs/<dataset>_<arch>_<loss>_s<seed>)."
+  )
+  sample_every: int = _field(
+    1000, "Write a sample grid every N steps (0: only at the end).", lower=0
+  )
   ckpt_every: int = _field(5000, "Checkpoint every N steps (0: only at the end).", lower=0)
   log_every: int = _field(100, "Read and log metrics every N steps.", lower=1)
-  steps_per_call: int | None = _field(None, "Updates per device dispatch (one lax.scan); "
-                                         "default: the measured best for the platform.",
-                                         lower=1)
+  steps_per_call: int | None = _field(
+    None,
+    "Updates per device dispatch (one lax.scan); default: the measured best for the platform.",
+    lower=1,
+  )
   resume: bool = _field(False, "Continue from the latest checkpoint in --workdir.")
-  data_dir: str | None = _field(None, "TFDS data directory (default $TFDS_DATA_DIR or "
-                                   "~/tensorflow_datasets).")
+  data_dir: str | None = _field(
+    None, "TFDS data directory (default $TFDS_DATA_DIR or ~/tensorflow_datasets)."
+  )
   progress: bool = _field(True, "Show a progress bar.")
-  compilation_cache: bool = _field(True, "Keep compiled executables in JAX's persistent "
-                                   "compilation cache ($JAXGAN_CACHE/xla, default "
-                                   "~/.cache/jaxgan/xla), so a rerun skips compiling.")
+  compilation_cache: bool = _field(
+    True,
+    "Keep compiled executables in JAX's persistent "
+    "compilation cache ($JAXGAN_CACHE/xla, default "
+    "~/.cache/jaxgan/xla), so a rerun skips compiling.",
+  )
 
 
 # Fields that may differ between a run and its resumption: they change how the run is
 # driven and what it writes, not what it computes.
-RESUMABLE_CHANGES = ("steps", "epochs", "resume", "sample_every", "ckpt_every", "log_every",
-                     "steps_per_call", "progress", "data_dir", "workdir", "compilation_cache")
+RESUMABLE_CHANGES = (
+  "steps",
+  "epochs",
+  "resume",
+  "sample_every",
+  "ckpt_every",
+  "log_every",
+  "steps_per_call",
+  "progress",
+  "data_dir",
+  "workdir",
+  "compilation_cache",
+)
 FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 
 
@@ -132,8 +176,7 @@ def make_config(**overrides) -> Config:
       raise ConfigError(f"--{name}={value}: choose one of {'|'.join(registry.names())}")
   cfg = dataclasses.replace(base, **{**implied(loss, arch), **overrides})
   if cfg.workdir is None:
-    cfg = dataclasses.replace(
-        cfg, workdir=f"runs/{cfg.dataset}_{cfg.arch}_{cfg.loss}_s{cfg.seed}")
+    cfg = dataclasses.replace(cfg, workdir=f"runs/{cfg.dataset}_{cfg.arch}_{cfg.loss}_s{cfg.seed}")
   validate(cfg)
   return cfg
 
@@ -157,10 +200,15 @@ def validate(cfg: Config) -> None:
 def _validate_combination(cfg: Config) -> None:
   spec = models.ARCHS.get(cfg.arch)
   if cfg.d_norm not in spec.d_norms:
-    raise ConfigError(f"--arch={cfg.arch} takes --d_norm={' or '.join(spec.d_norms)}, not "
-                      f"{cfg.d_norm}" + (" (the classic network has no D normalization; use "
-                                         "--arch=dcgan, infogan or sndcgan)"
-                                         if cfg.arch == "mlp" else ""))
+    raise ConfigError(
+      f"--arch={cfg.arch} takes --d_norm={' or '.join(spec.d_norms)}, not "
+      f"{cfg.d_norm}"
+      + (
+        " (the classic network has no D normalization; use --arch=dcgan, infogan or sndcgan)"
+        if cfg.arch == "mlp"
+        else ""
+      )
+    )
   if cfg.simultaneous and cfg.n_disc != 1:
     raise ConfigError("--simultaneous needs --n_disc=1")
   if cfg.consensus and not cfg.simultaneous:
@@ -197,5 +245,8 @@ def load(path: str) -> Config:
 def differences(saved: Config, current: Config) -> dict[str, tuple[Any, Any]]:
   """{field: (saved, current)} of the fields that a resumed run may not change."""
   old, new = dataclasses.asdict(saved), dataclasses.asdict(current)
-  return {name: (old[name], new[name]) for name in FIELDS
-          if name not in RESUMABLE_CHANGES and old[name] != new[name]}
+  return {
+    name: (old[name], new[name])
+    for name in FIELDS
+    if name not in RESUMABLE_CHANGES and old[name] != new[name]
+  }

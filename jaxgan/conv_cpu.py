@@ -7,6 +7,7 @@ convolution gap"). :class:`ConvTranspose` has
 it equal to Flax's), and computes them on the CPU in the sub-pixel form, whose forward pass and
 gradients all take XLA's fast convolution path. Other platforms use ``lax.conv_transpose``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,17 +33,21 @@ def _subpixel_taps(kernel: int, stride: int) -> tuple[int, int, np.ndarray]:
   x[0, n // 2, 0] = 1.0
   w = np.arange(1, kernel + 1, dtype=np.float32).reshape(kernel, 1, 1)
   with jax.ensure_compile_time_eval():  # concrete even when first called inside a jit
-    y = np.asarray(jax.lax.conv_transpose(x, w, (stride,), "SAME",
-                                          dimension_numbers=("NWC", "WIO", "NWC")))[0, :, 0]
+    y = np.asarray(
+      jax.lax.conv_transpose(x, w, (stride,), "SAME", dimension_numbers=("NWC", "WIO", "NWC"))
+    )[0, :, 0]
   # o − s·i ↦ the kernel index joining input i to output o
   tap_at = {o - stride * (n // 2): int(round(v)) - 1 for o, v in enumerate(y) if v != 0}
   plans = []
   for c in range(stride):
-    ds = [(c + a - r) // stride for r in tap_at for a in range(stride)
-          if (c + a - r) % stride == 0]
+    ds = [(c + a - r) // stride for r in tap_at for a in range(stride) if (c + a - r) % stride == 0]
     d_min, d_max = min(ds), max(ds)
-    taps = np.array([[tap_at.get(c + a - stride * d, -1) for d in range(d_min, d_max + 1)]
-                     for a in range(stride)], np.int32)
+    taps = np.array(
+      [
+        [tap_at.get(c + a - stride * d, -1) for d in range(d_min, d_max + 1)] for a in range(stride)
+      ],
+      np.int32,
+    )
     plans.append((d_max - d_min, c, d_min, taps))
   _, c, d_min, taps = min(plans, key=lambda plan: plan[:2])
   return c, d_min, taps
@@ -61,6 +66,7 @@ class ConvTranspose(nn.Module):
   parameters are unchanged. ``impl``: ``auto`` (sub-pixel on the CPU,
   ``lax.conv_transpose`` elsewhere), ``subpixel`` or ``lax``.
   """
+
   features: int
   kernel_size: tuple[int, int] = (4, 4)
   strides: tuple[int, int] = (2, 2)
@@ -69,14 +75,16 @@ class ConvTranspose(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    kernel = self.param("kernel", nn.initializers.lecun_normal(),
-                        (*self.kernel_size, x.shape[-1], self.features))
+    kernel = self.param(
+      "kernel", nn.initializers.lecun_normal(), (*self.kernel_size, x.shape[-1], self.features)
+    )
     impl = self.impl
     if impl == "auto":
       impl = "subpixel" if jax.default_backend() == "cpu" else "lax"
     if impl == "lax":
-      y = jax.lax.conv_transpose(x, kernel, self.strides, "SAME",
-                                 dimension_numbers=("NHWC", "HWIO", "NHWC"))
+      y = jax.lax.conv_transpose(
+        x, kernel, self.strides, "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+      )
     elif impl == "subpixel":
       y = self._subpixel(x, kernel)
     else:
@@ -92,16 +100,17 @@ class ConvTranspose(nn.Module):
     # w2[m, n, ci, a, b, co] = kernel[taps_h[a, m], taps_w[b, n], ci, co], 0 where no tap.
     th = np.maximum(taps_h, 0).T[:, None, :, None]  # (m, 1, a, 1)
     tw = np.maximum(taps_w, 0).T[None, :, None, :]  # (1, n, 1, b)
-    mask = ((taps_h >= 0).T[:, None, :, None] & (taps_w >= 0).T[None, :, None, :])
+    mask = (taps_h >= 0).T[:, None, :, None] & (taps_w >= 0).T[None, :, None, :]
     w2 = kernel[th, tw] * mask[..., None, None].astype(kernel.dtype)  # (m, n, a, b, ci, co)
     cin, cout = kernel.shape[2], kernel.shape[3]
     w2 = w2.transpose(0, 1, 4, 2, 3, 5).reshape(w2.shape[0], w2.shape[1], cin, sh * sw * cout)
     b, h, w = x.shape[:3]
     # Windows j = j0 … j0 + n − 1 cover outputs s·j + c … ; padding puts window j's first
     # input, j + d_min, at position j − j0 of the padded input.
-    windows = [_subpixel_windows(size, s, c, lo, taps.shape[1])
-               for size, s, c, lo, taps in ((h, sh, c_h, lo_h, taps_h),
-                                            (w, sw, c_w, lo_w, taps_w))]
+    windows = [
+      _subpixel_windows(size, s, c, lo, taps.shape[1])
+      for size, s, c, lo, taps in ((h, sh, c_h, lo_h, taps_h), (w, sw, c_w, lo_w, taps_w))
+    ]
     (pad_h, nh, crop_h), (pad_w, nw, crop_w) = windows
     # Padding first and then a 'VALID' convolution, not the convolution's own padding: with
     # a 2×2 kernel and padding on both sides XLA:CPU takes a slow generic path for the kernel
@@ -112,12 +121,13 @@ class ConvTranspose(nn.Module):
     y = (_conv_valid_dot_kernel_grad if wide else _conv_valid)(xp, w2)
     y = y.reshape(b, nh, nw, sh, sw, cout).transpose(0, 1, 3, 2, 4, 5)
     y = y.reshape(b, nh * sh, nw * sw, cout)
-    return y[:, crop_h:crop_h + h * sh, crop_w:crop_w + w * sw]
+    return y[:, crop_h : crop_h + h * sh, crop_w : crop_w + w * sw]
 
 
 def _conv_valid(x, w):
-  return jax.lax.conv_general_dilated(x, w, (1, 1), "VALID",
-                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  return jax.lax.conv_general_dilated(
+    x, w, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
 
 
 @jax.custom_vjp
@@ -137,10 +147,14 @@ def _conv_valid_fwd(x, w):
 
 def _conv_valid_bwd(res, g):
   x, w = res
-  dx, = jax.linear_transpose(lambda x: _conv_valid(x, w), x)(g)
+  (dx,) = jax.linear_transpose(lambda x: _conv_valid(x, w), x)(g)
   (m, n), (h, wd) = w.shape[:2], g.shape[1:3]
-  dw = jnp.stack([jnp.stack([jnp.einsum("bhwc,bhwo->co", x[:, i:i + h, j:j + wd], g)
-                             for j in range(n)]) for i in range(m)])
+  dw = jnp.stack(
+    [
+      jnp.stack([jnp.einsum("bhwc,bhwo->co", x[:, i : i + h, j : j + wd], g) for j in range(n)])
+      for i in range(m)
+    ]
+  )
   return dx, dw
 
 

@@ -19,6 +19,7 @@ later import with more files replaces that partial dataset.
 
 Command line: ``python -m jaxgan.data import fashion_mnist /path/to/idx/files``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,6 +57,7 @@ def default_data_dir() -> str:
 
 def _tfds():
   import tensorflow_datasets as tfds  # slow import; only when data is needed
+
   return tfds
 
 
@@ -64,6 +66,7 @@ def _local_builder_class(name: str):
   tfds = _tfds()
   import PIL.Image
   from tensorflow_datasets.image_classification import mnist as tfds_mnist
+
   base = {"mnist": tfds_mnist.MNIST, "fashion_mnist": tfds_mnist.FashionMNIST}[name]
 
   with tfds.core.registered.skip_registration():
@@ -77,8 +80,10 @@ def _local_builder_class(name: str):
 
       def _split_generators(self, dl_manager):
         del dl_manager
-        return [tfds.core.SplitGenerator(name=split, gen_kwargs=dict(images=i, labels=l))
-                for split, (i, l) in self._idx_files.items()]
+        return [
+          tfds.core.SplitGenerator(name=split, gen_kwargs=dict(images=i, labels=l))
+          for split, (i, l) in self._idx_files.items()
+        ]
 
       def _generate_examples(self, images, labels):
         images, labels = read_idx(images), read_idx(labels)
@@ -102,17 +107,19 @@ def import_idx(name: str, folder: os.PathLike, data_dir: str | None = None) -> l
   found = {s: p for s in SPLIT_FILES if (p := idx_pair(Path(folder), s))}
   if not found:
     raise DatasetUnavailable(
-        f"no IDX files in {folder} (expected e.g. train-images-idx3-ubyte.gz and "
-        "train-labels-idx1-ubyte.gz, or the t10k-* test files)")
-  builder = _local_builder_class(name)(idx_files=found, data_dir=data_dir or default_data_dir(),
-                                       file_format="array_record")
+      f"no IDX files in {folder} (expected e.g. train-images-idx3-ubyte.gz and "
+      "train-labels-idx1-ubyte.gz, or the t10k-* test files)"
+    )
+  builder = _local_builder_class(name)(
+    idx_files=found, data_dir=data_dir or default_data_dir(), file_format="array_record"
+  )
   if builder.is_prepared():
     if set(found) <= set(builder.info.splits):
       return sorted(builder.info.splits)
     shutil.rmtree(builder.data_dir)  # a partial import; replace it with the fuller one
-    builder = _local_builder_class(name)(idx_files=found,
-                                         data_dir=data_dir or default_data_dir(),
-                                         file_format="array_record")
+    builder = _local_builder_class(name)(
+      idx_files=found, data_dir=data_dir or default_data_dir(), file_format="array_record"
+    )
   builder.download_and_prepare()
   return sorted(found)
 
@@ -138,23 +145,29 @@ def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) 
   if have:
     lines.append(f"  The copy in {data_dir} has only the splits: {', '.join(have)}.")
   if name not in IDX_DATASETS:
-    return "\n".join(lines + [
+    return "\n".join(
+      lines
+      + [
         "  TFDS could not download it (no connection). Run once with internet access (TFDS",
-        f"  downloads and prepares it into {data_dir}), or copy a prepared {name} folder there."])
+        f"  downloads and prepares it into {data_dir}), or copy a prepared {name} folder there.",
+      ]
+    )
   stem = SPLIT_FILES.get(split, split)
   where = "\n".join(f"    {d}" for d in idx_search_dirs(name))
   lines += [
-      f"  TFDS could not download it (no connection), and no local IDX files of the {split} split were found in:",
-      where,
-      "  To get it, either",
-      "    * run once with internet access (TFDS downloads and prepares it), or",
-      f"    * put {stem}-images-idx3-ubyte.gz and {stem}-labels-idx1-ubyte.gz in a folder and",
-      f"      set {IDX_ENV}=<that folder>"
-      + (" (or: apt-get install dataset-fashion-mnist)" if name == "fashion_mnist" else ""),
-      f"      or run: python -m jaxgan.data import {name} <that folder>",
+    f"  TFDS could not download it (no connection), and no local IDX files of the {split} split were found in:",
+    where,
+    "  To get it, either",
+    "    * run once with internet access (TFDS downloads and prepares it), or",
+    f"    * put {stem}-images-idx3-ubyte.gz and {stem}-labels-idx1-ubyte.gz in a folder and",
+    f"      set {IDX_ENV}=<that folder>"
+    + (" (or: apt-get install dataset-fashion-mnist)" if name == "fashion_mnist" else ""),
+    f"      or run: python -m jaxgan.data import {name} <that folder>",
   ]
   if name == "mnist":
-    lines.append("  (Fashion-MNIST works offline where Debian's dataset-fashion-mnist is installed.)")
+    lines.append(
+      "  (Fashion-MNIST works offline where Debian's dataset-fashion-mnist is installed.)"
+    )
   return "\n".join(lines)
 
 
@@ -170,8 +183,10 @@ def ensure_prepared(name: str, split: str, data_dir: str | None = None) -> None:
   if name in IDX_DATASETS:
     folder, found = find_idx_files(name)
     if base_split in found:
-      print(f"importing {name} ({', '.join(found)}) from IDX files in {folder} into {data_dir}",
-            file=sys.stderr)
+      print(
+        f"importing {name} ({', '.join(found)}) from IDX files in {folder} into {data_dir}",
+        file=sys.stderr,
+      )
       import_idx(name, folder, data_dir)
       return
   urls = list(builder.url_infos or {}) or [getattr(builder, "URL", "")]
@@ -186,9 +201,10 @@ def center_crop_resize(image: np.ndarray, crop: int, size: int) -> np.ndarray:
   """The central crop×crop square of an (H, W, C) uint8 image, resized to size×size
   (bilinear, antialiased, with Pillow)."""
   import PIL.Image
+
   h, w = image.shape[:2]
   top, left = (h - crop) // 2, (w - crop) // 2
-  square = image[top:top + crop, left:left + crop]
+  square = image[top : top + crop, left : left + crop]
   out = PIL.Image.fromarray(square.squeeze(-1) if square.shape[-1] == 1 else square)
   out = np.asarray(out.resize((size, size), PIL.Image.BILINEAR, reducing_gap=None))
   return out.reshape(size, size, image.shape[-1])
@@ -196,9 +212,9 @@ def center_crop_resize(image: np.ndarray, crop: int, size: int) -> np.ndarray:
 
 # Per-dataset preprocessing of each decoded image, for datasets not used at their stored size.
 PREPROCESS = {
-    # CelebA's 218×178 faces: the central 140×140 crop resized to 64×64, as in Kurach et al.
-    # 2019 and most GAN papers.
-    "celeb_a": (64, 64, 3, lambda im: center_crop_resize(im, 140, 64)),
+  # CelebA's 218×178 faces: the central 140×140 crop resized to 64×64, as in Kurach et al.
+  # 2019 and most GAN papers.
+  "celeb_a": (64, 64, 3, lambda im: center_crop_resize(im, 140, 64)),
 }
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 
@@ -208,8 +224,9 @@ def load_images(name: str, split: str = "train", data_dir: str | None = None) ->
   return _load(name, split, data_dir, with_labels=False)
 
 
-def load_labeled(name: str, split: str = "train",
-                 data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_labeled(
+  name: str, split: str = "train", data_dir: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
   """All images of a split as uint8 (N, H, W, C) and their class labels as int32 (N,).
 
   Raises ValueError for a dataset without a class label (CelebA has attributes only)."""
@@ -219,8 +236,9 @@ def load_labeled(name: str, split: str = "train",
 def _load(name: str, split: str, data_dir: str | None, with_labels: bool):
   ensure_prepared(name, split, data_dir)
   tfds = _tfds()
-  source = tfds.data_source(name, split=split, data_dir=data_dir or default_data_dir(),
-                            download=False)
+  source = tfds.data_source(
+    name, split=split, data_dir=data_dir or default_data_dir(), download=False
+  )
   if with_labels and "label" not in source.dataset_info.features:
     raise ValueError(f"{name} has no class labels")
   path = decoded_cache_path(source.dataset_info.data_dir, name, split)
@@ -257,9 +275,9 @@ def _decode(source, name: str) -> dict[str, np.ndarray]:
   chunk = 4096
   for start in range(0, len(source), chunk):
     records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
-    images[start:start + len(records)] = np.stack([process(r["image"]) for r in records])
+    images[start : start + len(records)] = np.stack([process(r["image"]) for r in records])
     if "label" in features:
-      labels[start:start + len(records)] = [r["label"] for r in records]
+      labels[start : start + len(records)] = [r["label"] for r in records]
   return {"images": images, "labels": labels}
 
 
@@ -271,13 +289,19 @@ def _read_decoded(path: str, count: int) -> dict[str, np.ndarray] | None:
   try:
     with np.load(path, allow_pickle=False) as f:
       arrays = {"images": f["images"], "labels": f["labels"]}
-    if (len(arrays["images"]) != count or len(arrays["labels"]) != count
-        or arrays["images"].dtype != np.uint8):
+    if (
+      len(arrays["images"]) != count
+      or len(arrays["labels"]) != count
+      or arrays["images"].dtype != np.uint8
+    ):
       raise ValueError(f"holds {len(arrays['images'])} images, the dataset {count}")
     return arrays
   except Exception as e:  # noqa: BLE001 (any unreadable file: reported, decoded again)
-    print(f"warning: ignoring the unreadable decoded-data cache {path} ({e}); decoding the "
-          "dataset again", file=sys.stderr)
+    print(
+      f"warning: ignoring the unreadable decoded-data cache {path} ({e}); decoding the "
+      "dataset again",
+      file=sys.stderr,
+    )
     return None
 
 
@@ -299,8 +323,10 @@ def main(argv: list[str]) -> int:
   except (DatasetUnavailable, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
-  print(f"{argv[1]}: imported splits {', '.join(splits)} into "
-        f"{argv[3] if len(argv) == 4 else default_data_dir()}")
+  print(
+    f"{argv[1]}: imported splits {', '.join(splits)} into "
+    f"{argv[3] if len(argv) == 4 else default_data_dir()}"
+  )
   return 0
 
 

@@ -22,6 +22,7 @@ of the GAN, the state, the images and a :class:`StepKeys`, testable alone. Laten
 drawn per example from ``fold_in(key, global_example_index)``, so a batch split into shards
 sees exactly the z's that the whole batch sees on one device.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,14 +45,15 @@ Metrics = dict[str, jax.Array]
 @flax.struct.dataclass
 class GANState:
   """Everything that changes during training; a pytree."""
-  step: jax.Array            # int32 scalar: number of updates done
+
+  step: jax.Array  # int32 scalar: number of updates done
   g_params: PyTree
   d_params: PyTree
   g_opt_state: optax.OptState
   d_opt_state: optax.OptState
-  g_state: PyTree            # non-parameter collections of G, e.g. {"batch_stats": ...}
+  g_state: PyTree  # non-parameter collections of G, e.g. {"batch_stats": ...}
   d_state: PyTree
-  g_ema: PyTree = None       # exponential moving average of g_params, when kept
+  g_ema: PyTree = None  # exponential moving average of g_params, when kept
   loss_state: PyTree = None  # a stateful loss's state (BEGAN: {"k": k_t})
 
 
@@ -73,6 +75,7 @@ class UpdateOptions:
     players' gradients (the negated vector field) and L = ½‖v‖², G descends
     ∇_θ(L_G + γL) and D descends ∇_φ(L_D + γL), simultaneously (needs ``simultaneous``).
   """
+
   penalty: str | None = None
   penalty_weight: float = 0.0
   n_disc: int = 1
@@ -88,8 +91,9 @@ class UpdateOptions:
     if self.simultaneous and self.n_disc != 1:
       raise ValueError("simultaneous updates need n_disc == 1")
     if self.consensus and not self.simultaneous:
-      raise ValueError("consensus optimization is a simultaneous update: set simultaneous "
-                       "(and n_disc == 1)")
+      raise ValueError(
+        "consensus optimization is a simultaneous update: set simultaneous (and n_disc == 1)"
+      )
     if self.penalty is not None:
       PENALTIES.get(self.penalty)  # fails early, listing the choices
 
@@ -101,6 +105,7 @@ class StepKeys(NamedTuple):
     same on every shard of a pmapped batch.
   dropout: dropout masks and instance noise, this shard's own.
   """
+
   latents: jax.Array
   dropout: jax.Array
 
@@ -117,6 +122,7 @@ class GAN:
   ``eq=False``: two GANs are the same only if they are the same object (modules and
   optimizers hold functions, which do not compare by value).
   """
+
   generator: nn.Module
   discriminator: nn.Module
   loss: LossSpec
@@ -137,11 +143,16 @@ class GAN:
     g_params, g_state = _split_variables(self.generator.init(k_g, z, train=False))
     d_params, d_state = _split_variables(self.discriminator.init(k_d, x, train=False))
     return GANState(
-        step=jnp.zeros((), jnp.int32), g_params=g_params, d_params=d_params,
-        g_opt_state=self.g_tx.init(g_params), d_opt_state=self.d_tx.init(d_params),
-        g_state=g_state, d_state=d_state,
-        g_ema=g_params if self.options.ema_decay is not None else None,
-        loss_state=self.loss.init_state() if self.loss.stateful else None)
+      step=jnp.zeros((), jnp.int32),
+      g_params=g_params,
+      d_params=d_params,
+      g_opt_state=self.g_tx.init(g_params),
+      d_opt_state=self.d_tx.init(d_params),
+      g_state=g_state,
+      d_state=d_state,
+      g_ema=g_params if self.options.ema_decay is not None else None,
+      loss_state=self.loss.init_state() if self.loss.stateful else None,
+    )
 
   def update(self, state: GANState, images: jax.Array, key: jax.Array):
     """One training update; see :func:`update`."""
@@ -167,8 +178,9 @@ def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
   return params, variables
 
 
-def sample_latents(key: jax.Array, num: int, z_dim: int, offset: jax.Array | int = 0,
-                   prior: str = "normal") -> jax.Array:
+def sample_latents(
+  key: jax.Array, num: int, z_dim: int, offset: jax.Array | int = 0, prior: str = "normal"
+) -> jax.Array:
   """z_i for examples offset … offset+num−1, each from fold_in(key, i); ``prior`` is
   ``normal`` (N(0, I)) or ``uniform`` (U(−1, 1))."""
   if prior == "normal":
@@ -183,6 +195,7 @@ def sample_latents(key: jax.Array, num: int, z_dim: int, offset: jax.Array | int
 # ---------------------------------------------------------------------------------------------
 # Pieces of a step: forward passes, objectives, optimizer applications.
 
+
 def _pmean(gan: GAN, tree):
   return tree if gan.axis_name is None else jax.lax.pmean(tree, gan.axis_name)
 
@@ -193,16 +206,19 @@ def _shard_offset(gan: GAN, batch: int):
 
 
 def _apply_g(gan: GAN, params, state, z, rng):
-  return gan.generator.apply({"params": params, **state}, z, train=True,
-                             rngs={"dropout": rng}, mutable=list(state))
+  return gan.generator.apply(
+    {"params": params, **state}, z, train=True, rngs={"dropout": rng}, mutable=list(state)
+  )
 
 
 def _apply_d(gan: GAN, params, state, images, rng):
   if gan.options.instance_noise:
     images = images + gan.options.instance_noise * jax.random.normal(
-        jax.random.fold_in(rng, 1), images.shape, images.dtype)
-  return gan.discriminator.apply({"params": params, **state}, images, train=True,
-                                 rngs={"dropout": rng}, mutable=list(state))
+      jax.random.fold_in(rng, 1), images.shape, images.dtype
+    )
+  return gan.discriminator.apply(
+    {"params": params, **state}, images, train=True, rngs={"dropout": rng}, mutable=list(state)
+  )
 
 
 def _draw_per_example(gan: GAN, key, batch: int, offset):
@@ -238,8 +254,11 @@ def g_objective(gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_st
 
 
 def _d_metrics(gan: GAN, loss, real_logits, fake_logits, penalty) -> Metrics:
-  metrics = {"d_loss": loss, "d_real": jax.nn.sigmoid(real_logits).mean(),
-             "d_fake": jax.nn.sigmoid(fake_logits).mean()}
+  metrics = {
+    "d_loss": loss,
+    "d_real": jax.nn.sigmoid(real_logits).mean(),
+    "d_fake": jax.nn.sigmoid(fake_logits).mean(),
+  }
   if gan.options.penalty is not None:
     metrics["penalty"] = penalty
   return metrics
@@ -268,6 +287,7 @@ def _apply_g_grads(gan: GAN, state: GANState, grads) -> GANState:
 # ---------------------------------------------------------------------------------------------
 # The steps and the update.
 
+
 def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
   """One D step: minimize ``loss.d(D(x), D(G(z))) + weight · penalty`` over D on the real
   batch ``images`` with G fixed (in training mode: its batch statistics advance), then clip
@@ -277,16 +297,24 @@ def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
   z, pen_keys = _draw_per_example(gan, keys.latents, images.shape[0], offset)
   fake, g_state = _apply_g(gan, state.g_params, state.g_state, z, k_g)
   (loss, (d_state, real_logits, fake_logits, penalty)), grads = jax.value_and_grad(
-      d_objective, argnums=1, has_aux=True)(
-          gan, state.d_params, state.d_state, images, jax.lax.stop_gradient(fake),
-          state.loss_state, (k_r, k_f, k_p, pen_keys))
+    d_objective, argnums=1, has_aux=True
+  )(
+    gan,
+    state.d_params,
+    state.d_state,
+    images,
+    jax.lax.stop_gradient(fake),
+    state.loss_state,
+    (k_r, k_f, k_p, pen_keys),
+  )
   grads, d_state = _pmean(gan, (grads, d_state))
   state = _apply_d_grads(gan, state.replace(d_state=d_state, g_state=g_state), grads)
   return state, _d_metrics(gan, loss, real_logits, fake_logits, penalty)
 
 
-def g_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys,
-           opponent: GANState | None = None):
+def g_step(
+  gan: GAN, state: GANState, images: jax.Array, keys: StepKeys, opponent: GANState | None = None
+):
   """One G step: minimize ``loss.g(D(x), D(G(z)))`` over G with fresh latents, against the
   D of ``opponent`` (default: ``state``'s own D; the update passes the D from before its D
   step for simultaneous descent). A stateful loss advances its state here. Returns the new
@@ -295,9 +323,18 @@ def g_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys,
   batch = images.shape[0]
   z = gan.latents(keys.latents, batch, _shard_offset(gan, batch))
   (loss, (g_state, loss_state, loss_metrics)), grads = jax.value_and_grad(
-      g_objective, argnums=1, has_aux=True)(
-          gan, state.g_params, state.g_state, opponent.d_params, opponent.d_state, z, images,
-          state.loss_state, keys.dropout)
+    g_objective, argnums=1, has_aux=True
+  )(
+    gan,
+    state.g_params,
+    state.g_state,
+    opponent.d_params,
+    opponent.d_state,
+    z,
+    images,
+    state.loss_state,
+    keys.dropout,
+  )
   grads = _pmean(gan, grads)
   g_state, loss_state = _pmean(gan, (g_state, loss_state))
   state = _apply_g_grads(gan, state.replace(g_state=g_state, loss_state=loss_state), grads)
@@ -318,24 +355,29 @@ def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKey
   def field(g_params, d_params):
     fake, g_state = _apply_g(gan, g_params, state.g_state, z_d, k_g)
     (d_loss, d_aux), v_d = jax.value_and_grad(d_objective, argnums=1, has_aux=True)(
-        gan, d_params, state.d_state, images, fake, state.loss_state, (k_r, k_f, k_p, pen_keys))
+      gan, d_params, state.d_state, images, fake, state.loss_state, (k_r, k_f, k_p, pen_keys)
+    )
     (g_loss, g_aux), v_g = jax.value_and_grad(g_objective, argnums=1, has_aux=True)(
-        gan, g_params, g_state, d_params, state.d_state, z_g, images, state.loss_state,
-        keys.g.dropout)
+      gan, g_params, g_state, d_params, state.d_state, z_g, images, state.loss_state, keys.g.dropout
+    )
     return (v_g, v_d), (d_loss, d_aux, g_loss, g_aux)
 
   (v_g, v_d), vjp, aux = jax.vjp(field, state.g_params, state.d_params, has_aux=True)
   v = _pmean(gan, (v_g, v_d))  # the field of the global batch; Jᵀv is then averaged likewise
   jtv = _pmean(gan, vjp(v))
-  reg = 0.5 * sum(jnp.sum(x ** 2) for x in jax.tree.leaves(v))
+  reg = 0.5 * sum(jnp.sum(x**2) for x in jax.tree.leaves(v))
   g_grads, d_grads = jax.tree.map(lambda a, b: a + gan.options.consensus * b, v, jtv)
   d_loss, (d_state, real_logits, fake_logits, penalty), g_loss, g_aux = aux
   g_state, loss_state, loss_metrics = g_aux
   new = _apply_d_grads(gan, state.replace(d_state=_pmean(gan, d_state)), d_grads)
   g_state, loss_state = _pmean(gan, (g_state, loss_state))
   new = _apply_g_grads(gan, new.replace(g_state=g_state, loss_state=loss_state), g_grads)
-  metrics = {**_d_metrics(gan, d_loss, real_logits, fake_logits, penalty), "g_loss": g_loss,
-             **loss_metrics, "consensus": reg}
+  metrics = {
+    **_d_metrics(gan, d_loss, real_logits, fake_logits, penalty),
+    "g_loss": g_loss,
+    **loss_metrics,
+    "consensus": reg,
+  }
   return new, metrics
 
 
@@ -400,14 +442,20 @@ def _check_inputs(gan: GAN, state: GANState, images: jax.Array) -> None:
 # ---------------------------------------------------------------------------------------------
 # Building a GAN from a configuration.
 
+
 def update_options(cfg) -> UpdateOptions:
   """The update's options of a :class:`~jaxgan.config.Config` (whose "off" is none or 0)."""
   penalty = None if cfg.penalty == "none" else cfg.penalty
   return UpdateOptions(
-      penalty=penalty, penalty_weight=cfg.penalty_weight if penalty else 0.0,
-      n_disc=cfg.n_disc, clip=cfg.clip or None, simultaneous=cfg.simultaneous,
-      ema_decay=cfg.ema_decay or None, instance_noise=cfg.instance_noise,
-      consensus=cfg.consensus)
+    penalty=penalty,
+    penalty_weight=cfg.penalty_weight if penalty else 0.0,
+    n_disc=cfg.n_disc,
+    clip=cfg.clip or None,
+    simultaneous=cfg.simultaneous,
+    ema_decay=cfg.ema_decay or None,
+    instance_noise=cfg.instance_noise,
+    consensus=cfg.consensus,
+  )
 
 
 def build_gan(cfg, image_shape, axis_name: str | None = None) -> GAN:
@@ -417,12 +465,18 @@ def build_gan(cfg, image_shape, axis_name: str | None = None) -> GAN:
   and the update's options. ``axis_name``: the pmap axis of the update and batch norm."""
   loss = LOSSES.get(cfg.loss)
   arch = models.ARCHS.get(cfg.arch)
-  g, d = models.build(cfg.arch, image_shape, cfg.z_dim, axis_name, cfg.d_norm,
-                      autoencoder=loss.needs_autoencoder)
-  return GAN(generator=precision.with_compute_dtype(g, cfg.compute_dtype),
-             discriminator=precision.with_compute_dtype(d, cfg.compute_dtype),
-             loss=loss,
-             g_tx=optimizers.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2),
-             d_tx=optimizers.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2),
-             image_shape=tuple(image_shape), z_dim=cfg.z_dim, z_prior=arch.z_prior,
-             options=update_options(cfg), axis_name=axis_name)
+  g, d = models.build(
+    cfg.arch, image_shape, cfg.z_dim, axis_name, cfg.d_norm, autoencoder=loss.needs_autoencoder
+  )
+  return GAN(
+    generator=precision.with_compute_dtype(g, cfg.compute_dtype),
+    discriminator=precision.with_compute_dtype(d, cfg.compute_dtype),
+    loss=loss,
+    g_tx=optimizers.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2),
+    d_tx=optimizers.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2),
+    image_shape=tuple(image_shape),
+    z_dim=cfg.z_dim,
+    z_prior=arch.z_prior,
+    options=update_options(cfg),
+    axis_name=axis_name,
+  )

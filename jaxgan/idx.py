@@ -4,6 +4,7 @@ Local IDX files are looked for in ``$JAXGAN_IDX_DIR`` (or its ``mnist/``, ``fash
 subfolders) and in ``/usr/share/datasets/<name>/`` (where Debian's ``dataset-fashion-mnist``
 installs them). :mod:`jaxgan.data` imports what is found into TFDS.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -14,8 +15,8 @@ import numpy as np
 
 # Names TFDS knows -> (IDX file stems per split, Debian-style folder name).
 IDX_DATASETS = {
-    "mnist": "mnist",
-    "fashion_mnist": "fashion-mnist",
+  "mnist": "mnist",
+  "fashion_mnist": "fashion-mnist",
 }
 SPLIT_FILES = {"train": "train", "test": "t10k"}
 IDX_ENV = "JAXGAN_IDX_DIR"
@@ -29,7 +30,7 @@ def read_idx(path: os.PathLike) -> np.ndarray:
   if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
     raise ValueError(f"{path} is not an IDX file of unsigned bytes")
   ndim = raw[3]
-  dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+  dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
   data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
   if data.size != int(np.prod(dims)):
     raise ValueError(f"{path}: header says {dims}, found {data.size} bytes (truncated?)")

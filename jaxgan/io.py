@@ -1,4 +1,5 @@
 """Writing files so that nothing good is ever half-overwritten."""
+
 from __future__ import annotations
 
 import os

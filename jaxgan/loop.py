@@ -8,6 +8,7 @@ done. Host work happens only at event boundaries (every ``log_every``, ``sample_
 :class:`Task` says what the run trains on and how its samples are drawn and scored; image
 datasets and the 2-D toys (``experiments.toy2d``) both run through this loop.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -43,10 +44,12 @@ class Task:
   draw: ``draw(samples, path, title)`` writes a picture of G's samples (default: a grid).
   evaluate: ``evaluate(samples) -> {name: value}``, logged with the metrics at sample steps.
   """
+
   data: np.ndarray
   num_fixed: int = 100
-  draw: Callable[[np.ndarray, str, str], None] = (
-      lambda samples, path, title: metrics.save_image_grid(samples, path, rows=10))
+  draw: Callable[[np.ndarray, str, str], None] = lambda samples, path, title: (
+    metrics.save_image_grid(samples, path, rows=10)
+  )
   evaluate: Callable[[np.ndarray], dict] | None = None
 
 
@@ -74,8 +77,7 @@ class Run:
     self.cfg = cfg
     self.gan = build_gan(cfg, image_shape)
     root = jax.random.key(cfg.seed)
-    self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i)
-                                                      for i in range(3))
+    self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i) for i in range(3))
     self.run_steps = train.make_multi_step(train.make_train_step(self.gan, cfg.batch_size))
     self.sample = train.make_sampler(self.gan)
 
@@ -95,14 +97,14 @@ def _check_workdir(cfg: Config, ckpt: Checkpointer) -> None:
   config_path = os.path.join(cfg.workdir, "config.json")
   if ckpt.latest_step() is not None and not cfg.resume:
     raise WorkdirError(
-        f"{cfg.workdir} holds checkpoints of an earlier run (steps {ckpt.steps()}); pass "
-        "--resume to continue it, or choose another --workdir. Nothing was overwritten.")
+      f"{cfg.workdir} holds checkpoints of an earlier run (steps {ckpt.steps()}); pass "
+      "--resume to continue it, or choose another --workdir. Nothing was overwritten."
+    )
   if cfg.resume and os.path.exists(config_path):
     try:
       saved = config_lib.load(config_path)
     except (config_lib.ConfigError, ValueError) as e:
-      raise WorkdirError(
-          f"cannot resume {cfg.workdir}: its config.json is unreadable ({e})") from e
+      raise WorkdirError(f"cannot resume {cfg.workdir}: its config.json is unreadable ({e})") from e
     changed = config_lib.differences(saved, cfg)
     if changed:
       detail = ", ".join(f"--{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
@@ -128,12 +130,12 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
 class _Loop:
   """One run of the loop: its state, its log and its outputs."""
 
-  def __init__(self, cfg: Config, task: Task, ckpt: Checkpointer,
-               writer: metrics.BackgroundWriter):
+  def __init__(self, cfg: Config, task: Task, ckpt: Checkpointer, writer: metrics.BackgroundWriter):
     self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
     data = task.data
-    self.total = cfg.steps if cfg.steps is not None else int(
-        round(cfg.epochs * (len(data) // cfg.batch_size)))
+    self.total = (
+      cfg.steps if cfg.steps is not None else int(round(cfg.epochs * (len(data) // cfg.batch_size)))
+    )
     platform = jax.default_backend()
     self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, platform)
     self.run_ = Run(cfg, data.shape[1:])
@@ -141,10 +143,15 @@ class _Loop:
     self.state = self.run_.init()
     self.log = metrics.MetricsLog(os.path.join(cfg.workdir, "metrics.jsonl"))
     self.wall_offset = self._restore_or_start()
-    config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total,
-                     platform=platform, steps_per_call_used=self.per_call,
-                     num_examples=len(data),
-                     update_options=dataclasses.asdict(self.run_.gan.options))
+    config_lib.save(
+      cfg,
+      os.path.join(cfg.workdir, "config.json"),
+      total_steps=self.total,
+      platform=platform,
+      steps_per_call_used=self.per_call,
+      num_examples=len(data),
+      update_options=dataclasses.asdict(self.run_.gan.options),
+    )
     self.history = self.log.read()  # the records so far, kept in memory for the loss plot
     self.device_data = jax.device_put(data)
 
@@ -178,9 +185,14 @@ class _Loop:
 
   def write_plot(self) -> None:
     cfg = self.cfg
-    self.writer.submit(lambda: metrics.plot_losses(
-        list(self.history), os.path.join(cfg.workdir, "losses.png"),
-        title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}"), key="plot")
+    self.writer.submit(
+      lambda: metrics.plot_losses(
+        list(self.history),
+        os.path.join(cfg.workdir, "losses.png"),
+        title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}",
+      ),
+      key="plot",
+    )
 
   def log_now(self, step: int, sample_now: bool) -> bool:
     """Reads the metrics since the last record, adds the samples' scores at a sample step,
@@ -204,15 +216,14 @@ class _Loop:
     bar = None
     if cfg.progress:
       from tqdm import tqdm
-      bar = tqdm(total=self.total, initial=step, unit="step", dynamic_ncols=True,
-                 file=sys.stderr)
+
+      bar = tqdm(total=self.total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
     self.pending = []  # device metrics since the last log, read only at log time
     self.t_log, self.steps_at_log = time.perf_counter(), step
     self.t_start, diverged = self.t_log, False
     while step < self.total:
       n = min(self.per_call, self.next_boundary(step) - step)
-      self.state, chunk = self.run_.run_steps(self.state, self.device_data,
-                                              self.run_.train_key, n)
+      self.state, chunk = self.run_.run_steps(self.state, self.device_data, self.run_.train_key, n)
       self.pending.append(chunk)
       step += n
       if bar is not None:
@@ -226,8 +237,11 @@ class _Loop:
         break
       if logged and bar is not None:
         last = self.history[-1]
-        bar.set_postfix(d_loss=f"{last['d_loss']:.3f}", g_loss=f"{last['g_loss']:.3f}",
-                        sps=f"{last['steps_per_sec']:.0f}")
+        bar.set_postfix(
+          d_loss=f"{last['d_loss']:.3f}",
+          g_loss=f"{last['g_loss']:.3f}",
+          sps=f"{last['steps_per_sec']:.0f}",
+        )
       if sample_now:
         if not (logged and self.task.evaluate):  # else drawn while logging
           self.write_samples(f"{step:07d}", step)
@@ -241,8 +255,11 @@ class _Loop:
   def finish(self, step: int, diverged: bool) -> int:
     self.write_plot()
     if diverged:
-      print(f"DIVERGED: non-finite metrics by step {step} (see {self.log.path}); no checkpoint "
-            "was written after the last finite one.", file=sys.stderr)
+      print(
+        f"DIVERGED: non-finite metrics by step {step} (see {self.log.path}); no checkpoint "
+        "was written after the last finite one.",
+        file=sys.stderr,
+      )
       return EXIT_DIVERGED
     self.write_samples("final", step)
     print(f"done: {self.total} steps in {self.cfg.workdir}", file=sys.stderr)

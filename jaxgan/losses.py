@@ -18,6 +18,7 @@ A loss that keeps state across steps (BEGAN's k_t) is registered with ``init_sta
 called as ``fn(real, fake, state) -> Losses(d, g, new_state, metrics)``; the update carries
 the state in ``GANState.loss_state`` and advances it once per G step.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,7 +36,7 @@ from jaxgan.registry import Registry
 class Losses(NamedTuple):
   d: jax.Array  # the discriminator's loss (to minimize)
   g: jax.Array  # the generator's loss (to minimize)
-  state: Any = None    # a stateful loss's next state (BEGAN: k_{t+1})
+  state: Any = None  # a stateful loss's next state (BEGAN: k_{t+1})
   metrics: Any = None  # extra scalars a loss reports, {name: value}
 
 
@@ -53,11 +54,11 @@ class LossSpec:
   implies: the training controls the loss's paper prescribes (config field -> value); a
     configuration takes them unless it sets the field itself.
   """
+
   fn: Callable[..., Losses]
   init_state: Callable[[], Any] | None = None
   needs_autoencoder: bool = False
-  implies: Mapping[str, Any] = dataclasses.field(
-      default_factory=lambda: types.MappingProxyType({}))
+  implies: Mapping[str, Any] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
 
   @property
   def stateful(self) -> bool:
@@ -79,8 +80,7 @@ LOSSES: Registry[LossSpec] = Registry("loss")
 
 def _bce(logits: jax.Array, label: float) -> jax.Array:
   """Mean binary cross-entropy −[y log σ(l) + (1−y) log(1−σ(l))] over the batch."""
-  return optax.losses.sigmoid_binary_cross_entropy(
-      logits, jnp.full_like(logits, label)).mean()
+  return optax.losses.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, label)).mean()
 
 
 def _discriminator_bce(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Array:
@@ -97,8 +97,7 @@ def minimax(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   G minimizes log(1 − D(G(z))), the zero-sum game. Its gradient vanishes when D confidently
   rejects the samples (D(G(z)) → 0): dL_G/dl = −σ(l) → 0 as the fake logit l → −∞.
   """
-  return Losses(d=_discriminator_bce(real_logits, fake_logits),
-                g=-_bce(fake_logits, 0.0))
+  return Losses(d=_discriminator_bce(real_logits, fake_logits), g=-_bce(fake_logits, 0.0))
 
 
 def non_saturating(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
@@ -110,8 +109,7 @@ def non_saturating(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   G maximizes log D(G(z)) instead of minimizing log(1 − D(G(z))): same fixed point, but
   dL_G/dl = σ(l) − 1 → −1 as l → −∞, so G still learns when D rejects its samples.
   """
-  return Losses(d=_discriminator_bce(real_logits, fake_logits),
-                g=_bce(fake_logits, 1.0))
+  return Losses(d=_discriminator_bce(real_logits, fake_logits), g=_bce(fake_logits, 1.0))
 
 
 def wasserstein(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
@@ -126,8 +124,6 @@ def wasserstein(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   return Losses(d=fake_logits.mean() - real_logits.mean(), g=-fake_logits.mean())
 
 
-
-
 def least_squares(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Least-squares GAN (Mao et al. 2017, arXiv:1611.04076, eq. 2 with a=0, b=c=1).
 
@@ -136,20 +132,22 @@ def least_squares(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
 
   D(·) is the raw (linear) output here, not a probability.
   """
-  return Losses(d=0.5 * jnp.mean((real_logits - 1) ** 2) + 0.5 * jnp.mean(fake_logits ** 2),
-                g=0.5 * jnp.mean((fake_logits - 1) ** 2))
+  return Losses(
+    d=0.5 * jnp.mean((real_logits - 1) ** 2) + 0.5 * jnp.mean(fake_logits**2),
+    g=0.5 * jnp.mean((fake_logits - 1) ** 2),
+  )
 
 
 def hinge(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Hinge GAN (Lim & Ye 2017, arXiv:1705.02894; Miyato et al. 2018, arXiv:1802.05957, eq. 17).
 
-    L_D = E_x[max(0, 1 − D(x))] + E_z[max(0, 1 + D(G(z)))]
-    L_G = −E_z[D(G(z))]
+  L_D = E_x[max(0, 1 − D(x))] + E_z[max(0, 1 + D(G(z)))]
+  L_G = −E_z[D(G(z))]
   """
-  return Losses(d=jax.nn.relu(1 - real_logits).mean() + jax.nn.relu(1 + fake_logits).mean(),
-                g=-fake_logits.mean())
-
-
+  return Losses(
+    d=jax.nn.relu(1 - real_logits).mean() + jax.nn.relu(1 + fake_logits).mean(),
+    g=-fake_logits.mean(),
+  )
 
 
 def relativistic(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
@@ -166,14 +164,15 @@ def relativistic(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
 def relativistic_average(real_logits: jax.Array, fake_logits: jax.Array) -> Losses:
   r"""Relativistic average standard GAN (Jolicoeur-Martineau 2018, arXiv:1807.00734, eqs. 13-14).
 
-    D̃(x) = σ(C(x) − E_z C(G(z))),  D̃(G(z)) = σ(C(G(z)) − E_x C(x))
-    L_D = −E_x[log D̃(x)] − E_z[log(1 − D̃(G(z)))]
-    L_G = −E_z[log D̃(G(z))] − E_x[log(1 − D̃(x))]
+  D̃(x) = σ(C(x) − E_z C(G(z))),  D̃(G(z)) = σ(C(G(z)) − E_x C(x))
+  L_D = −E_x[log D̃(x)] − E_z[log(1 − D̃(G(z)))]
+  L_G = −E_z[log D̃(G(z))] − E_x[log(1 − D̃(x))]
   """
   real_rel = real_logits - fake_logits.mean()
   fake_rel = fake_logits - real_logits.mean()
-  return Losses(d=_bce(real_rel, 1.0) + _bce(fake_rel, 0.0),
-                g=_bce(fake_rel, 1.0) + _bce(real_rel, 0.0))
+  return Losses(
+    d=_bce(real_rel, 1.0) + _bce(fake_rel, 0.0), g=_bce(fake_rel, 1.0) + _bce(real_rel, 0.0)
+  )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +192,7 @@ class BEGAN:
   per G step, from the errors it measures there (real batch and G's fresh samples, under the
   D that G trains against); with ``simultaneous`` that is exactly the paper's step.
   """
+
   gamma: float = 0.5
   lambda_k: float = 0.001
 
@@ -204,8 +204,12 @@ class BEGAN:
     k = state["k"]
     balance = self.gamma * real - fake
     new_k = jnp.clip(k + self.lambda_k * jax.lax.stop_gradient(balance), 0.0, 1.0)
-    return Losses(d=real - k * fake, g=fake, state={"k": new_k},
-                  metrics={"began_k": k, "began_M": real + jnp.abs(balance)})
+    return Losses(
+      d=real - k * fake,
+      g=fake,
+      state={"k": new_k},
+      metrics={"began_k": k, "began_M": real + jnp.abs(balance)},
+    )
 
 
 # The registry. Implied controls: Arjovsky et al. 2017 clip at 0.01; Gulrajani et al. 2017 and
@@ -214,12 +218,14 @@ _BEGAN = BEGAN()
 LOSSES.register("mm")(LossSpec(minimax))
 LOSSES.register("ns")(LossSpec(non_saturating))
 LOSSES.register("wgan")(LossSpec(wasserstein, implies=_implies(clip=0.01)))
-LOSSES.register("wgan_gp")(LossSpec(wasserstein,
-                                    implies=_implies(penalty="gp", penalty_weight=10.0)))
+LOSSES.register("wgan_gp")(
+  LossSpec(wasserstein, implies=_implies(penalty="gp", penalty_weight=10.0))
+)
 LOSSES.register("lsgan")(LossSpec(least_squares))
 LOSSES.register("hinge")(LossSpec(hinge))
-LOSSES.register("dragan")(LossSpec(non_saturating,
-                                   implies=_implies(penalty="dragan", penalty_weight=10.0)))
+LOSSES.register("dragan")(
+  LossSpec(non_saturating, implies=_implies(penalty="dragan", penalty_weight=10.0))
+)
 LOSSES.register("rsgan")(LossSpec(relativistic))
 LOSSES.register("ragan")(LossSpec(relativistic_average))
 LOSSES.register("began")(LossSpec(_BEGAN, init_state=_BEGAN.init_state, needs_autoencoder=True))

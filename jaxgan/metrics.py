@@ -1,4 +1,5 @@
 """What a run writes besides checkpoints: metrics.jsonl, sample grids and loss plots."""
+
 from __future__ import annotations
 
 import json
@@ -43,13 +44,16 @@ def image_grid(images: np.ndarray, rows: int | None = None) -> np.ndarray:
   grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), -1.0, np.float32)
   for i in range(n):
     r, q = divmod(i, cols)
-    grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = images[i]
+    grid[
+      pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w
+    ] = images[i]
   grid = np.clip(np.round((grid + 1.0) * 127.5), 0, 255).astype(np.uint8)
   return grid[..., 0] if c == 1 else grid
 
 
 def save_image_grid(images: np.ndarray, path: str, rows: int | None = None, scale: int = 2) -> None:
   import PIL.Image
+
   img = PIL.Image.fromarray(image_grid(images, rows))
   if scale > 1:
     img = img.resize((img.width * scale, img.height * scale), PIL.Image.NEAREST)
@@ -59,6 +63,7 @@ def save_image_grid(images: np.ndarray, path: str, rows: int | None = None, scal
 def plot_losses(records: Iterable[dict], path: str, title: str = "") -> None:
   """Plots d_loss and g_loss (left) and mean D(x), D(G(z)) (right) against the step."""
   import matplotlib
+
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
 
@@ -119,4 +124,3 @@ class BackgroundWriter:
     self._pending = [f for f in self._pending if not f.done()]
     for f in done:
       f.result()  # raises the job's exception, if any
-

@@ -14,6 +14,7 @@ prior, D normalizations); ``build(name, image_shape, ...)`` returns ``(generator
 discriminator)`` and can turn D into BEGAN's autoencoder. CPU-specific forms of slow
 convolutions live in :mod:`jaxgan.conv_cpu`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,13 +37,16 @@ def torch_linear(features: int, fan_in: int) -> nn.Dense:
     return jax.random.uniform(key, shape, dtype, -bound, bound)
 
   # variance_scaling(1/3, fan_in, uniform) is U(−√(3·(1/3)/fan_in), +...) = U(−1/√fan_in, ...).
-  return nn.Dense(features,
-                  kernel_init=nn.initializers.variance_scaling(1 / 3, "fan_in", "uniform"),
-                  bias_init=bias_init)
+  return nn.Dense(
+    features,
+    kernel_init=nn.initializers.variance_scaling(1 / 3, "fan_in", "uniform"),
+    bias_init=bias_init,
+  )
 
 
 class MLPGenerator(nn.Module):
   """The classic PyTorch MNIST GAN generator: z → 256 → 512 → 1024 → prod(image_shape)."""
+
   image_shape: Sequence[int]
   z_dim: int = 100
   hidden: Sequence[int] = (256, 512, 1024)
@@ -64,6 +68,7 @@ class MLPGenerator(nn.Module):
 class MLPDiscriminator(nn.Module):
   """The classic PyTorch MNIST GAN discriminator: prod(image_shape) → 1024 → 512 → 256 → 1,
   LeakyReLU(0.2) and Dropout(0.3) after each hidden layer; returns logits."""
+
   image_shape: Sequence[int]
   hidden: Sequence[int] = (1024, 512, 256)
   dropout: float = 0.3
@@ -88,8 +93,9 @@ def _head(out: jax.Array) -> jax.Array:
 
 def _batch_norm(train: bool, axis_name: str | None) -> nn.BatchNorm:
   # PyTorch's defaults (momentum 0.1 for the new value, eps 1e-5) in Flax's convention.
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                      axis_name=axis_name)
+  return nn.BatchNorm(
+    use_running_average=not train, momentum=0.9, epsilon=1e-5, axis_name=axis_name
+  )
 
 
 D_NORMS = ("none", "batch", "layer", "spectral")
@@ -102,6 +108,7 @@ class NormedLayer(nn.Module):
   whose power-iteration vector u and estimate σ live in ``batch_stats`` and advance one
   iteration per training-mode call; ``batch`` and ``layer`` normalize the layer's output.
   """
+
   layer: nn.Module
   norm: str = "none"
   axis_name: str | None = None
@@ -124,6 +131,7 @@ class DCGANGenerator(nn.Module):
   """DCGAN generator (Radford et al. 2016, arXiv:1511.06434) for H×W images, H, W divisible by 4:
   dense to (H/4)×(W/4)×4w, BN, ReLU; two 4×4 stride-2 transposed convolutions (2w, then the
   image channels) with BN and ReLU between; tanh output."""
+
   image_shape: Sequence[int]
   z_dim: int = 100
   width: int = 32
@@ -143,8 +151,7 @@ class DCGANGenerator(nn.Module):
     return jnp.tanh(x)
 
 
-def _strided_conv_trunk(x, train: bool, widths: tuple[int, int], norm: str,
-                        axis_name: str | None):
+def _strided_conv_trunk(x, train: bool, widths: tuple[int, int], norm: str, axis_name: str | None):
   """Two 4×4 stride-2 convolutions with LeakyReLU(0.2), the second normalized by ``norm``
   (``spectral`` normalizes both). Called inside a compact ``__call__``, so the layers are
   the caller's own submodules."""
@@ -159,6 +166,7 @@ class DCGANDiscriminator(nn.Module):
   """DCGAN discriminator: 4×4 stride-2 convolutions (w, 2w) with LeakyReLU(0.2), the second
   normalized as chosen (``norm``; ``spectral`` applies to every layer), then a linear layer to
   one logit."""
+
   image_shape: Sequence[int]
   width: int = 64
   norm: str = "none"
@@ -177,6 +185,7 @@ class InfoGANGenerator(nn.Module):
   FC 1024, BN, ReLU, FC 128·(h/4)·(w/4), BN, ReLU, deconv 4×4/2 64, BN, ReLU, deconv 4×4/2 c.
   z: 64 dimensions from U(−1, 1). Their code ends in a sigmoid over data in [0, 1]; jaxgan's
   data lie in [−1, 1], where the same model ends in tanh(a) = 2σ(2a) − 1."""
+
   image_shape: Sequence[int]
   z_dim: int = 64
   axis_name: str | None = None
@@ -199,6 +208,7 @@ class InfoGANGenerator(nn.Module):
 class InfoGANDiscriminator(nn.Module):
   """Lucic et al. 2018's discriminator: conv 4×4/2 64, lReLU(0.2), conv 4×4/2 128, [norm],
   lReLU, FC 1024, [norm], lReLU, FC 1 (``norm`` chooses [norm]; ``spectral``: every layer)."""
+
   image_shape: Sequence[int]
   norm: str = "none"
   axis_name: str | None = None
@@ -211,7 +221,8 @@ class InfoGANDiscriminator(nn.Module):
     x = _strided_conv_trunk(x, train, (64, 128), self.norm, self.axis_name)
     x = x.reshape((x.shape[0], -1))
     x = nn.leaky_relu(
-        NormedLayer(nn.Dense(1024, use_bias=bias), self.norm, self.axis_name)(x, train), 0.2)
+      NormedLayer(nn.Dense(1024, use_bias=bias), self.norm, self.axis_name)(x, train), 0.2
+    )
     return _head(NormedLayer(nn.Dense(self.features), sn)(x, train))
 
 
@@ -219,6 +230,7 @@ class SNDiscriminator(nn.Module):
   """The 'standard CNN' discriminator of Miyato et al. 2018 (arXiv:1802.05957, table 3):
   conv 3×3/1 64, 4×4/2 64, 3×3/1 128, 4×4/2 128, 3×3/1 256, 4×4/2 256, 3×3/1 512, each with
   LeakyReLU(0.1), then FC 1; spectrally normalized by default."""
+
   image_shape: Sequence[int]
   norm: str = "spectral"
   axis_name: str | None = None
@@ -227,10 +239,12 @@ class SNDiscriminator(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool = True):
     sn = "spectral" if self.norm == "spectral" else "none"
-    for i, (f, k, s) in enumerate([(64, 3, 1), (64, 4, 2), (128, 3, 1), (128, 4, 2),
-                                   (256, 3, 1), (256, 4, 2), (512, 3, 1)]):
-      layer = nn.Conv(f, (k, k), strides=(s, s), padding="SAME",
-                      use_bias=not (i and self.norm == "batch"))
+    for i, (f, k, s) in enumerate(
+      [(64, 3, 1), (64, 4, 2), (128, 3, 1), (128, 4, 2), (256, 3, 1), (256, 4, 2), (512, 3, 1)]
+    ):
+      layer = nn.Conv(
+        f, (k, k), strides=(s, s), padding="SAME", use_bias=not (i and self.norm == "batch")
+      )
       x = nn.leaky_relu(NormedLayer(layer, self.norm if i else sn, self.axis_name)(x, train), 0.1)
     return _head(NormedLayer(nn.Dense(self.features), sn)(x.reshape((x.shape[0], -1)), train))
 
@@ -247,6 +261,7 @@ def _avg_pool(x):
 class GBlock(nn.Module):
   """SNGAN generator block: BN, ReLU, ×2 nearest upsampling, conv 3×3, BN, ReLU, conv 3×3;
   shortcut: upsampling and conv 1×1."""
+
   features: int
   axis_name: str | None = None
 
@@ -263,6 +278,7 @@ class DBlock(nn.Module):
   """SNGAN discriminator block: (ReLU), conv 3×3, ReLU, conv 3×3, [2×2 average pooling];
   shortcut: conv 1×1 (and pooling). ``first``: the optimized first block (no leading ReLU,
   pooling before the shortcut's convolution)."""
+
   features: int
   down: bool = True
   first: bool = False
@@ -270,8 +286,10 @@ class DBlock(nn.Module):
 
   @nn.compact
   def __call__(self, x, train: bool):
-    conv = lambda k: NormedLayer(nn.Conv(self.features, (k, k), padding="SAME"),
-                                 "spectral" if self.norm == "spectral" else "none")
+    conv = lambda k: NormedLayer(
+      nn.Conv(self.features, (k, k), padding="SAME"),
+      "spectral" if self.norm == "spectral" else "none",
+    )
     h = x if self.first else nn.relu(x)
     h = conv(3)(nn.relu(conv(3)(h, train)), train)
     if self.down:
@@ -289,6 +307,7 @@ class ResNetGenerator(nn.Module):
   """The SNGAN ResNet generator for 32×32 (Miyato et al. 2018, arXiv:1802.05957, table 4):
   z → dense to 4×4×256, three up blocks of 256, BN, ReLU, conv 3×3 to c, tanh. For 28×28,
   dense to 7×7 and two up blocks."""
+
   image_shape: Sequence[int]
   z_dim: int = 128
   width: int = 256
@@ -298,7 +317,7 @@ class ResNetGenerator(nn.Module):
   def __call__(self, z, train: bool = True):
     h, w, c = self.image_shape
     ups = 3 if h % 8 == 0 and w % 8 == 0 else 2
-    if h % (2 ** ups) or w % (2 ** ups):
+    if h % (2**ups) or w % (2**ups):
       raise ValueError(f"resnet needs image sides divisible by 4, got {self.image_shape}")
     x = nn.Dense((h >> ups) * (w >> ups) * self.width)(z)
     x = x.reshape((z.shape[0], h >> ups, w >> ups, self.width))
@@ -312,6 +331,7 @@ class ResNetDiscriminator(nn.Module):
   """The SNGAN ResNet discriminator for 32×32 (table 4): down blocks of 128 (the first
   optimized), two more blocks of 128 without pooling, ReLU, global sum pooling, dense to
   one logit; spectral norm on every layer (``norm="none"`` turns it off)."""
+
   image_shape: Sequence[int]
   width: int = 128
   norm: str = "spectral"
@@ -335,6 +355,7 @@ class AutoencoderDiscriminator(nn.Module):
   As in Lucic et al. 2018's compare_gan, the encoder is the architecture's own discriminator
   with a ``code``-dimensional output instead of the logit, and the decoder is the
   architecture's own generator fed with that code (see :func:`build`)."""
+
   encoder: nn.Module
   decoder: nn.Module
 
@@ -354,6 +375,7 @@ class ArchSpec:
   d_norm: its own D normalization; d_norms: the ones its D accepts.
   autoencoder_code: the code size when D becomes BEGAN's autoencoder (64 in Lucic et al.).
   """
+
   build: Callable[..., tuple[nn.Module, nn.Module]]
   z_dim: int
   z_prior: str = "normal"
@@ -365,9 +387,14 @@ class ArchSpec:
 ARCHS: Registry[ArchSpec] = Registry("architecture")
 
 
-def build(arch: str, image_shape, z_dim: int | None = None, axis_name: str | None = None,
-          d_norm: str | None = None, autoencoder: bool = False,
-          ) -> tuple[nn.Module, nn.Module]:
+def build(
+  arch: str,
+  image_shape,
+  z_dim: int | None = None,
+  axis_name: str | None = None,
+  d_norm: str | None = None,
+  autoencoder: bool = False,
+) -> tuple[nn.Module, nn.Module]:
   """(G, D) of a registered architecture; ``z_dim`` and ``d_norm`` None take its own.
 
   ``autoencoder``: D becomes an :class:`AutoencoderDiscriminator` (BEGAN) with the
@@ -394,28 +421,38 @@ def _mlp(image_shape, z_dim, axis_name, d_norm):
 
 def _toy_mlp(image_shape, z_dim, axis_name, d_norm):
   del axis_name, d_norm
-  return (MLPGenerator(image_shape, z_dim, hidden=(128, 128, 128), tanh_output=False),
-          MLPDiscriminator(image_shape, hidden=(128, 128, 128), dropout=0.0))
+  return (
+    MLPGenerator(image_shape, z_dim, hidden=(128, 128, 128), tanh_output=False),
+    MLPDiscriminator(image_shape, hidden=(128, 128, 128), dropout=0.0),
+  )
 
 
 def _dcgan(image_shape, z_dim, axis_name, d_norm):
-  return (DCGANGenerator(image_shape, z_dim, axis_name=axis_name),
-          DCGANDiscriminator(image_shape, norm=d_norm, axis_name=axis_name))
+  return (
+    DCGANGenerator(image_shape, z_dim, axis_name=axis_name),
+    DCGANDiscriminator(image_shape, norm=d_norm, axis_name=axis_name),
+  )
 
 
 def _infogan(image_shape, z_dim, axis_name, d_norm):
-  return (InfoGANGenerator(image_shape, z_dim, axis_name=axis_name),
-          InfoGANDiscriminator(image_shape, norm=d_norm, axis_name=axis_name))
+  return (
+    InfoGANGenerator(image_shape, z_dim, axis_name=axis_name),
+    InfoGANDiscriminator(image_shape, norm=d_norm, axis_name=axis_name),
+  )
 
 
 def _sndcgan(image_shape, z_dim, axis_name, d_norm):
-  return (DCGANGenerator(image_shape, z_dim, width=64, axis_name=axis_name),
-          SNDiscriminator(image_shape, norm=d_norm, axis_name=axis_name))
+  return (
+    DCGANGenerator(image_shape, z_dim, width=64, axis_name=axis_name),
+    SNDiscriminator(image_shape, norm=d_norm, axis_name=axis_name),
+  )
 
 
 def _resnet(image_shape, z_dim, axis_name, d_norm):
-  return (ResNetGenerator(image_shape, z_dim, axis_name=axis_name),
-          ResNetDiscriminator(image_shape, norm=d_norm))
+  return (
+    ResNetGenerator(image_shape, z_dim, axis_name=axis_name),
+    ResNetDiscriminator(image_shape, norm=d_norm),
+  )
 
 
 ARCHS.register("mlp")(ArchSpec(_mlp, z_dim=100, d_norms=("none",)))
@@ -424,8 +461,9 @@ ARCHS.register("infogan")(ArchSpec(_infogan, z_dim=64, z_prior="uniform"))
 # SNDCGAN of Kurach et al. 2019: the DCGAN generator and Miyato et al.'s standard CNN
 # discriminator with spectral normalization.
 ARCHS.register("sndcgan")(ArchSpec(_sndcgan, z_dim=128, d_norm="spectral"))
-ARCHS.register("resnet")(ArchSpec(_resnet, z_dim=128, d_norm="spectral",
-                                  d_norms=("spectral", "none")))
+ARCHS.register("resnet")(
+  ArchSpec(_resnet, z_dim=128, d_norm="spectral", d_norms=("spectral", "none"))
+)
 # The 2-D toy networks (experiments.toy2d): z of 64 → 3×128 ReLU → 2, linear; D 2 → 3×128
 # LeakyReLU → 1, no dropout.
 ARCHS.register("toy_mlp")(ArchSpec(_toy_mlp, z_dim=64, d_norms=("none",), autoencoder_code=8))

@@ -4,6 +4,7 @@
 than in the compiled update, so a vmapped population of GANs holds one value per member and
 trains them all with one compiled program.
 """
+
 from __future__ import annotations
 
 import optax

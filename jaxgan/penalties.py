@@ -10,6 +10,7 @@ adds ``weight * penalty(...)`` to D's loss (λ for the gradient penalties, γ fo
 Input gradients are taken of Σ_i critic(x)_i, which is the per-example gradient when D treats
 examples independently (no batch normalization in D, as WGAN-GP prescribes).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -53,7 +54,9 @@ def interpolate(keys: jax.Array, real: jax.Array, fake: jax.Array) -> jax.Array:
 
 
 @PENALTIES.register("gp")
-def gradient_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
+def gradient_penalty(
+  critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array
+) -> jax.Array:
   r"""Two-sided gradient penalty of WGAN-GP (Gulrajani et al. 2017, arXiv:1704.00028, eq. 3).
 
     E_x̂[(‖∇_x̂ D(x̂)‖₂ − 1)²],  x̂ = ε x + (1 − ε) G(z),  ε ~ U[0, 1] per example.
@@ -64,8 +67,9 @@ def gradient_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax
 
 
 @PENALTIES.register("gp_one_sided")
-def one_sided_gradient_penalty(critic: Critic, real: jax.Array, fake: jax.Array,
-                               keys: jax.Array) -> jax.Array:
+def one_sided_gradient_penalty(
+  critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array
+) -> jax.Array:
   r"""One-sided gradient penalty (Gulrajani et al. 2017, appendix; Petzka et al. 2018,
   arXiv:1709.08894): only gradient norms above 1 are penalized.
 
@@ -97,7 +101,7 @@ def dragan_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.A
 def r1_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
   r"""R1 (Mescheder et al. 2018, arXiv:1801.04406, eq. 9): zero-centred, on real data.
 
-    ½ E_x[‖∇_x D(x)‖²]      (the update multiplies by γ, giving γ/2 E‖∇D‖²)
+  ½ E_x[‖∇_x D(x)‖²]      (the update multiplies by γ, giving γ/2 E‖∇D‖²)
   """
   del fake, keys
   g = input_gradients(critic, real)
@@ -108,7 +112,7 @@ def r1_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array
 def r2_penalty(critic: Critic, real: jax.Array, fake: jax.Array, keys: jax.Array) -> jax.Array:
   r"""R2 (Mescheder et al. 2018, arXiv:1801.04406, eq. 10): zero-centred, on generated data.
 
-    ½ E_z[‖∇_x D(G(z))‖²]   (times γ in the update)
+  ½ E_z[‖∇_x D(G(z))‖²]   (times γ in the update)
   """
   del real, keys
   g = input_gradients(critic, fake)

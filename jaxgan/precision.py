@@ -16,6 +16,7 @@ that mixes a cast operand with float32 state (spectral norm's power-iteration ve
 promotes back to float32 there. ``init`` is unchanged, so a bfloat16 run's parameters have
 the same tree, shapes, dtypes and initial values as a float32 run's.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -18,6 +18,7 @@ Bińkowski et al. 2018, "Demystifying MMD GANs", ICLR).
 same platform) and caches it in ``$JAXGAN_CACHE`` (default ``~/.cache/jaxgan``); a cached file
 that cannot be read is reported and replaced by a fresh training, never used.
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,8 +51,9 @@ def _psd_sqrt(m: np.ndarray) -> np.ndarray:
   return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
-                     sigma2: np.ndarray) -> float:
+def frechet_distance(
+  mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
   r"""‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^{1/2}) for covariance matrices Σ₁, Σ₂.
 
   Σ₁Σ₂ is not symmetric, but it is similar to the symmetric PSD matrix A Σ₂ A with A = Σ₁^{1/2}
@@ -60,7 +62,10 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
   ``scipy.linalg.sqrtm``) can return spurious imaginary parts for near-singular covariances.
   """
   mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-  sigma1, sigma2 = np.atleast_2d(sigma1).astype(np.float64), np.atleast_2d(sigma2).astype(np.float64)
+  sigma1, sigma2 = (
+    np.atleast_2d(sigma1).astype(np.float64),
+    np.atleast_2d(sigma2).astype(np.float64),
+  )
   a = _psd_sqrt(sigma1)
   eig = np.linalg.eigvalsh(a @ sigma2 @ a)
   tr_covmean = np.sqrt(np.clip(eig, 0.0, None)).sum()
@@ -74,6 +79,7 @@ class Classifier(nn.Module):
 
   Strided 'VALID' convolutions rather than 3×3 ones with pooling: XLA:CPU trains this form
   about 8× faster (BENCHMARKS.md)."""
+
   num_classes: int = 10
   num_features: int = 128
 
@@ -85,8 +91,15 @@ class Classifier(nn.Module):
     return h, nn.Dense(self.num_classes)(h)
 
 
-def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int, steps: int,
-                     seed: int = 0, batch_size: int = 128, learning_rate: float = 1e-3):
+def train_classifier(
+  images: np.ndarray,
+  labels: np.ndarray,
+  num_classes: int,
+  steps: int,
+  seed: int = 0,
+  batch_size: int = 128,
+  learning_rate: float = 1e-3,
+):
   """Parameters of a :class:`Classifier` fitted by Adam to softmax cross-entropy on
   ``images`` (uint8) and ``labels``, batches drawn uniformly from ``fold_in(key, step)``;
   the whole run is one ``lax.scan`` with the data on the device."""
@@ -98,11 +111,14 @@ def train_classifier(images: np.ndarray, labels: np.ndarray, num_classes: int, s
 
   def step(carry, i):
     params, opt_state = carry
-    idx = jax.random.randint(jax.random.fold_in(jax.random.fold_in(key, 1), i), (batch_size,),
-                             0, x.shape[0])
+    idx = jax.random.randint(
+      jax.random.fold_in(jax.random.fold_in(key, 1), i), (batch_size,), 0, x.shape[0]
+    )
+
     def loss(p):
       logits = model.apply({"params": p}, to_unit_range(x[idx]))[1]
       return optax.softmax_cross_entropy_with_integer_labels(logits, y[idx]).mean()
+
     value, grads = jax.value_and_grad(loss)(params)
     updates, opt_state = tx.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), value
@@ -131,8 +147,9 @@ def classifier_outputs(params, images, num_classes: int, chunk: int = 1000):
   """``(features, logits)`` as float64 NumPy arrays, computed ``chunk`` images at a time
   (all chunks dispatched before any is read back)."""
   apply = _jitted_apply(num_classes)
-  outs = jax.device_get([apply(params, images[i:i + chunk])
-                         for i in range(0, len(images), chunk)])
+  outs = jax.device_get(
+    [apply(params, images[i : i + chunk]) for i in range(0, len(images), chunk)]
+  )
   return tuple(np.concatenate([o[k] for o in outs]).astype(np.float64) for k in range(2))
 
 
@@ -150,20 +167,32 @@ class FrechetClassifierDistance:
   ``reference`` = (μ, Σ) of their features. :meth:`for_dataset` builds one from TFDS splits.
   """
 
-  def __init__(self, train_images: np.ndarray, train_labels: np.ndarray,
-               ref_images: np.ndarray, ref_labels: np.ndarray, steps: int = 3000,
-               seed: int = 0, cache_path: str | None = None, name: str = "the"):
+  def __init__(
+    self,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    ref_images: np.ndarray,
+    ref_labels: np.ndarray,
+    steps: int = 3000,
+    seed: int = 0,
+    cache_path: str | None = None,
+    name: str = "the",
+  ):
     """Trains the classifier on ``train_*`` (or reads it from ``cache_path``, keyed by the
     caller) and fits the reference statistics to ``ref_images``."""
     self.num_classes = int(max(train_labels.max(), ref_labels.max())) + 1
     self.image_shape = train_images.shape[1:]
-    template = jax.eval_shape(lambda: Classifier(self.num_classes).init(
-        jax.random.key(0), jnp.zeros((1, *self.image_shape)))["params"])
+    template = jax.eval_shape(
+      lambda: Classifier(self.num_classes).init(
+        jax.random.key(0), jnp.zeros((1, *self.image_shape))
+      )["params"]
+    )
     self.params = _read_cached(cache_path, template) if cache_path else None
     if self.params is None:
       where = f"; cached in {cache_path}" if cache_path else ""
-      print(f"training {name} feature classifier ({steps} steps, seed {seed}){where}",
-            file=sys.stderr)
+      print(
+        f"training {name} feature classifier ({steps} steps, seed {seed}){where}", file=sys.stderr
+      )
       self.params = train_classifier(train_images, train_labels, self.num_classes, steps, seed)
       if cache_path:
         payload = flax.serialization.to_bytes(self.params)
@@ -174,18 +203,35 @@ class FrechetClassifierDistance:
     self._train_images = train_images
 
   @classmethod
-  def for_dataset(cls, dataset: str, data_dir: str | None = None,
-                  train_split: str = "train", reference_split: str = "test", steps: int = 3000,
-                  seed: int = 0, cache: str | None = None) -> FrechetClassifierDistance:
+  def for_dataset(
+    cls,
+    dataset: str,
+    data_dir: str | None = None,
+    train_split: str = "train",
+    reference_split: str = "test",
+    steps: int = 3000,
+    seed: int = 0,
+    cache: str | None = None,
+  ) -> FrechetClassifierDistance:
     """The classifier trained on ``train_split`` of a TFDS dataset, cached in ``cache``
     (default :func:`cache_dir`), against ``reference_split``. Raises ValueError for a
     dataset without class labels."""
     images, labels = data_lib.load_labeled(dataset, train_split, data_dir)
     ref_images, ref_labels = data_lib.load_labeled(dataset, reference_split, data_dir)
-    file = (f"{dataset}-classifier-v{CLASSIFIER_VERSION}-{train_split}-{len(images)}"
-            f"-s{seed}-{steps}.msgpack")
-    return cls(images, labels, ref_images, ref_labels, steps, seed,
-               os.path.join(cache or cache_dir(), file), name=f"the {dataset}")
+    file = (
+      f"{dataset}-classifier-v{CLASSIFIER_VERSION}-{train_split}-{len(images)}"
+      f"-s{seed}-{steps}.msgpack"
+    )
+    return cls(
+      images,
+      labels,
+      ref_images,
+      ref_labels,
+      steps,
+      seed,
+      os.path.join(cache or cache_dir(), file),
+      name=f"the {dataset}",
+    )
 
   def train_split_fcd(self, num: int = 10000) -> float:
     """FCD of ``num`` real images of the train split: what a perfect generator would score
@@ -195,8 +241,9 @@ class FrechetClassifierDistance:
   def features(self, images) -> np.ndarray:
     images = np.asarray(images)
     if images.shape[1:] != tuple(self.image_shape):
-      raise ValueError(f"images of shape {images.shape[1:]}, the classifier takes "
-                       f"{tuple(self.image_shape)}")
+      raise ValueError(
+        f"images of shape {images.shape[1:]}, the classifier takes {tuple(self.image_shape)}"
+      )
     return classifier_outputs(self.params, images, self.num_classes)[0]
 
   def __call__(self, images) -> float:
@@ -214,8 +261,9 @@ def _read_cached(path: str, template):
       raise ValueError("parameter shapes differ")
     return jax.tree.map(jnp.asarray, params)
   except Exception as e:  # msgpack raises several types for damaged files
-    print(f"warning: cached classifier {path} is unreadable ({type(e).__name__}: {e}); "
-          "training a new one", file=sys.stderr)
+    print(
+      f"warning: cached classifier {path} is unreadable ({type(e).__name__}: {e}); "
+      "training a new one",
+      file=sys.stderr,
+    )
     return None
-
-

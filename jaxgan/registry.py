@@ -1,13 +1,14 @@
 """Name -> object registries, so that a config string or flag selects a model or loss.
 
-    LOSSES = Registry("loss")
+LOSSES = Registry("loss")
 
-    @LOSSES.register("ns")
-    def non_saturating(real_logits, fake_logits): ...
+@LOSSES.register("ns")
+def non_saturating(real_logits, fake_logits): ...
 
-    LOSSES.get("ns")      # -> the function
-    LOSSES.names()        # -> ("mm", "ns", ...) in registration order, used as flag choices
+LOSSES.get("ns")      # -> the function
+LOSSES.names()        # -> ("mm", "ns", ...) in registration order, used as flag choices
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,14 +30,14 @@ class Registry(Generic[T]):
         raise ValueError(f"{self.kind} {name!r} is already registered")
       self._items[name] = obj
       return obj
+
     return add
 
   def get(self, name: str) -> T:
     try:
       return self._items[name]
     except KeyError:
-      raise KeyError(
-          f"unknown {self.kind} {name!r}; choices: {', '.join(self._items)}") from None
+      raise KeyError(f"unknown {self.kind} {name!r}; choices: {', '.join(self._items)}") from None
 
   def names(self) -> tuple[str, ...]:
     return tuple(self._items)

@@ -3,6 +3,7 @@
 Every sampler has the signature ``sample(key, n) -> (n, 2)`` floats; ``modes`` lists the
 mixture centres (for counting covered modes). Parameters: centre positions and spread.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,8 @@ from jaxgan.registry import Registry
 @dataclasses.dataclass(frozen=True)
 class Toy:
   sample: Callable[[jax.Array, int], jax.Array]
-  modes: np.ndarray   # (k, 2) centres, or empty for a continuous distribution
-  std: float          # spread of each mode (for the 3σ quality radius)
+  modes: np.ndarray  # (k, 2) centres, or empty for a continuous distribution
+  std: float  # spread of each mode (for the 3σ quality radius)
 
 
 TOYS: Registry[Callable[..., Toy]] = Registry("toy distribution")
@@ -83,6 +84,8 @@ def mode_coverage(samples: np.ndarray, toy: Toy, min_fraction: float = 0.01) -> 
   nearest, dist = d.argmin(axis=1), d.min(axis=1)
   good = dist <= 3 * toy.std
   counts = np.bincount(nearest[good], minlength=len(toy.modes))
-  return {"modes_covered": int((counts >= min_fraction * len(samples)).sum()),
-          "num_modes": len(toy.modes),
-          "high_quality_fraction": float(good.mean())}
+  return {
+    "modes_covered": int((counts >= min_fraction * len(samples)).sum()),
+    "num_modes": len(toy.modes),
+    "high_quality_fraction": float(good.mean()),
+  }

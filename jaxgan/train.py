@@ -5,6 +5,7 @@ own batch from data held on the device; :func:`make_multi_step` fuses many such 
 ``lax.scan`` per dispatch; :func:`make_sampler` draws images from G. The math lives in
 :mod:`jaxgan.gan`; the loop that drives these in :mod:`jaxgan.loop`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -60,8 +61,12 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
       return state, jax.tree.map(lambda m: m[None], metrics)
     return jax.lax.scan(lambda s, _: train_step(s, data, key), state, None, length=num_steps)
 
-  jitted = jax.jit(run, static_argnums=3, donate_argnums=(0,) if donate else (),
-                   compiler_options=xla_options.for_training())
+  jitted = jax.jit(
+    run,
+    static_argnums=3,
+    donate_argnums=(0,) if donate else (),
+    compiler_options=xla_options.for_training(),
+  )
   lowered_lengths: set[int] = set()
 
   @functools.wraps(run)

@@ -31,6 +31,7 @@ Only the CPU has options so far; on other platforms these functions return None 
   it checks what it finds; where the table is not as expected it warns once and leaves jax's
   public lowering in place (the same bits, the rolled loop's speed).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,8 +43,9 @@ from collections.abc import Callable
 
 import jax
 
-_CPU_TRAINING = {"xla_cpu_experimental_ynn_fusion_type":
-                 "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"}
+_CPU_TRAINING = {
+  "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT,LIBRARY_FUSION_TYPE_REDUCE"
+}
 _CPU_RUN_ONCE = {"xla_backend_optimization_level": 0}
 
 
@@ -86,6 +88,7 @@ def _cpu_threefry_lowering():
   try:
     from jax._src.interpreters import mlir
     from jax._src.random import threefry2x32
+
     primitive = threefry2x32.threefry2x32_p
     return mlir._platform_specific_lowerings["cpu"], primitive, mlir._lowerings[primitive]
   except (ImportError, AttributeError, KeyError):
@@ -99,10 +102,13 @@ def _warn_missing_table() -> None:
   global _warned_missing_table
   if not _warned_missing_table:
     _warned_missing_table = True
-    warnings.warn("jaxgan.xla_options.threefry_unrolled: jax's private CPU lowering table for "
-                  "threefry2x32 is not where jax 0.10 keeps it; random draws use jax's public "
-                  "lowering (the same bits, a slower rolled loop on the CPU).", RuntimeWarning,
-                  stacklevel=3)
+    warnings.warn(
+      "jaxgan.xla_options.threefry_unrolled: jax's private CPU lowering table for "
+      "threefry2x32 is not where jax 0.10 keeps it; random draws use jax's public "
+      "lowering (the same bits, a slower rolled loop on the CPU).",
+      RuntimeWarning,
+      stacklevel=3,
+    )
 
 
 @contextlib.contextmanager

@@ -1,10 +1,12 @@
 """Test setup: 8 fake CPU devices (for the pmap/sharding tests) and the real offline data."""
+
 import os
 from pathlib import Path
 
 # Must happen before JAX initializes its backend.
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_force_host_platform_device_count=8").strip()
+os.environ["XLA_FLAGS"] = (
+  os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402

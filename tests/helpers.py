@@ -1,4 +1,5 @@
 """Small GAN setups shared by the tests."""
+
 import jax
 import jax.numpy as jnp
 
@@ -11,22 +12,43 @@ Z_DIM = 16
 
 def small_mlp(dropout: float = 0.0):
   """The MLP architecture, narrowed for speed; dropout 0 makes D deterministic."""
-  return (models.MLPGenerator(SHAPE, Z_DIM, hidden=(32, 64)),
-          models.MLPDiscriminator(SHAPE, hidden=(64, 32), dropout=dropout))
+  return (
+    models.MLPGenerator(SHAPE, Z_DIM, hidden=(32, 64)),
+    models.MLPDiscriminator(SHAPE, hidden=(64, 32), dropout=dropout),
+  )
 
 
 def small_dcgan(axis_name=None):
-  return (models.DCGANGenerator(SHAPE, Z_DIM, width=8, axis_name=axis_name),
-          models.DCGANDiscriminator(SHAPE, width=8, norm="batch", axis_name=axis_name))
+  return (
+    models.DCGANGenerator(SHAPE, Z_DIM, width=8, axis_name=axis_name),
+    models.DCGANDiscriminator(SHAPE, width=8, norm="batch", axis_name=axis_name),
+  )
 
 
-def small_gan(nets, tx=None, loss="ns", options=UpdateOptions(), axis_name=None, d_tx=None,
-              shape=SHAPE, z_dim=Z_DIM):
+def small_gan(
+  nets,
+  tx=None,
+  loss="ns",
+  options=UpdateOptions(),
+  axis_name=None,
+  d_tx=None,
+  shape=SHAPE,
+  z_dim=Z_DIM,
+):
   """A GAN of the given (G, D) pair; ``tx`` for both players unless ``d_tx`` is given."""
   g, d = nets
   tx = tx or optimizers.adam(1e-3)
-  return GAN(g, d, losses.LOSSES.get(loss), tx, d_tx or tx, image_shape=shape, z_dim=z_dim,
-             options=options, axis_name=axis_name)
+  return GAN(
+    g,
+    d,
+    losses.LOSSES.get(loss),
+    tx,
+    d_tx or tx,
+    image_shape=shape,
+    z_dim=z_dim,
+    options=options,
+    axis_name=axis_name,
+  )
 
 
 def setup(nets, tx=None, loss="ns", axis_name=None, seed=0):
@@ -47,6 +69,7 @@ def fake_data(n=256, seed=1):
 
 def assert_trees_close(a, b, rtol=1e-5, atol=1e-6):
   import numpy as np
+
   la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
   assert len(la) == len(lb)
   for x, y in zip(la, lb):

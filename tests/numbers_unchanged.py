@@ -11,6 +11,7 @@ The record was made with the code before the `GAN` refactoring (issue 12). It ta
 minutes on 2 CPU cores, so it is a script; ``tests/test_numbers.py`` checks the MLP case in
 the suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,18 +27,17 @@ REPO = Path(__file__).resolve().parents[1]
 RECORD = REPO / "tests" / "recorded_numbers"
 COMMON = ["--dataset=fashion_mnist", "--steps=300", "--seed=0", "--progress=false"]
 CASES = {
-    "mlp_ns": ["--arch=mlp", "--loss=ns"],
-    "dcgan_wgan_gp_n_disc2": ["--arch=dcgan", "--loss=wgan_gp", "--n_disc=2"],
-    "infogan_began": ["--arch=infogan", "--loss=began"],
-    "dcgan_ns_consensus": ["--arch=dcgan", "--loss=ns", "--consensus=0.1", "--simultaneous"],
+  "mlp_ns": ["--arch=mlp", "--loss=ns"],
+  "dcgan_wgan_gp_n_disc2": ["--arch=dcgan", "--loss=wgan_gp", "--n_disc=2"],
+  "infogan_began": ["--arch=infogan", "--loss=began"],
+  "dcgan_ns_consensus": ["--arch=dcgan", "--loss=ns", "--consensus=0.1", "--simultaneous"],
 }
 TIMINGS = ("steps_per_sec", "wall_time")
 RTOL, ATOL = 1e-6, 1e-9
 
 
 def run_case(name: str, workdir: Path, env: dict) -> list[dict]:
-  cmd = [sys.executable, "-m", "experiments.mnist", *COMMON, *CASES[name],
-         f"--workdir={workdir}"]
+  cmd = [sys.executable, "-m", "experiments.mnist", *COMMON, *CASES[name], f"--workdir={workdir}"]
   proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
   if proc.returncode != 0:
     raise RuntimeError(f"{name}: exit {proc.returncode}\n{proc.stderr[-2000:]}")

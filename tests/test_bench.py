@@ -1,6 +1,7 @@
 """The benchmark harness (bench/): jaxgan's worker runs and reports, and the table lands in
 its platform's section without touching the rest. PyTorch is not installed for the tests
 (it lives in .venv-bench), so its worker is exercised only by `make bench`."""
+
 import json
 import subprocess
 import sys
@@ -11,9 +12,23 @@ from conftest import REPO
 
 
 def test_jax_worker_reports_a_finite_measurement(offline_env):
-  out = subprocess.run([sys.executable, "-m", "bench.jax_gan", "--arch=mlp", "--loop=scan",
-                        "--steps=2", "--repeats=1", "--population=2"],
-                       cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=300)
+  out = subprocess.run(
+    [
+      sys.executable,
+      "-m",
+      "bench.jax_gan",
+      "--arch=mlp",
+      "--loop=scan",
+      "--steps=2",
+      "--repeats=1",
+      "--population=2",
+    ],
+    cwd=REPO,
+    env=offline_env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
   assert out.returncode == 0, out.stderr[-2000:]
   record = json.loads(out.stdout.strip().splitlines()[-1])
   assert record["framework"] == "jaxgan" and record["population"] == 2
@@ -21,9 +36,22 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
 
 
 def test_end_to_end_worker_times_a_whole_training_process(offline_env):
-  out = subprocess.run([sys.executable, "-m", "bench.end_to_end", "--dataset=mnist",
-                        "--split=test", "--steps=30", "--no-warm"],
-                       cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=300)
+  out = subprocess.run(
+    [
+      sys.executable,
+      "-m",
+      "bench.end_to_end",
+      "--dataset=mnist",
+      "--split=test",
+      "--steps=30",
+      "--no-warm",
+    ],
+    cwd=REPO,
+    env=offline_env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
   assert out.returncode == 0, out.stderr[-2000:]
   record = json.loads(out.stdout.strip().splitlines()[-1])
   assert record["kind"] == "end_to_end" and record["steps"] == 30
@@ -34,8 +62,10 @@ def test_end_to_end_worker_times_a_whole_training_process(offline_env):
 
 def test_results_section_is_replaced_in_place(tmp_path):
   path = tmp_path / "BENCHMARKS.md"
-  path.write_text("# Benchmarks\n\nintro\n\n<!-- results:cpu -->\nold\n<!-- /results:cpu -->\n\n"
-                  "## Analysis\nkept\n")
+  path.write_text(
+    "# Benchmarks\n\nintro\n\n<!-- results:cpu -->\nold\n<!-- /results:cpu -->\n\n"
+    "## Analysis\nkept\n"
+  )
   bench_run.write_section(str(path), "cpu", "new table")
   text = path.read_text()
   assert "new table" in text and "old" not in text
@@ -45,16 +75,53 @@ def test_results_section_is_replaced_in_place(tmp_path):
 
 
 def test_table_gives_ratios_to_pytorch_eager_of_the_same_model():
-  rows = [("PyTorch MLP GAN, eager", {"model": "mlp", "mode": "eager", "steps_per_s": 20.0,
-                                      "first_call_s": 1.0, "peak_mb": 400, "peak_kind": "RSS"}),
-          ("jaxgan mlp, scan", {"arch": "mlp", "steps_per_s": 50.0, "first_call_s": 3.0,
-                                "peak_mb": 600, "peak_kind": "RSS", "population": 1}),
-          ("jaxgan infogan", {"arch": "infogan", "steps_per_s": 4.0, "first_call_s": 3.0,
-                              "peak_mb": 600, "peak_kind": "RSS"}),
-          ("broken", {"error": "exit 1: boom"}),
-          ("whole run", {"kind": "end_to_end", "process_s": 20.0, "loop_s": 15.0,
-                         "first_interval_s": 4.0, "warm_process_s": 17.0,
-                         "warm_first_interval_s": 1.5, "steps_per_s": 50.0})]
+  rows = [
+    (
+      "PyTorch MLP GAN, eager",
+      {
+        "model": "mlp",
+        "mode": "eager",
+        "steps_per_s": 20.0,
+        "first_call_s": 1.0,
+        "peak_mb": 400,
+        "peak_kind": "RSS",
+      },
+    ),
+    (
+      "jaxgan mlp, scan",
+      {
+        "arch": "mlp",
+        "steps_per_s": 50.0,
+        "first_call_s": 3.0,
+        "peak_mb": 600,
+        "peak_kind": "RSS",
+        "population": 1,
+      },
+    ),
+    (
+      "jaxgan infogan",
+      {
+        "arch": "infogan",
+        "steps_per_s": 4.0,
+        "first_call_s": 3.0,
+        "peak_mb": 600,
+        "peak_kind": "RSS",
+      },
+    ),
+    ("broken", {"error": "exit 1: boom"}),
+    (
+      "whole run",
+      {
+        "kind": "end_to_end",
+        "process_s": 20.0,
+        "loop_s": 15.0,
+        "first_interval_s": 4.0,
+        "warm_process_s": 17.0,
+        "warm_first_interval_s": 1.5,
+        "steps_per_s": 50.0,
+      },
+    ),
+  ]
   table = bench_run.table(rows)
   speed, e2e = table.split("\n\n")
   assert "| whole run | 20.0 | 15.0 | 4.0 | 17.0 | 1.5 | 50.0 |" in e2e and "whole run" not in speed
@@ -65,11 +132,24 @@ def test_table_gives_ratios_to_pytorch_eager_of_the_same_model():
 
 def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
   """bench.run's main over stand-in workers: the progress lines, the JSON and the table."""
-  records = {"bench.jax_gan": {"arch": "mlp", "steps_per_s": 50.0, "first_call_s": 3.0,
-                               "peak_mb": 600, "peak_kind": "RSS", "population": 1},
-             "bench.end_to_end": {"kind": "end_to_end", "process_s": 20.0, "loop_s": 15.0,
-                                  "first_interval_s": 4.0, "steps_per_s": 50.0},
-             "bench.torch_gan": {"error": "exit 1: no torch"}}
+  records = {
+    "bench.jax_gan": {
+      "arch": "mlp",
+      "steps_per_s": 50.0,
+      "first_call_s": 3.0,
+      "peak_mb": 600,
+      "peak_kind": "RSS",
+      "population": 1,
+    },
+    "bench.end_to_end": {
+      "kind": "end_to_end",
+      "process_s": 20.0,
+      "loop_s": 15.0,
+      "first_interval_s": 4.0,
+      "steps_per_s": 50.0,
+    },
+    "bench.torch_gan": {"error": "exit 1: no torch"},
+  }
   monkeypatch.setattr(bench_run, "run_one", lambda cmd, timeout: records[cmd[0]])
   monkeypatch.setattr(bench_run, "ROOT", str(tmp_path))
   out = tmp_path / "BENCHMARKS.md"
@@ -84,9 +164,16 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
 
 def test_precision_table_groups_seeds_and_sections_are_named():
   from bench import precision
-  rows = [{"arch": "mlp", "compute_dtype": dt, "seed": s, "fcd": f, "steps_per_s": r}
-          for dt, s, f, r in [("float32", 0, 10.0, 50.0), ("float32", 1, 14.0, 40.0),
-                              ("bfloat16", 0, 11.0, 30.0), ("bfloat16", 1, 13.0, 36.0)]]
+
+  rows = [
+    {"arch": "mlp", "compute_dtype": dt, "seed": s, "fcd": f, "steps_per_s": r}
+    for dt, s, f, r in [
+      ("float32", 0, 10.0, 50.0),
+      ("float32", 1, 14.0, 40.0),
+      ("bfloat16", 0, 11.0, 30.0),
+      ("bfloat16", 1, 13.0, 36.0),
+    ]
+  ]
   table = precision.table(rows)
   # mean ± sample standard deviation of the seeds' FCDs; median steps/s
   assert "| mlp | float32 | 10.0 (s0), 14.0 (s1) | 12.0 ± 2.8 | 45.0 |" in table

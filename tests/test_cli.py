@@ -1,4 +1,5 @@
 """`python -m experiments.mnist` end to end on the real MNIST test split from ../shared/data."""
+
 import json
 import os
 import signal
@@ -15,13 +16,27 @@ from conftest import REPO
 # One worker runs this whole module, so the module-scoped run below is made once.
 pytestmark = pytest.mark.xdist_group("cli")
 
-COMMON = ["--dataset=mnist", "--split=test", "--log_every=10", "--ckpt_every=20",
-          "--sample_every=20", "--steps_per_call=10", "--progress=false"]
+COMMON = [
+  "--dataset=mnist",
+  "--split=test",
+  "--log_every=10",
+  "--ckpt_every=20",
+  "--sample_every=20",
+  "--steps_per_call=10",
+  "--progress=false",
+]
 
 
 def cli(args, env, check=True, **kw):
-  proc = subprocess.run([sys.executable, "-m", "experiments.mnist", *args], cwd=REPO, env=env,
-                        capture_output=True, text=True, timeout=600, **kw)
+  proc = subprocess.run(
+    [sys.executable, "-m", "experiments.mnist", *args],
+    cwd=REPO,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=600,
+    **kw,
+  )
   if check and proc.returncode != 0:
     raise AssertionError(f"exit {proc.returncode}\n{proc.stderr[-3000:]}")
   return proc
@@ -29,6 +44,7 @@ def cli(args, env, check=True, **kw):
 
 def final_params(workdir):
   from jaxgan.checkpoint import Checkpointer
+
   ckpt = Checkpointer(str(Path(workdir) / "checkpoints"))
   step = ckpt.latest_step()
   restored = ckpt.manager.restore(step)  # raw pytree, no template needed
@@ -50,10 +66,18 @@ def full_run(offline_env, tmp_path_factory):
 
 def test_run_writes_every_output(full_run):
   import PIL.Image
+
   names = set(os.listdir(full_run))
-  assert {"config.json", "metrics.jsonl", "losses.png", "samples_final.png",
-          "samples_0000020.png", "samples_0000040.png", "samples_0000060.png",
-          "checkpoints"} <= names
+  assert {
+    "config.json",
+    "metrics.jsonl",
+    "losses.png",
+    "samples_final.png",
+    "samples_0000020.png",
+    "samples_0000040.png",
+    "samples_0000060.png",
+    "checkpoints",
+  } <= names
   config = json.load(open(full_run / "config.json"))
   assert config["loss"] == "ns" and config["batch_size"] == 64 and config["lr"] == 2e-4
   assert config["total_steps"] == 60 and config["num_examples"] == 10000
@@ -75,9 +99,21 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(full_run, offline_env, 
   workdir = tmp_path / "killed"
   args = [f"--workdir={workdir}", *COMMON]
   no_cache = dict(offline_env, JAXGAN_CACHE=str(tmp_path / "cache"))
-  proc = subprocess.Popen([sys.executable, "-m", "experiments.mnist", "--loss=ns",
-                           "--steps=100000", "--nocompilation_cache", *args], cwd=REPO,
-                          env=no_cache, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  proc = subprocess.Popen(
+    [
+      sys.executable,
+      "-m",
+      "experiments.mnist",
+      "--loss=ns",
+      "--steps=100000",
+      "--nocompilation_cache",
+      *args,
+    ],
+    cwd=REPO,
+    env=no_cache,
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+  )
   deadline = time.time() + 300
   while not (workdir / "checkpoints" / "40").exists():
     assert proc.poll() is None and time.time() < deadline, "run ended before its checkpoint 40"
@@ -91,6 +127,7 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(full_run, offline_env, 
   step_b, b = final_params(workdir)
   assert step_a == step_b == 60
   import jax
+
   for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
     np.testing.assert_array_equal(x, y)  # bit for bit
   full, resumed = losses_by_step(full_run), losses_by_step(workdir)
@@ -107,26 +144,29 @@ def test_existing_checkpoints_are_never_overwritten(full_run, offline_env):
 
 def test_corrupt_checkpoint_on_resume(full_run, offline_env, tmp_path):
   import shutil
+
   workdir = tmp_path / "corrupt"
   shutil.copytree(full_run, workdir)
   for p in (workdir / "checkpoints" / "60").rglob("*"):
     if p.is_file():
       p.write_bytes(b"garbage")
-  proc = cli(["--steps=80", "--resume", f"--workdir={workdir}", *COMMON], offline_env,
-             check=False)
+  proc = cli(["--steps=80", "--resume", f"--workdir={workdir}", *COMMON], offline_env, check=False)
   assert proc.returncode == 1, proc.stderr[-2000:]
   assert "checkpoint 60" in proc.stderr and "could not be restored" in proc.stderr
   assert "Traceback" not in proc.stderr
   assert sorted(os.listdir(workdir / "checkpoints")) == ["20", "40", "60"]
 
 
-@pytest.mark.parametrize("flag,expect", [
+@pytest.mark.parametrize(
+  "flag,expect",
+  [
     ("--loss=foo", "mm|ns"),
     ("--arch=vgg", "mlp|dcgan|infogan|sndcgan|resnet"),
     ("--dataset=cifar", "mnist|fashion_mnist"),
     ("--batch_size=0", "batch_size"),
     ("--compute_dtype=float16", "bfloat16|float32"),
-])
+  ],
+)
 def test_bad_flags_exit_2_with_choices(flag, expect, offline_env):
   proc = cli([flag], offline_env, check=False)
   assert proc.returncode == 2
@@ -134,8 +174,12 @@ def test_bad_flags_exit_2_with_choices(flag, expect, offline_env):
 
 
 def test_missing_offline_dataset_is_explained(offline_env, tmp_path):
-  env = dict(offline_env, JAXGAN_IDX_DIR=str(tmp_path / "empty"), TFDS_DATA_DIR=str(tmp_path),
-             JAXGAN_OFFLINE="1")
+  env = dict(
+    offline_env,
+    JAXGAN_IDX_DIR=str(tmp_path / "empty"),
+    TFDS_DATA_DIR=str(tmp_path),
+    JAXGAN_OFFLINE="1",
+  )
   proc = cli(["--dataset=mnist", "--split=train", f"--workdir={tmp_path / 'w'}"], env, check=False)
   assert proc.returncode == 1
   assert "not available offline" in proc.stderr and "JAXGAN_IDX_DIR" in proc.stderr
@@ -144,9 +188,14 @@ def test_missing_offline_dataset_is_explained(offline_env, tmp_path):
 
 def test_score_says_when_the_classifier_data_is_missing(full_run, offline_env):
   """MNIST's train images (the classifier's training data) are not available offline."""
-  proc = subprocess.run([sys.executable, "-m", "experiments.score", f"--workdir={full_run}",
-                         "--num_samples=100"], cwd=REPO, capture_output=True, text=True,
-                        env=dict(offline_env, JAXGAN_OFFLINE="1"), timeout=300)
+  proc = subprocess.run(
+    [sys.executable, "-m", "experiments.score", f"--workdir={full_run}", "--num_samples=100"],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+    env=dict(offline_env, JAXGAN_OFFLINE="1"),
+    timeout=300,
+  )
   assert proc.returncode == 1
   assert "not available offline" in proc.stderr and "Traceback" not in proc.stderr
   assert not (full_run / "score.json").exists()
@@ -154,17 +203,26 @@ def test_score_says_when_the_classifier_data_is_missing(full_run, offline_env):
 
 def test_score_of_a_run_without_checkpoints_exits_1(offline_env, tmp_path):
   (tmp_path / "config.json").write_text("{}")
-  proc = subprocess.run([sys.executable, "-m", "experiments.score", f"--workdir={tmp_path}"],
-                        cwd=REPO, capture_output=True, text=True, env=offline_env, timeout=300)
+  proc = subprocess.run(
+    [sys.executable, "-m", "experiments.score", f"--workdir={tmp_path}"],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+    env=offline_env,
+    timeout=300,
+  )
   assert proc.returncode == 1 and "no checkpoints" in proc.stderr
   assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("flags,expect", [
+@pytest.mark.parametrize(
+  "flags,expect",
+  [
     (["--penalty=l2"], "gp|gp_one_sided|dragan|r1|r2"),
     (["--simultaneous", "--n_disc=2"], "--n_disc=1"),
     (["--d_norm=batch"], "--arch=mlp"),
-])
+  ],
+)
 def test_bad_training_controls_exit_2(flags, expect, offline_env):
   proc = cli(flags, offline_env, check=False)
   assert proc.returncode == 2

@@ -1,4 +1,5 @@
 """One configuration: defaults, what losses and architectures imply, validation, files, flags."""
+
 import dataclasses
 import json
 import subprocess
@@ -17,14 +18,16 @@ def test_losses_and_architectures_bring_their_settings_unless_set():
   gp = make_config(loss="wgan_gp", arch="infogan")
   assert (gp.penalty, gp.penalty_weight, gp.z_dim, gp.d_norm) == ("gp", 10.0, 64, "none")
   assert make_config(loss="wgan").clip == 0.01
-  assert make_config(loss="wgan", clip=0.0).clip == 0.0          # off, explicitly
+  assert make_config(loss="wgan", clip=0.0).clip == 0.0  # off, explicitly
   assert make_config(loss="wgan_gp", penalty="none").penalty == "none"
   assert make_config(arch="sndcgan").d_norm == "spectral"
   assert make_config(arch="sndcgan", z_dim=7).z_dim == 7
   assert make_config(seed=3, loss="hinge").workdir == "runs/mnist_mlp_hinge_s3"
 
 
-@pytest.mark.parametrize("overrides,message", [
+@pytest.mark.parametrize(
+  "overrides,message",
+  [
     ({"loss": "foo"}, "--loss=foo: choose one of mm|ns"),
     ({"batch_size": 0}, "--batch_size=0: must be at least 1"),
     ({"beta1": 1.5}, "--beta1=1.5: must be at most 1"),
@@ -34,10 +37,12 @@ def test_losses_and_architectures_bring_their_settings_unless_set():
     ({"d_norm": "batch"}, "--arch=mlp takes --d_norm=none"),
     ({"arch": "resnet", "d_norm": "batch"}, "spectral or none"),
     ({"nope": 1}, "unknown setting(s) nope"),
-])
+  ],
+)
 def test_bad_settings_raise_one_error_type_naming_the_flag(overrides, message):
-  with pytest.raises(ConfigError, match=message.replace("|", r"\|").replace("(", r"\(")
-                     .replace(")", r"\)")):
+  with pytest.raises(
+    ConfigError, match=message.replace("|", r"\|").replace("(", r"\(").replace(")", r"\)")
+  ):
     make_config(**overrides)
 
 
@@ -52,9 +57,21 @@ def test_save_and_load_round_trip(tmp_path):
 def test_a_config_written_before_the_single_config_reads_as_it_meant(tmp_path):
   """Older config.json files wrote None for "the loss's or architecture's default"."""
   path = tmp_path / "config.json"
-  path.write_text(json.dumps({"loss": "wgan_gp", "arch": "infogan", "penalty": None,
-                              "penalty_weight": None, "clip": None, "z_dim": None,
-                              "d_norm": None, "ema_decay": 0.0, "z_dim_used": 64}))
+  path.write_text(
+    json.dumps(
+      {
+        "loss": "wgan_gp",
+        "arch": "infogan",
+        "penalty": None,
+        "penalty_weight": None,
+        "clip": None,
+        "z_dim": None,
+        "d_norm": None,
+        "ema_decay": 0.0,
+        "z_dim_used": 64,
+      }
+    )
+  )
   cfg = config_lib.load(str(path))
   assert (cfg.penalty, cfg.penalty_weight, cfg.clip, cfg.z_dim) == ("gp", 10.0, 0.0, 64)
 
@@ -66,8 +83,13 @@ def test_resuming_may_change_only_how_a_run_is_driven():
 
 
 def test_every_field_is_a_flag_with_its_help():
-  out = subprocess.run([sys.executable, "-m", "experiments.mnist", "--helpfull"], cwd=REPO,
-                       capture_output=True, text=True, timeout=120).stdout
+  out = subprocess.run(
+    [sys.executable, "-m", "experiments.mnist", "--helpfull"],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+    timeout=120,
+  ).stdout
   for field in dataclasses.fields(config_lib.Config):
     assert f"--{field.name}" in out or f"--[no]{field.name}" in out, field.name
     assert field.metadata["help"].split()[0] in out

@@ -1,5 +1,6 @@
 """Training controls of the update: clipping, D steps per G step, EMA, simultaneous steps,
 penalties inside the update, separate learning rates."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -54,8 +55,9 @@ def test_simultaneous_g_step_sees_the_old_discriminator():
   key = jax.random.key(0)
   g_sim = sim(sim_state, IMAGES, key)[0].g_params
   assert_trees_close(g_sim, frozen(frozen_state, IMAGES, key)[0].g_params)
-  assert not np.allclose(g_sim["Dense_0"]["kernel"],
-                         alt(alt_state, IMAGES, key)[0].g_params["Dense_0"]["kernel"])
+  assert not np.allclose(
+    g_sim["Dense_0"]["kernel"], alt(alt_state, IMAGES, key)[0].g_params["Dense_0"]["kernel"]
+  )
 
 
 def test_separate_learning_rates():
@@ -75,8 +77,9 @@ def test_penalty_enters_the_d_loss(penalty):
     assert float(metrics["penalty"]) == 0
   else:
     assert float(metrics["penalty"]) > 0
-  np.testing.assert_allclose(metrics["d_loss"], plain_metrics["d_loss"] + 10 * metrics["penalty"],
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+    metrics["d_loss"], plain_metrics["d_loss"] + 10 * metrics["penalty"], rtol=1e-5
+  )
 
 
 def test_bad_options_fail_early():
@@ -91,6 +94,7 @@ def test_consensus_optimization_matches_its_closed_form_on_the_dirac_gan():
   so v = (∂L_G/∂θ, ∂L_D/∂ψ) = (−ψσ(ψθ), θσ(ψθ)) and ½‖v‖² = ½(θ² + ψ²)σ(ψθ)². One SGD step
   of size 1 moves (θ, ψ) by −(v + γ∇½‖v‖²) (Mescheder et al. 2017, eq. 10)."""
   from experiments.dirac import dirac_gan
+
   theta, psi, gamma = 0.7, -0.4, 0.5
   gan = dirac_gan("mm", UpdateOptions(simultaneous=True, consensus=gamma), (theta, psi), lr=1.0)
   state = gan.init(jax.random.key(0))
@@ -109,8 +113,9 @@ def test_consensus_optimization_matches_its_closed_form_on_the_dirac_gan():
   # Without consensus the same step is plain simultaneous descent, −v.
   plain = dirac_gan("mm", UpdateOptions(simultaneous=True), (theta, psi), lr=1.0)
   new, _ = jax.jit(plain.update)(state, jnp.zeros((4, 1)), jax.random.key(1))
-  np.testing.assert_allclose([new.g_params["theta"], new.d_params["psi"]],
-                             jnp.array([theta, psi]) - v, rtol=1e-5)
+  np.testing.assert_allclose(
+    [new.g_params["theta"], new.d_params["psi"]], jnp.array([theta, psi]) - v, rtol=1e-5
+  )
 
 
 def test_consensus_needs_simultaneous_updates():
@@ -122,8 +127,9 @@ def test_began_carries_k_through_the_update():
   """k_0 = 0; after a G step k_1 = clip(λ_k(γ E L(x) − E L(G(z))), 0, 1), measured on the
   update's own reconstruction errors (reported as began_M)."""
   g, d_enc = small_mlp()
-  d = models.AutoencoderDiscriminator(d_enc.clone(features=8),
-                                      models.MLPGenerator(SHAPE, 8, hidden=(32,)))
+  d = models.AutoencoderDiscriminator(
+    d_enc.clone(features=8), models.MLPGenerator(SHAPE, 8, hidden=(32,))
+  )
   gan = small_gan((g, d), loss="began")
   state = gan.init(jax.random.key(0))
   assert float(state.loss_state["k"]) == 0.0

@@ -1,4 +1,5 @@
 """jaxgan.conv_cpu: the sub-pixel transposed convolution equals Flax's, values and gradients."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -7,8 +8,10 @@ import pytest
 from jaxgan import conv_cpu
 
 
-@pytest.mark.parametrize("kernel,stride,taps", [(4, 2, 2), (3, 2, 2), (5, 3, 2), (6, 2, 3),
-                                                 (4, 4, 1), (2, 3, 1), (5, 1, 5)])
+@pytest.mark.parametrize(
+  "kernel,stride,taps",
+  [(4, 2, 2), (3, 2, 2), (5, 3, 2), (6, 2, 3), (4, 4, 1), (2, 3, 1), (5, 1, 5)],
+)
 def test_subpixel_plan_reads_ceil_k_over_s_inputs(kernel, stride, taps):
   """Each sub-pixel window reads ⌈k/s⌉ inputs per axis (DCGAN's 4×4 stride-2 layer: a 2×2
   convolution, not 3×3), and every kernel index is used exactly once."""
@@ -17,26 +20,29 @@ def test_subpixel_plan_reads_ceil_k_over_s_inputs(kernel, stride, taps):
   assert sorted(plan[plan >= 0].tolist()) == list(range(kernel))
 
 
-@pytest.mark.parametrize("size,cin,cout,kernel,stride", [
-    ((7, 7), 8, 5, 4, 2),    # the DCGAN/InfoGAN layers
-    ((7, 7), 8, 16, 4, 2),   # wide (s²·C ≥ 64): kernel gradient as matrix products
-    ((5, 6), 2, 3, 3, 2),    # odd kernel, non-square input
-    ((4, 4), 2, 2, 5, 3),    # stride 3
-    ((3, 5), 2, 3, 6, 2),    # even kernel, three taps per phase
-    ((3, 3), 2, 2, 4, 4),    # kernel = stride: one tap per phase
-    ((4, 3), 3, 2, 2, 3),    # kernel < stride: phases with no tap
-])
+@pytest.mark.parametrize(
+  "size,cin,cout,kernel,stride",
+  [
+    ((7, 7), 8, 5, 4, 2),  # the DCGAN/InfoGAN layers
+    ((7, 7), 8, 16, 4, 2),  # wide (s²·C ≥ 64): kernel gradient as matrix products
+    ((5, 6), 2, 3, 3, 2),  # odd kernel, non-square input
+    ((4, 4), 2, 2, 5, 3),  # stride 3
+    ((3, 5), 2, 3, 6, 2),  # even kernel, three taps per phase
+    ((3, 3), 2, 2, 4, 4),  # kernel = stride: one tap per phase
+    ((4, 3), 3, 2, 2, 3),  # kernel < stride: phases with no tap
+  ],
+)
 def test_subpixel_transposed_convolution_equals_flax(size, cin, cout, kernel, stride):
   """conv_cpu.ConvTranspose (sub-pixel form on the CPU) has nn.ConvTranspose's parameters and
   computes the same outputs and gradients."""
   import flax.linen as nn
+
   x = jax.random.normal(jax.random.key(0), (2, *size, cin))
   ref = nn.ConvTranspose(cout, (kernel, kernel), strides=(stride, stride), padding="SAME")
   ours = conv_cpu.ConvTranspose(cout, (kernel, kernel), (stride, stride), impl="subpixel")
   params = ref.init(jax.random.key(1), x)
   params = {"params": {**params["params"], "bias": jnp.arange(cout, dtype=jnp.float32)}}
-  assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(
-      jnp.shape, params)
+  assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, params)
   np.testing.assert_allclose(ours.apply(params, x), ref.apply(params, x), atol=1e-5)
   loss = lambda m: lambda p, x: jnp.sum(jnp.sin(m.apply(p, x)))
   g_ours = jax.grad(loss(ours), (0, 1))(params, x)
@@ -45,7 +51,8 @@ def test_subpixel_transposed_convolution_equals_flax(size, cin, cout, kernel, st
     np.testing.assert_allclose(a, b, atol=1e-4)
   # Reverse over reverse, as a gradient penalty differentiates it: ∇_params ‖∇_x loss‖².
   grad_norm = lambda m: lambda p: jnp.sum(jax.grad(loss(m), 1)(p, x) ** 2)
-  for a, b in zip(jax.tree.leaves(jax.grad(grad_norm(ours))(params)),
-                  jax.tree.leaves(jax.grad(grad_norm(ref))(params))):
+  for a, b in zip(
+    jax.tree.leaves(jax.grad(grad_norm(ours))(params)),
+    jax.tree.leaves(jax.grad(grad_norm(ref))(params)),
+  ):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
-

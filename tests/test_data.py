@@ -1,4 +1,5 @@
 """Offline data: IDX files imported into the standard TFDS datasets, and clear errors."""
+
 import gzip
 import os
 
@@ -33,6 +34,7 @@ def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
   raw = idx.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
   assert sorted(map(bytes, images.reshape(10000, -1))) == sorted(map(bytes, raw.reshape(10000, -1)))
   import tensorflow_datasets as tfds
+
   builder = tfds.builder("mnist", data_dir=str(tfds_dir))
   assert builder.is_prepared() and str(builder.version) == "3.0.1"
   assert builder.info.splits["test"].num_examples == 10000
@@ -45,6 +47,7 @@ def test_decoded_arrays_are_cached_beside_the_dataset(shared_data, tfds_dir, mon
   monkeypatch.setenv(data.IDX_ENV, str(shared_data))
   first, labels = data.load_labeled("mnist", "test", str(tfds_dir))
   import tensorflow_datasets as tfds
+
   version_dir = tfds.builder("mnist", data_dir=str(tfds_dir)).data_dir
   path = data.decoded_cache_path(version_dir, "mnist", "test")
   assert os.path.exists(path)
@@ -72,8 +75,12 @@ def test_fashion_mnist_import_command(shared_data, tmp_path):
   out = tmp_path / "tfds"
   assert data.main(["import", "fashion_mnist", str(shared_data / "fashion-mnist"), str(out)]) == 0
   import tensorflow_datasets as tfds
+
   builder = tfds.builder("fashion_mnist", data_dir=str(out))
-  assert {k: v.num_examples for k, v in builder.info.splits.items()} == {"train": 60000, "test": 10000}
+  assert {k: v.num_examples for k, v in builder.info.splits.items()} == {
+    "train": 60000,
+    "test": 10000,
+  }
   assert builder.info.features["label"].names[0] == "T-shirt/top"
   source = tfds.data_source("fashion_mnist", split="test", data_dir=str(out), download=False)
   labels = np.array([r["label"] for r in source.__getitems__(list(range(len(source))))])

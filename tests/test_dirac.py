@@ -1,4 +1,5 @@
 """The Dirac-GAN outcomes Mescheder et al. 2018 prove, reproduced with the library's update."""
+
 import numpy as np
 import pytest
 
@@ -15,8 +16,8 @@ def test_unregularized_simultaneous_descent_moves_away():
   points = dirac.trajectory(METHOD["GAN"], "simultaneous", steps=500)
   d = np.hypot(points[:, 0], points[:, 1])
   assert d[0] == pytest.approx(np.sqrt(2))
-  assert d[-1] > 2 * d[0]                       # spirals outwards
-  assert np.all(np.diff(d[::50]) > 0)           # monotonically, checked every 50 steps
+  assert d[-1] > 2 * d[0]  # spirals outwards
+  assert np.all(np.diff(d[::50]) > 0)  # monotonically, checked every 50 steps
 
 
 @pytest.mark.parametrize("mode", list(dirac.MODES))

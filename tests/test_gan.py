@@ -1,5 +1,6 @@
 """The GAN value and its steps, each alone: d_step moves D only, g_step moves G only, and the
 update is exactly their composition (Algorithm 1)."""
+
 import dataclasses
 
 import jax
@@ -60,8 +61,11 @@ def test_g_step_moves_g_only_against_the_given_opponent(gan_and_state):
   assert not same(against_other.g_params, new.g_params)
 
 
-@pytest.mark.parametrize("options", [UpdateOptions(), UpdateOptions(simultaneous=True)],
-                         ids=["alternating", "simultaneous"])
+@pytest.mark.parametrize(
+  "options",
+  [UpdateOptions(), UpdateOptions(simultaneous=True)],
+  ids=["alternating", "simultaneous"],
+)
 def test_update_is_d_step_then_g_step(gan_and_state, options):
   gan, state = gan_and_state
   gan = dataclasses.replace(gan, options=options)
@@ -76,11 +80,18 @@ def test_update_is_d_step_then_g_step(gan_and_state, options):
 
 
 def test_build_gan_follows_the_config():
-  cfg = make_config(arch="dcgan", loss="wgan_gp", n_disc=2, lr=1e-3, g_lr=5e-4, beta2=0.9,
-                    compute_dtype="bfloat16", ema_decay=0.99)
+  cfg = make_config(
+    arch="dcgan",
+    loss="wgan_gp",
+    n_disc=2,
+    lr=1e-3,
+    g_lr=5e-4,
+    beta2=0.9,
+    compute_dtype="bfloat16",
+    ema_decay=0.99,
+  )
   gan = build_gan(cfg, SHAPE)
-  assert gan.options == UpdateOptions(penalty="gp", penalty_weight=10.0, n_disc=2,
-                                      ema_decay=0.99)
+  assert gan.options == UpdateOptions(penalty="gp", penalty_weight=10.0, n_disc=2, ema_decay=0.99)
   assert gan.loss is losses.LOSSES.get("wgan_gp") and gan.z_dim == 100
   assert isinstance(gan.generator, precision.MixedPrecision)
   state = gan.init(jax.random.key(0))
@@ -106,4 +117,5 @@ def test_optimizers_keep_hyperparameters_in_their_state():
   state = optimizers.adam(0.1, b1=0.3).init({"w": jnp.zeros(2)})
   assert float(state.hyperparams["b1"]) == pytest.approx(0.3)
   assert float(optimizers.sgd(0.2).init({"w": jnp.zeros(2)}).hyperparams["learning_rate"]) == (
-      pytest.approx(0.2))
+    pytest.approx(0.2)
+  )

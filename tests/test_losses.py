@@ -1,4 +1,5 @@
 """Each loss against values computed by hand from its formula, and the mm/ns gradient gap."""
+
 import math
 
 import jax
@@ -22,33 +23,36 @@ def mean(xs):
 
 def d_bce_by_hand():
   # −E[log D(x)] − E[log(1 − D(G(z)))]
-  return (-mean([math.log(sigmoid(r)) for r in REAL.tolist()])
-          - mean([math.log(1 - sigmoid(f)) for f in FAKE.tolist()]))
+  return -mean([math.log(sigmoid(r)) for r in REAL.tolist()]) - mean(
+    [math.log(1 - sigmoid(f)) for f in FAKE.tolist()]
+  )
 
 
 def test_minimax_matches_formula():
   out = losses.LOSSES.get("mm")(REAL, FAKE)
   np.testing.assert_allclose(out.d, d_bce_by_hand(), rtol=1e-6)
   # G minimizes E[log(1 − D(G(z)))]
-  np.testing.assert_allclose(out.g, mean([math.log(1 - sigmoid(f)) for f in FAKE.tolist()]),
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    out.g, mean([math.log(1 - sigmoid(f)) for f in FAKE.tolist()]), rtol=1e-6
+  )
 
 
 def test_non_saturating_matches_formula():
   out = losses.LOSSES.get("ns")(REAL, FAKE)
   np.testing.assert_allclose(out.d, d_bce_by_hand(), rtol=1e-6)
   # G minimizes −E[log D(G(z))]
-  np.testing.assert_allclose(out.g, -mean([math.log(sigmoid(f)) for f in FAKE.tolist()]),
-                             rtol=1e-6)
+  np.testing.assert_allclose(out.g, -mean([math.log(sigmoid(f)) for f in FAKE.tolist()]), rtol=1e-6)
 
 
 def test_exact_values_at_zero_logits():
   # D = 1/2 everywhere: L_D = 2 log 2, mm L_G = −log 2, ns L_G = log 2.
   zeros = jnp.zeros(4)
   mm, ns = losses.minimax(zeros, zeros), losses.non_saturating(zeros, zeros)
-  np.testing.assert_allclose([mm.d, mm.g, ns.d, ns.g],
-                             [2 * math.log(2), -math.log(2), 2 * math.log(2), math.log(2)],
-                             rtol=1e-6)
+  np.testing.assert_allclose(
+    [mm.d, mm.g, ns.d, ns.g],
+    [2 * math.log(2), -math.log(2), 2 * math.log(2), math.log(2)],
+    rtol=1e-6,
+  )
 
 
 def test_saturation_when_discriminator_rejects_samples():
@@ -82,16 +86,18 @@ def softplus(v):
 
 
 HAND = {
-    # E f(G(z)) − E f(x) = (−1.5/3) − (1.5/3) = −1;  −E f(G(z)) = 0.5
-    "wgan": (-1.0, 0.5),
-    "wgan_gp": (-1.0, 0.5),
-    # ½ mean((r−1)²) + ½ mean(f²) = ½(1+4+0.25)/3 + ½(9+0+2.25)/3;  ½ mean((f−1)²) = ½(16+1+0.25)/3
-    "lsgan": (0.5 * 5.25 / 3 + 0.5 * 11.25 / 3, 0.5 * 17.25 / 3),
-    # mean(relu(1−r)) + mean(relu(1+f)) = (0+2+0.5)/3 + (0+1+2.5)/3;  −mean f = 0.5
-    "hinge": (2.5 / 3 + 3.5 / 3, 0.5),
-    # −log σ(r−f) = softplus(f−r) over pairs (2,−3), (−1,0), (0.5,1.5)
-    "rsgan": (mean([softplus(-5), softplus(1), softplus(1)]),
-              mean([softplus(5), softplus(-1), softplus(-1)])),
+  # E f(G(z)) − E f(x) = (−1.5/3) − (1.5/3) = −1;  −E f(G(z)) = 0.5
+  "wgan": (-1.0, 0.5),
+  "wgan_gp": (-1.0, 0.5),
+  # ½ mean((r−1)²) + ½ mean(f²) = ½(1+4+0.25)/3 + ½(9+0+2.25)/3;  ½ mean((f−1)²) = ½(16+1+0.25)/3
+  "lsgan": (0.5 * 5.25 / 3 + 0.5 * 11.25 / 3, 0.5 * 17.25 / 3),
+  # mean(relu(1−r)) + mean(relu(1+f)) = (0+2+0.5)/3 + (0+1+2.5)/3;  −mean f = 0.5
+  "hinge": (2.5 / 3 + 3.5 / 3, 0.5),
+  # −log σ(r−f) = softplus(f−r) over pairs (2,−3), (−1,0), (0.5,1.5)
+  "rsgan": (
+    mean([softplus(-5), softplus(1), softplus(1)]),
+    mean([softplus(5), softplus(-1), softplus(-1)]),
+  ),
 }
 
 

@@ -1,5 +1,6 @@
 """What a run writes besides checkpoints: the background writer keeps the loop's thread free
 without losing order, work or errors."""
+
 import threading
 
 import pytest

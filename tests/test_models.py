@@ -1,4 +1,5 @@
 """Shapes, output ranges and the exact classic MLP architecture."""
+
 import math
 
 import jax
@@ -21,15 +22,21 @@ def test_shapes_and_ranges(arch, shape):
   assert images.shape == (5, *shape)
   assert float(images.min()) >= -1.0 and float(images.max()) <= 1.0
   d_vars = xla_options.jit_init(lambda k: d.init(k, images, train=False))(jax.random.key(2))
-  logits, _ = jax.jit(lambda v: d.apply(v, images, train=True, rngs={"dropout": jax.random.key(3)},
-                                        mutable=["batch_stats"]))(d_vars)
+  logits, _ = jax.jit(
+    lambda v: d.apply(
+      v, images, train=True, rngs={"dropout": jax.random.key(3)}, mutable=["batch_stats"]
+    )
+  )(d_vars)
   assert logits.shape == (5,)
   assert logits.dtype == jnp.float32
   assert bool(jnp.isfinite(logits).all())
 
 
 def _layer_shapes(params):
-  return [tuple(p["kernel"].shape) for _, p in sorted(params.items(), key=lambda kv: int(kv[0].split("_")[-1]))]
+  return [
+    tuple(p["kernel"].shape)
+    for _, p in sorted(params.items(), key=lambda kv: int(kv[0].split("_")[-1]))
+  ]
 
 
 def test_mlp_is_the_classic_pytorch_network():

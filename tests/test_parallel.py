@@ -1,6 +1,7 @@
 """The same update over 8 shards of a batch (pmap, or jit with NamedSharding) equals one
 device on the whole batch. Run with SGD too: Adam is nearly scale-invariant and would hide a
 gradient that is 8x too large (the pmean(grad) trap under shard_map's replication checks)."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,8 +16,9 @@ from jaxgan.gan import UpdateOptions
 from helpers import assert_trees_close, fake_data, setup, small_dcgan, small_gan, small_mlp
 
 N_DEV = 8
-pytestmark = pytest.mark.skipif(jax.device_count() < N_DEV,
-                                reason="needs 8 (fake CPU) devices; conftest sets XLA_FLAGS")
+pytestmark = pytest.mark.skipif(
+  jax.device_count() < N_DEV, reason="needs 8 (fake CPU) devices; conftest sets XLA_FLAGS"
+)
 
 OPTIMIZERS = {"adam": lambda: optimizers.adam(1e-3), "sgd": lambda: optimizers.sgd(0.5)}
 # Relative tolerance 1e-5 throughout. Adam's first step is lr·g/(|g| + ε) per coordinate, so
@@ -27,10 +29,10 @@ OPTIMIZERS = {"adam": lambda: optimizers.adam(1e-3), "sgd": lambda: optimizers.s
 # 1.6e-6 on an AMD EPYC (the old bound, 1e-6, failed there); 1e-5 still catches a mis-scaled
 # gradient, whose error is the size of the step itself (test_only_sgd_detects_... below).
 ATOL = {"adam": 1e-4, "sgd": 1e-5}
-NETS = {"mlp": lambda axis_name: small_mlp(dropout=0.0),
-        "dcgan": lambda axis_name: small_dcgan(axis_name=axis_name)}
-
-
+NETS = {
+  "mlp": lambda axis_name: small_mlp(dropout=0.0),
+  "dcgan": lambda axis_name: small_dcgan(axis_name=axis_name),
+}
 
 
 # SGD exposes a mis-scaled gradient (Adam normalizes it away), so both architectures run with
@@ -48,8 +50,9 @@ def test_pmap_and_sharded_jit_equal_one_device(arch, opt):
   _, pupdate = setup(NETS[arch]("batch"), tx=OPTIMIZERS[opt](), axis_name="batch")
   replicated = jax.tree.map(lambda x: jnp.stack([x] * N_DEV), state)
   shards = images.reshape(N_DEV, -1, *images.shape[1:])
-  pstate, pmetrics = jax.pmap(lambda s, x: pupdate(s, x, key),
-                              axis_name="batch")(replicated, shards)
+  pstate, pmetrics = jax.pmap(lambda s, x: pupdate(s, x, key), axis_name="batch")(
+    replicated, shards
+  )
   for i in (0, N_DEV - 1):
     assert_trees_close(jax.tree.map(lambda x: x[i], pstate), expected, atol=ATOL[opt])
   np.testing.assert_allclose(pmetrics["d_loss"][0], expected_metrics["d_loss"], rtol=1e-5)
@@ -62,10 +65,14 @@ def test_pmap_and_sharded_jit_equal_one_device(arch, opt):
   assert_trees_close(sstate, expected, atol=ATOL[opt])
 
 
-@pytest.mark.parametrize("options", [
+@pytest.mark.parametrize(
+  "options",
+  [
     UpdateOptions(penalty="gp", penalty_weight=10.0),
     UpdateOptions(simultaneous=True, consensus=1.0),
-], ids=["gradient_penalty", "consensus"])
+  ],
+  ids=["gradient_penalty", "consensus"],
+)
 def test_pmap_with_penalty_or_consensus_equals_one_device(options):
   """Per-example penalty draws are keyed by the global example index, and consensus
   optimization's Jᵀv is averaged over shards after v is: 8 shards equal one device (SGD)."""
@@ -77,8 +84,9 @@ def test_pmap_with_penalty_or_consensus_equals_one_device(options):
   replicated = jax.tree.map(lambda x: jnp.stack([x] * N_DEV), state)
   shards = images.reshape(N_DEV, -1, *images.shape[1:])
   pupdate = gan.with_axis_name("batch").update
-  pstate, pmetrics = jax.pmap(lambda s, x: pupdate(s, x, key),
-                              axis_name="batch")(replicated, shards)
+  pstate, pmetrics = jax.pmap(lambda s, x: pupdate(s, x, key), axis_name="batch")(
+    replicated, shards
+  )
   assert_trees_close(jax.tree.map(lambda x: x[N_DEV - 1], pstate), expected, atol=ATOL["sgd"])
   for name in expected_metrics:
     np.testing.assert_allclose(pmetrics[name][0], expected_metrics[name], rtol=1e-5, atol=1e-6)
@@ -93,8 +101,12 @@ def _update_ratio(tx_factory):
   inflated = lambda: optax.chain(optax.scale(float(N_DEV)), tx_factory())
   bad_state, bad_update = setup(small_mlp(), tx=inflated())
   bad, _ = jax.jit(bad_update)(bad_state, images, key)
-  step = lambda new: jnp.concatenate([(a - b).ravel() for a, b in zip(
-      jax.tree.leaves(new.d_params), jax.tree.leaves(state.d_params))])
+  step = lambda new: jnp.concatenate(
+    [
+      (a - b).ravel()
+      for a, b in zip(jax.tree.leaves(new.d_params), jax.tree.leaves(state.d_params))
+    ]
+  )
   return float(jnp.abs(step(bad) - step(good)).max() / jnp.abs(step(good)).max())
 
 

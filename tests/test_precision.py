@@ -1,4 +1,5 @@
 """Mixed precision: bfloat16 compute, float32 parameters, gradients and states."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -26,8 +27,9 @@ def test_products_run_in_bfloat16_and_outputs_are_float32():
   products = [l for l in jaxpr.splitlines() if "dot_general" in l or "conv_general" in l]
   assert products and all("bf16" in l for l in products)
   x = jnp.zeros((4, *SHAPE))
-  x, mutated = jax.jit(lambda k: md.apply(md.init(k, x, train=False), x, train=True,
-                                          mutable=["batch_stats"]))(jax.random.key(1))
+  x, mutated = jax.jit(
+    lambda k: md.apply(md.init(k, x, train=False), x, train=True, mutable=["batch_stats"])
+  )(jax.random.key(1))
   assert x.dtype == jnp.float32
   assert all(a.dtype == jnp.float32 for a in jax.tree.leaves(mutated))
 
@@ -38,9 +40,9 @@ def test_close_to_float32_and_gradients_are_float32():
   variables = jax.jit(lambda k: d.init(k, x, train=False))(jax.random.key(0))
 
   def loss(params, model):
-    logits, _ = model.apply({**variables, "params": params}, x, train=True,
-                            mutable=["batch_stats"])
+    logits, _ = model.apply({**variables, "params": params}, x, train=True, mutable=["batch_stats"])
     return jnp.mean(jax.nn.softplus(-logits))
+
   (md,) = bf16((d,))
   v32, g32 = jax.jit(jax.value_and_grad(lambda p: loss(p, d)))(variables["params"])
   v16, g16 = jax.jit(jax.value_and_grad(lambda p: loss(p, md)))(variables["params"])
@@ -56,8 +58,7 @@ def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
   for nets in (small_mlp(), bf16(small_mlp())):  # batch norm: the loop test below
     gan = small_gan(nets, optimizers.adam(1e-3))
     state = gan.init(jax.random.key(0))
-    new, metrics = jax.jit(gan.update)(state, train.to_unit_range(fake_data(16)),
-                                       jax.random.key(1))
+    new, metrics = jax.jit(gan.update)(state, train.to_unit_range(fake_data(16)), jax.random.key(1))
     runs.append((state, new, metrics))
   (s32, n32, m32), (s16, n16, m16) = runs
   dtypes = lambda t: jax.tree.map(lambda a: a.dtype, t)
@@ -67,15 +68,19 @@ def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
   # One Adam step moves each weight by about the learning rate, in the same direction.
   step32 = jax.tree.map(lambda a, b: b - a, s32.d_params, n32.d_params)
   step16 = jax.tree.map(lambda a, b: b - a, s16.d_params, n16.d_params)
-  agree = [np.mean(np.sign(a) == np.sign(b)) for a, b in
-           zip(jax.tree.leaves(step32), jax.tree.leaves(step16))]
+  agree = [
+    np.mean(np.sign(a) == np.sign(b))
+    for a, b in zip(jax.tree.leaves(step32), jax.tree.leaves(step16))
+  ]
   assert min(agree) > 0.8
 
 
 def test_the_training_loop_builds_bfloat16_models_from_its_config():
   images = np.asarray(fake_data(64))
-  run = Run(make_config(arch="dcgan", d_norm="batch", compute_dtype="bfloat16", batch_size=8),
-            images.shape[1:])
+  run = Run(
+    make_config(arch="dcgan", d_norm="batch", compute_dtype="bfloat16", batch_size=8),
+    images.shape[1:],
+  )
   assert isinstance(run.gan.generator, precision.MixedPrecision)
   assert isinstance(run.gan.discriminator, precision.MixedPrecision)
   state, metrics = run.run_steps(run.init(), jax.device_put(images), run.train_key, 2)

@@ -1,4 +1,5 @@
 """Sample quality: the Fréchet distance by its formula, and the classifier score on real data."""
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -27,8 +28,9 @@ def test_frechet_distance_matches_the_general_matrix_square_root():
   a, b = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
   s1, s2 = a @ a.T + 0.1 * np.eye(6), b @ b.T + 0.1 * np.eye(6)  # Σ₁Σ₂ not symmetric
   mu1, mu2 = rng.normal(size=6), rng.normal(size=6)
-  reference = (np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2)
-               - 2 * np.trace(scipy.linalg.sqrtm(s1 @ s2)).real)
+  reference = (
+    np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(scipy.linalg.sqrtm(s1 @ s2)).real
+  )
   got = quality.frechet_distance(mu1, s1, mu2, s2)
   assert got == pytest.approx(reference, rel=1e-9)
   assert quality.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(got, rel=1e-9)
@@ -39,9 +41,14 @@ def test_frechet_distance_matches_the_general_matrix_square_root():
 def fashion(shared_data):
   """Fashion-MNIST read straight from its IDX files (TFDS's part is tested in test_data)."""
   from jaxgan.data import read_idx
+
   read = lambda name: read_idx(shared_data / "fashion-mnist" / f"{name}-ubyte.gz")
-  return (read("train-images-idx3")[:10000, ..., None], read("train-labels-idx1")[:10000],
-          read("t10k-images-idx3")[..., None], read("t10k-labels-idx1"))
+  return (
+    read("train-images-idx3")[:10000, ..., None],
+    read("train-labels-idx1")[:10000],
+    read("t10k-images-idx3")[..., None],
+    read("t10k-labels-idx1"),
+  )
 
 
 @pytest.fixture(scope="module")

@@ -47,11 +47,24 @@ def test_toy2d_command_writes_plots_and_coverage(tmp_path):
   import sys
 
   from conftest import REPO
+
   proc = subprocess.run(
-      [sys.executable, "-m", "experiments.toy2d", "--loss=wgan_gp", "--data=grid",
-       "--steps=40", "--sample_every=20", f"--workdir={tmp_path}"],
-      cwd=REPO, capture_output=True, text=True, timeout=300,
-      env={**__import__("os").environ, "XLA_FLAGS": ""})
+    [
+      sys.executable,
+      "-m",
+      "experiments.toy2d",
+      "--loss=wgan_gp",
+      "--data=grid",
+      "--steps=40",
+      "--sample_every=20",
+      f"--workdir={tmp_path}",
+    ],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+    timeout=300,
+    env={**__import__("os").environ, "XLA_FLAGS": ""},
+  )
   assert proc.returncode == 0, proc.stderr[-2000:]
   assert (tmp_path / "samples_0000020.png").exists() and (tmp_path / "samples_0000040.png").exists()
   rows = [json.loads(l) for l in open(tmp_path / "metrics.jsonl")]

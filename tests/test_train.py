@@ -1,4 +1,5 @@
 """The update function: it learns, scan equals single steps, vmap equals one-by-one."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -37,10 +38,15 @@ def test_update_changes_both_networks_and_batch_stats():
   nets = small_dcgan()
   state, update = setup(nets)
   new, _ = jax.jit(update)(state, train.to_unit_range(fake_data(16)), jax.random.key(0))
-  for old_tree, new_tree in [(state.g_params, new.g_params), (state.d_params, new.d_params),
-                             (state.g_state, new.g_state), (state.d_state, new.d_state)]:
-    assert any(bool((a != b).any()) for a, b in
-               zip(jax.tree.leaves(old_tree), jax.tree.leaves(new_tree)))
+  for old_tree, new_tree in [
+    (state.g_params, new.g_params),
+    (state.d_params, new.d_params),
+    (state.g_state, new.g_state),
+    (state.d_state, new.d_state),
+  ]:
+    assert any(
+      bool((a != b).any()) for a, b in zip(jax.tree.leaves(old_tree), jax.tree.leaves(new_tree))
+    )
 
 
 def test_scan_equals_single_steps():
@@ -57,8 +63,9 @@ def test_scan_equals_single_steps():
     m_single.append(m)
   assert int(scanned.step) == int(single.step) == 5
   assert_trees_close(scanned, single)
-  np.testing.assert_allclose(m_scan["d_loss"], jnp.concatenate([m["d_loss"] for m in m_single]),
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+    m_scan["d_loss"], jnp.concatenate([m["d_loss"] for m in m_single]), rtol=1e-5
+  )
 
 
 def test_multi_step_draws_the_dropout_masks_a_plain_jit_draws():
@@ -78,8 +85,10 @@ def test_vmapped_population_equals_members_trained_alone():
   """Two GANs with different learning rates (held in their optimizer states) trained at once."""
   nets = small_mlp(dropout=0.3)
   gan = small_gan(nets, optimizers.adam(1.0))  # the update reads lr from the states
-  members = [small_gan(nets, optimizers.adam(lr)).init(jax.random.key(i))
-             for i, lr in enumerate([1e-3, 3e-4])]
+  members = [
+    small_gan(nets, optimizers.adam(lr)).init(jax.random.key(i))
+    for i, lr in enumerate([1e-3, 3e-4])
+  ]
   data = jax.device_put(fake_data(128))
   keys = jax.random.split(jax.random.key(9), 2)
   step = train.make_train_step(gan, 16)
@@ -98,10 +107,12 @@ def test_vmapped_population_equals_members_trained_alone():
   lrs = together.g_opt_state.hyperparams["learning_rate"]
   np.testing.assert_allclose(lrs, [1e-3, 3e-4])
   # Different learning rates really gave different trajectories.
-  swapped = members[0].replace(g_opt_state=members[1].g_opt_state,
-                               d_opt_state=members[1].d_opt_state)
-  assert not np.allclose(alone[0].g_params["Dense_0"]["kernel"],
-                         alone_fn(swapped, keys[0]).g_params["Dense_0"]["kernel"])
+  swapped = members[0].replace(
+    g_opt_state=members[1].g_opt_state, d_opt_state=members[1].d_opt_state
+  )
+  assert not np.allclose(
+    alone[0].g_params["Dense_0"]["kernel"], alone_fn(swapped, keys[0]).g_params["Dense_0"]["kernel"]
+  )
 
 
 def test_latents_of_shards_match_the_whole_batch():

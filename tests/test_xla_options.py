@@ -1,4 +1,5 @@
 """jaxgan's per-platform XLA options: they reach the compiler, and the user's XLA_FLAGS win."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,8 +11,9 @@ pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU opti
 
 
 def _conv(x, w):
-  return jax.lax.conv_general_dilated(x, w, (2, 2), ((1, 1), (1, 1)),
-                                      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  return jax.lax.conv_general_dilated(
+    x, w, (2, 2), ((1, 1), (1, 1)), dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
 
 
 def _in_ynnpack(options) -> bool:

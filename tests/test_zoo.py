@@ -1,5 +1,6 @@
 """Every loss (with the controls it implies) × every architecture trains without NaN, and
 spectral normalization does what it claims."""
+
 import dataclasses
 import functools
 
@@ -20,8 +21,11 @@ IMAGE_ARCHS = [a for a in models.ARCHS.names() if a != "toy_mlp"]  # toy_mlp: te
 # Losses that differ only in their function of the logits (no implied control, no state).
 # Compiling the update is what costs on the CPU (10-20 s for sndcgan and resnet), so these
 # share one compiled update per architecture, the loss picked by lax.switch on an index.
-PLAIN = tuple(n for n in losses.LOSSES.names()
-              if not losses.LOSSES.get(n).implies and not losses.LOSSES.get(n).stateful)
+PLAIN = tuple(
+  n
+  for n in losses.LOSSES.names()
+  if not losses.LOSSES.get(n).implies and not losses.LOSSES.get(n).stateful
+)
 
 
 def gan_for(arch: str, loss: str):
@@ -80,9 +84,13 @@ def test_plain_losses_train_on_every_architecture(arch):
 # a convolutional D (test_controls checks the clip itself); the penalties differentiate through
 # D, and BEGAN rebuilds it as an autoencoder, so those run on every architecture. (wgan on the
 # other three cost ≈ 95 s of CI's test time for no path not taken here.)
-CONTROLLED = [(arch, loss) for arch in IMAGE_ARCHS
-              for loss in losses.LOSSES.names() if loss not in PLAIN
-              if loss != "wgan" or arch in ("mlp", "dcgan")]
+CONTROLLED = [
+  (arch, loss)
+  for arch in IMAGE_ARCHS
+  for loss in losses.LOSSES.names()
+  if loss not in PLAIN
+  if loss != "wgan" or arch in ("mlp", "dcgan")
+]
 
 
 @pytest.mark.parametrize("arch,loss", CONTROLLED)
@@ -124,21 +132,28 @@ def test_spectral_norm_brings_top_singular_value_to_one():
   layer = models.NormedLayer(nn.Dense(16), norm="spectral")
   x = jax.random.normal(jax.random.key(0), (4, 32))
   variables = layer.init(jax.random.key(1), x, train=False)
-  kernel = [v for p, v in jax.tree_util.tree_leaves_with_path(variables["params"])
-            if "kernel" in jax.tree_util.keystr(p)][0]
+  kernel = [
+    v
+    for p, v in jax.tree_util.tree_leaves_with_path(variables["params"])
+    if "kernel" in jax.tree_util.keystr(p)
+  ][0]
   assert float(jnp.linalg.svd(kernel, compute_uv=False)[0]) > 1.5  # far from 1 at init
   state = {"batch_stats": variables["batch_stats"]}
   for _ in range(30):  # power iterations, one per training-mode call
-    _, state = layer.apply({"params": variables["params"], **state}, x, train=True,
-                           mutable=["batch_stats"])
+    _, state = layer.apply(
+      {"params": variables["params"], **state}, x, train=True, mutable=["batch_stats"]
+    )
   stats = jax.tree_util.tree_leaves_with_path(state["batch_stats"])
   sigma = [v for p, v in stats if "sigma" in jax.tree_util.keystr(p)][0]
   normalized = kernel / sigma
   np.testing.assert_allclose(jnp.linalg.svd(normalized, compute_uv=False)[0], 1.0, atol=1e-2)
   # The eval-mode output is that of the normalized weight.
   out = layer.apply({"params": variables["params"], **state}, x, train=False)
-  bias = [v for p, v in jax.tree_util.tree_leaves_with_path(variables["params"])
-          if "bias" in jax.tree_util.keystr(p)][0]
+  bias = [
+    v
+    for p, v in jax.tree_util.tree_leaves_with_path(variables["params"])
+    if "bias" in jax.tree_util.keystr(p)
+  ][0]
   np.testing.assert_allclose(out, x @ normalized + bias, rtol=1e-4, atol=1e-5)
 
 
