@@ -3,7 +3,7 @@
 ``load_images(name, split)`` returns a uint8 array (N, H, W, C) read with ``tfds.data_source``
 (array_record, no TensorFlow needed). The decoded arrays are kept beside the prepared dataset
 (``<data_dir>/<name>/<version>/jaxgan-decoded/``), so only the first load pays for decoding
-every image (≈ 10 s for Fashion-MNIST's 60,000 on 2 CPU cores; then ≈ 0.1 s). Where the
+every image (BENCHMARKS.md, "Whole runs", has the figures). Where the
 dataset is not yet prepared in the TFDS data directory it is made there, in this order:
 
 1. from local IDX files (the format MNIST and Fashion-MNIST are published in), looked for in
@@ -264,7 +264,8 @@ def decoded_cache_path(dataset_dir: str, name: str, split: str) -> str:
 
 def _decode(source, name: str) -> dict[str, np.ndarray]:
   """Every record of a TFDS data source as uint8 images (N, H, W, C) and int32 labels (N,)
-  (-1 where the dataset has none). Pillow decodes each image: ≈ 10 s for 60,000 28×28 PNGs."""
+  (-1 where the dataset has none). Pillow decodes each image, one by one: slow, hence the
+  cache."""
   features = source.dataset_info.features
   shape = features["image"].shape
   process = lambda im: im

@@ -89,9 +89,9 @@ class BackgroundWriter:
   """Runs a run's file writing (sample grids, loss plots) on one background thread, in
   submission order, so the training loop never waits for PNG encoding or matplotlib.
 
-  A loss plot costs ≈ 0.17 s and a sample grid ≈ 0.02 s on the CPU: noise beside 1,000 CPU
-  steps (≈ 20 s), but as long as 1,000 steps on an accelerator, where the device would idle
-  meanwhile. :meth:`close` waits for everything and re-raises the first error; a failed job is
+  A loss plot costs a fraction of a second of host time: noise beside 1,000 CPU steps, but
+  as long as 1,000 steps on an accelerator, where the device would idle meanwhile (figures in
+  BENCHMARKS.md, "Whole runs"). :meth:`close` waits for everything and re-raises the first error; a failed job is
   also raised at the next :meth:`submit`.
   """
 

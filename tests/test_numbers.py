@@ -6,14 +6,10 @@ import json
 import os
 import sys
 
-import pytest
-
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "tests"))
 import numbers_unchanged  # noqa: E402
-
-pytestmark = pytest.mark.xdist_group("cli")
 
 
 def test_mlp_ns_gives_the_recorded_numbers(offline_env, tmp_path):
