@@ -101,6 +101,10 @@ class Config:
   simultaneous: bool = _field(
     False, "Simultaneous instead of alternating G and D steps (needs --n_disc=1)."
   )
+  began_gamma: float = _field(
+    0.5, "BEGAN's diversity ratio γ (Berthelot et al. 2017).", lower=0.0, upper=1.0
+  )
+  began_lambda_k: float = _field(0.001, "BEGAN's learning rate λ_k of k_t.", lower=0.0)
   consensus: float = _field(
     0.0,
     "γ of consensus optimization (Mescheder et al. 2017; 0: off); needs --simultaneous.",

@@ -133,6 +133,10 @@ class GAN:
   z_prior: str = "normal"
   options: UpdateOptions = UpdateOptions()
   axis_name: str | None = None  # set when the update runs under pmap over this axis
+  # A population member's own continuous hyperparameters ({name: scalar}, MEMBER_HPARAMS,
+  # traced under vmap), used in place of the values in ``options``, which still decide what
+  # is on or off. None for a GAN trained alone. See :meth:`for_member`.
+  member: Any = None
 
   def init(self, key: jax.Array) -> GANState:
     """Parameters, batch statistics, optimizer states, G's EMA when kept, and the loss's
@@ -166,10 +170,41 @@ class GAN:
     """z of examples offset … offset+num−1, from this GAN's prior."""
     return sample_latents(key, num, self.z_dim, offset, self.z_prior)
 
+  def for_member(self, hparams) -> GAN:
+    """The same GAN with a population member's continuous hyperparameters (``hparams``,
+    names in MEMBER_HPARAMS), e.g. tracers inside ``jax.vmap`` over the members."""
+    return dataclasses.replace(self, member=hparams)
+
   def with_axis_name(self, axis_name: str | None) -> GAN:
     """The same GAN whose update averages over ``axis_name`` (pmap); its models must have
     been built with that axis name for batch statistics (see :func:`build_gan`)."""
     return dataclasses.replace(self, axis_name=axis_name)
+
+
+# The continuous hyperparameters a population member may hold (``GAN.member``), and their
+# values for a GAN trained alone (from its static options). The EMA is held as its rate
+# 1 − d, computed in double precision as the single-GAN update does.
+MEMBER_HPARAMS = {
+  "penalty_weight": lambda o: o.penalty_weight,
+  "clip": lambda o: o.clip,
+  "ema_rate": lambda o: None if o.ema_decay is None else 1.0 - o.ema_decay,
+  "instance_noise": lambda o: o.instance_noise,
+  "consensus": lambda o: o.consensus,
+}
+
+
+def _hp(gan: GAN, name: str):
+  """Hyperparameter ``name`` of this update: the member's own when in a population."""
+  if gan.member is not None and name in gan.member:
+    return gan.member[name]
+  return MEMBER_HPARAMS[name](gan.options)
+
+
+def _loss(gan: GAN) -> LossSpec:
+  """The loss, with a population member's own loss hyperparameters (``member["loss"]``)."""
+  if gan.member is not None and gan.member.get("loss"):
+    return gan.loss.with_params(**gan.member["loss"])
+  return gan.loss
 
 
 def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
@@ -213,7 +248,7 @@ def _apply_g(gan: GAN, params, state, z, rng):
 
 def _apply_d(gan: GAN, params, state, images, rng):
   if gan.options.instance_noise:
-    images = images + gan.options.instance_noise * jax.random.normal(
+    images = images + _hp(gan, "instance_noise") * jax.random.normal(
       jax.random.fold_in(rng, 1), images.shape, images.dtype
     )
   return gan.discriminator.apply(
@@ -233,12 +268,12 @@ def d_objective(gan: GAN, d_params, d_state, images, fake, loss_state, keys):
   k_r, k_f, k_p, pen_keys = keys
   real_logits, new_d_state = _apply_d(gan, d_params, d_state, images, k_r)
   fake_logits, new_d_state = _apply_d(gan, d_params, new_d_state, fake, k_f)
-  loss = gan.loss(real_logits, fake_logits, loss_state).d
+  loss = _loss(gan)(real_logits, fake_logits, loss_state).d
   penalty = jnp.zeros(())
   if gan.options.penalty is not None:
     critic = lambda x: _apply_d(gan, d_params, new_d_state, x, k_p)[0]
     penalty = PENALTIES.get(gan.options.penalty)(critic, images, fake, pen_keys)
-    loss = loss + gan.options.penalty_weight * penalty
+    loss = loss + _hp(gan, "penalty_weight") * penalty
   return loss, (new_d_state, real_logits, fake_logits, penalty)
 
 
@@ -249,7 +284,7 @@ def g_objective(gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_st
   fake, new_g_state = _apply_g(gan, g_params, g_state, z, k_g)
   fake_logits, _ = _apply_d(gan, d_params, d_state, fake, k_df)
   real_logits, _ = _apply_d(gan, d_params, d_state, real, k_dr)  # dropped unless used
-  out: Losses = gan.loss(real_logits, fake_logits, loss_state)
+  out: Losses = _loss(gan)(real_logits, fake_logits, loss_state)
   return out.g, (new_g_state, out.state, out.metrics or {})
 
 
@@ -269,7 +304,7 @@ def _apply_d_grads(gan: GAN, state: GANState, grads) -> GANState:
   updates, d_opt_state = gan.d_tx.update(grads, state.d_opt_state, state.d_params)
   d_params = optax.apply_updates(state.d_params, updates)
   if gan.options.clip is not None:
-    clip = gan.options.clip
+    clip = _hp(gan, "clip")
     d_params = jax.tree.map(lambda p: jnp.clip(p, -clip, clip), d_params)
   return state.replace(d_params=d_params, d_opt_state=d_opt_state)
 
@@ -280,7 +315,7 @@ def _apply_g_grads(gan: GAN, state: GANState, grads) -> GANState:
   g_params = optax.apply_updates(state.g_params, updates)
   g_ema = state.g_ema
   if gan.options.ema_decay is not None:
-    g_ema = optax.incremental_update(g_params, state.g_ema, 1.0 - gan.options.ema_decay)
+    g_ema = optax.incremental_update(g_params, state.g_ema, _hp(gan, "ema_rate"))
   return state.replace(g_params=g_params, g_opt_state=g_opt_state, g_ema=g_ema)
 
 
@@ -366,7 +401,8 @@ def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKey
   v = _pmean(gan, (v_g, v_d))  # the field of the global batch; Jᵀv is then averaged likewise
   jtv = _pmean(gan, vjp(v))
   reg = 0.5 * sum(jnp.sum(x**2) for x in jax.tree.leaves(v))
-  g_grads, d_grads = jax.tree.map(lambda a, b: a + gan.options.consensus * b, v, jtv)
+  consensus = _hp(gan, "consensus")
+  g_grads, d_grads = jax.tree.map(lambda a, b: a + consensus * b, v, jtv)
   d_loss, (d_state, real_logits, fake_logits, penalty), g_loss, g_aux = aux
   g_state, loss_state, loss_metrics = g_aux
   new = _apply_d_grads(gan, state.replace(d_state=_pmean(gan, d_state)), d_grads)
@@ -462,8 +498,11 @@ def build_gan(cfg, image_shape, axis_name: str | None = None) -> GAN:
   """The GAN a :class:`~jaxgan.config.Config` describes, for data of ``image_shape``: its
   architecture (an autoencoder D when the loss needs one), both computing in
   ``cfg.compute_dtype``, the loss, Adam for G and D with hyperparameters in their states,
-  and the update's options. ``axis_name``: the pmap axis of the update and batch norm."""
+  and the update's options; the loss's own hyperparameters (``began_gamma``, ...) from the
+  config. ``axis_name``: the pmap axis of the update and batch norm."""
+  values = dataclasses.asdict(cfg)
   loss = LOSSES.get(cfg.loss)
+  loss = loss.with_params(**{p: values[f"{cfg.loss}_{p}"] for p in loss.params})
   arch = models.ARCHS.get(cfg.arch)
   g, d = models.build(
     cfg.arch, image_shape, cfg.z_dim, axis_name, cfg.d_norm, autoencoder=loss.needs_autoencoder

@@ -53,12 +53,23 @@ class LossSpec:
   needs_autoencoder: D must be an autoencoder whose "logits" are reconstruction errors.
   implies: the training controls the loss's paper prescribes (config field -> value); a
     configuration takes them unless it sets the field itself.
+  params: the loss's own hyperparameters, fields of ``fn`` (a dataclass); the config sets
+    them as ``<loss>_<param>`` (``began_gamma``), and :meth:`with_params` replaces them.
   """
 
   fn: Callable[..., Losses]
   init_state: Callable[[], Any] | None = None
   needs_autoencoder: bool = False
   implies: Mapping[str, Any] = dataclasses.field(default_factory=lambda: types.MappingProxyType({}))
+  params: tuple[str, ...] = ()
+
+  def with_params(self, **params) -> LossSpec:
+    """The same loss with other values of its hyperparameters (floats, or per-member tracers
+    inside ``jax.vmap``)."""
+    if not params:
+      return self
+    fn = dataclasses.replace(self.fn, **params)
+    return dataclasses.replace(self, fn=fn, init_state=fn.init_state if self.stateful else None)
 
   @property
   def stateful(self) -> bool:
@@ -228,4 +239,8 @@ LOSSES.register("dragan")(
 )
 LOSSES.register("rsgan")(LossSpec(relativistic))
 LOSSES.register("ragan")(LossSpec(relativistic_average))
-LOSSES.register("began")(LossSpec(_BEGAN, init_state=_BEGAN.init_state, needs_autoencoder=True))
+LOSSES.register("began")(
+  LossSpec(
+    _BEGAN, init_state=_BEGAN.init_state, needs_autoencoder=True, params=("gamma", "lambda_k")
+  )
+)

@@ -1,0 +1,183 @@
+"""Populations: many GANs that share everything static, trained by one compiled program.
+
+Members of a sweep whose configurations agree on every field that changes the compiled
+program (:func:`group_key`: architecture, loss, penalty kind, D steps, D normalization, batch
+size, dtype, which controls are on, and the run's length) form a group. A group's members are
+stacked along a leading axis and trained by ``jax.vmap`` of the one update; what differs
+between them is data:
+
+* learning rates and Adam's betas, in each member's optimizer states
+  (``optax.inject_hyperparams``);
+* the penalty weight, clip value, EMA decay, instance noise, consensus γ and the loss's own
+  parameters (BEGAN's γ and λ_k), in :attr:`Members.hparams`, which the update reads through
+  ``GAN.for_member``;
+* the seed: each member's initialization, batches and noise come from the keys its seed gives
+  a run alone (:func:`member_keys`), so member i ends where the same configuration trained
+  alone by ``experiments.mnist`` ends (tests/test_population.py).
+
+A member whose metrics become non-finite is frozen: its state stops changing, ``alive`` turns
+false and ``diverged_step`` records the step; the others carry on unaffected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan import train, xla_options
+from jaxgan.config import Config
+from jaxgan.gan import GAN, GANState, update_options
+
+# Fields that may differ within a group: they are data of the compiled program.
+MEMBER_FIELDS = (
+  "lr",
+  "g_lr",
+  "d_lr",
+  "beta1",
+  "beta2",
+  "penalty_weight",
+  "clip",
+  "ema_decay",
+  "instance_noise",
+  "consensus",
+  "began_gamma",
+  "began_lambda_k",
+  "seed",
+  "workdir",
+)
+# Fields that change how a run is driven and written, not what one step computes.
+RUN_FIELDS = (
+  "sample_every",
+  "ckpt_every",
+  "log_every",
+  "steps_per_call",
+  "resume",
+  "data_dir",
+  "progress",
+  "compilation_cache",
+)
+
+
+def group_key(cfg: Config) -> tuple:
+  """What members must share to train in one compiled program: every field that is neither
+  a member's own value nor a run setting, plus which optional controls are on."""
+  values = dataclasses.asdict(cfg)
+  static = tuple((k, v) for k, v in values.items() if k not in MEMBER_FIELDS + RUN_FIELDS)
+  on = update_options(cfg)
+  switches = (
+    ("clip_on", on.clip is not None),
+    ("ema_on", on.ema_decay is not None),
+    ("noise_on", bool(on.instance_noise)),
+    ("consensus_on", bool(on.consensus)),
+    ("penalty_on", on.penalty is not None),
+  )
+  return static + switches
+
+
+def group(members: list[Config]) -> dict[tuple, list[int]]:
+  """Member indices by group, groups and members in the order first seen."""
+  groups: dict[tuple, list[int]] = {}
+  for i, cfg in enumerate(members):
+    groups.setdefault(group_key(cfg), []).append(i)
+  return groups
+
+
+@flax.struct.dataclass
+class Members:
+  """A stacked population: each field has a leading member axis."""
+
+  state: GANState
+  hparams: Any  # {name: value} of GAN.member, one value per member
+  alive: jax.Array  # bool: not (yet) diverged
+  diverged_step: jax.Array  # int32: the step whose metrics were first non-finite, or -1
+
+
+def member_hparams(cfg: Config, gan: GAN) -> dict:
+  """A member's continuous hyperparameters as the update reads them (``gan.MEMBER_HPARAMS``;
+  the EMA as its rate 1 − d in double precision, as a run alone computes it)."""
+  o = update_options(cfg)
+  values = dataclasses.asdict(cfg)
+  hp = {
+    "penalty_weight": o.penalty_weight,
+    "clip": o.clip or 0.0,
+    "ema_rate": 0.0 if o.ema_decay is None else 1.0 - o.ema_decay,
+    "instance_noise": o.instance_noise,
+    "consensus": o.consensus,
+  }
+  loss = {p: values[f"{cfg.loss}_{p}"] for p in gan.loss.params}
+  return {k: np.float32(v) for k, v in hp.items()} | (
+    {"loss": {k: np.float32(v) for k, v in loss.items()}} if loss else {}
+  )
+
+
+def member_keys(cfg: Config) -> tuple[jax.Array, jax.Array]:
+  """(init key, train key) of a member: those of a run alone with its seed (jaxgan.loop.Run)."""
+  root = jax.random.key(cfg.seed)
+  return jax.random.fold_in(root, 0), jax.random.fold_in(root, 2)
+
+
+def _with_opt_hparams(opt_state, lr, b1, b2):
+  """An ``inject_hyperparams`` Adam state with these (stacked) hyperparameters."""
+  hp = dict(opt_state.hyperparams)
+  hp.update(
+    learning_rate=jnp.asarray(lr, jnp.float32),
+    b1=jnp.asarray(b1, jnp.float32),
+    b2=jnp.asarray(b2, jnp.float32),
+  )
+  return opt_state._replace(hyperparams=hp)
+
+
+def init_members(gan: GAN, cfgs: list[Config]) -> tuple[Members, jax.Array]:
+  """The stacked initial population of ``cfgs`` (one group) and its stacked train keys.
+  Initialization is one compiled, vmapped ``gan.init``; each member then gets its own
+  optimizer hyperparameters (Adam's state at step 0 does not depend on them)."""
+  init_keys, train_keys = zip(*(member_keys(c) for c in cfgs))
+  state = xla_options.jit_init(jax.vmap(gan.init))(jnp.stack(init_keys))
+  col = lambda f: np.array([f(c) for c in cfgs], np.float32)
+  g_lr, d_lr = col(lambda c: c.g_lr or c.lr), col(lambda c: c.d_lr or c.lr)
+  b1, b2 = col(lambda c: c.beta1), col(lambda c: c.beta2)
+  state = state.replace(
+    g_opt_state=_with_opt_hparams(state.g_opt_state, g_lr, b1, b2),
+    d_opt_state=_with_opt_hparams(state.d_opt_state, d_lr, b1, b2),
+  )
+  hparams = jax.tree.map(lambda *v: jnp.stack(v), *(member_hparams(c, gan) for c in cfgs))
+  n = len(cfgs)
+  members = Members(state, hparams, jnp.ones((n,), bool), jnp.full((n,), -1, jnp.int32))
+  return members, jnp.stack(train_keys)
+
+
+def make_population_step(gan: GAN, batch_size: int, size: int):
+  """``step(members, data, keys) -> (members, metrics)``: one update of each of ``size``
+  members (vmapped over members and their keys, the data shared), each with its own
+  hyperparameters; a member whose metrics are not finite keeps its state and is marked
+  diverged at that step. A population of one runs unbatched, as a run alone does: vmap turns
+  matrix products into batched ones, whose summation order differs in the last bits."""
+
+  def member_step(m: Members, data, key):
+    step = train.make_train_step(gan.for_member(m.hparams), batch_size)
+    new, metrics = step(m.state, data, key)
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(metrics)]))
+    keep = m.alive & finite
+    state = jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, m.state)
+    newly = m.alive & ~finite
+    diverged_step = jnp.where(newly, m.state.step + 1, m.diverged_step)
+    return Members(state, m.hparams, keep, diverged_step), metrics
+
+  if size > 1:
+    return jax.vmap(member_step, in_axes=(0, None, 0))
+
+  def alone(m: Members, data, keys):
+    new, metrics = member_step(jax.tree.map(lambda x: x[0], m), data, keys[0])
+    return jax.tree.map(lambda x: x[None], (new, metrics))
+
+  return alone
+
+
+def member(members: Members, i: int) -> Members:
+  """Member ``i`` of a stacked population."""
+  return jax.tree.map(lambda x: x[i], members)

@@ -1,0 +1,217 @@
+"""The sweep runner: members grouped into populations, trained chunk by chunk, scored, tabled.
+
+``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.population`), cuts each group
+into chunks of ``chunk_size`` members (per platform, :func:`default_chunk_size`), and trains
+each chunk with one compiled, vmapped, scanned program built once per group. Every finished
+chunk appends its members' rows to ``results.jsonl``, so a sweep that is stopped and run again
+trains only the members without a row. Each member also writes ``members/<i>/metrics.jsonl``
+in a single run's format, and its final FCD (:mod:`jaxgan.quality`) when the dataset has
+labelled train images. :mod:`jaxgan.sweep_report` turns the rows into tables and figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+
+import jax
+import numpy as np
+
+from jaxgan import config as config_lib
+from jaxgan import metrics, population, train
+from jaxgan.config import Config
+from jaxgan.gan import build_gan
+from jaxgan.loop import Task, default_steps_per_call
+
+RESULTS = "results.jsonl"
+
+
+def default_chunk_size(platform: str) -> int:
+  """Members trained at once. On the CPU a vmapped population runs slower per GAN than one
+  GAN alone (BENCHMARKS.md: 8 members 0.88×, 64 0.71× of a single MLP GAN's steps/s), so
+  members train one at a time there, sharing the group's compiled program. Accelerators run
+  many small GANs at once; 64 is a first choice, not yet measured (no GPU so far)."""
+  return 1 if platform == "cpu" else 64
+
+
+def read_results(workdir: str) -> dict[int, dict]:
+  """The rows of finished members, by member index."""
+  path = os.path.join(workdir, RESULTS)
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    return {row["member"]: row for row in map(json.loads, filter(str.strip, f))}
+
+
+def run_sweep(
+  members: list[Config],
+  workdir: str,
+  task_for,
+  chunk_size: int | None = None,
+  scorer_for=None,
+  eval_samples: int = 5000,
+  progress: bool = True,
+) -> list[dict]:
+  """Trains every member without a row in ``results.jsonl``; returns all rows, by member.
+
+  ``task_for(cfg) -> Task`` loads a member's data (called once per group); ``scorer_for(cfg)``
+  returns an FCD scorer or None (no score)."""
+  done = read_results(workdir)
+  chunk_size = chunk_size or default_chunk_size(jax.default_backend())
+  todo = {k: [i for i in idx if i not in done] for k, idx in population.group(members).items()}
+  total = sum(len(v) for v in todo.values())
+  bar = _progress(total, progress)
+  t0, gan_steps = time.perf_counter(), 0
+  for indices in filter(None, todo.values()):
+    cfgs = [members[i] for i in indices]
+    task = task_for(cfgs[0])
+    scorer = scorer_for(cfgs[0]) if scorer_for else None
+    trainer = _GroupTrainer(cfgs[0], task)
+    for start in range(0, len(indices), chunk_size):
+      chunk = indices[start : start + chunk_size]
+      rows = trainer.train([members[i] for i in chunk], chunk, scorer, eval_samples)
+      _append_rows(workdir, rows)
+      done.update({r["member"]: r for r in rows})
+      gan_steps += len(chunk) * trainer.total
+      if bar is not None:  # GAN-steps/s over the whole sweep so far, scoring included
+        bar.set_postfix(gan_steps_per_s=f"{gan_steps / (time.perf_counter() - t0):.0f}")
+        bar.update(len(chunk))
+  if bar is not None:
+    bar.close()
+  return [done[i] for i in range(len(members))]
+
+
+def _progress(total: int, enabled: bool):
+  if not enabled or not total:
+    return None
+  from tqdm import tqdm
+
+  return tqdm(total=total, unit="member", dynamic_ncols=True, file=sys.stderr)
+
+
+def _append_rows(workdir: str, rows: list[dict]) -> None:
+  with open(os.path.join(workdir, RESULTS), "a") as f:
+    f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+class _GroupTrainer:
+  """A group's compiled program, built once and reused by each of its chunks."""
+
+  def __init__(self, cfg: Config, task: Task):
+    self.cfg, self.task = cfg, task
+    self.gan = build_gan(cfg, task.data.shape[1:])
+    self.data = jax.device_put(task.data)
+    self.total = (
+      cfg.steps
+      if cfg.steps is not None
+      else int(round(cfg.epochs * (len(task.data) // cfg.batch_size)))
+    )
+    self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, jax.default_backend())
+    self.steps_for = {}  # chunk size -> compiled program (the last chunk may be smaller)
+    self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
+
+  def train(self, cfgs: list[Config], indices: list[int], scorer, eval_samples: int):
+    """Trains one chunk from scratch to the end; returns its members' result rows."""
+    t0 = time.perf_counter()
+    members, keys = population.init_members(self.gan, cfgs)
+    logs = [self._open_log(c) for c in cfgs]
+    stopped = [False] * len(cfgs)  # diverged, and its last record written
+    step, pending = 0, []
+    while step < self.total:
+      n = min(self.per_call, self.total - step, self.cfg.log_every - step % self.cfg.log_every)
+      members, chunk_metrics = self.run_steps(len(cfgs))(members, self.data, keys, n)
+      pending.append(chunk_metrics)
+      step += n
+      if step % self.cfg.log_every == 0 or step == self.total:
+        self._log(logs, stopped, pending, step, members)
+        pending = []
+    wall = (time.perf_counter() - t0) / len(cfgs)
+    scores = self._score(members, cfgs, scorer, eval_samples)
+    return [
+      self._row(i, c, members, j, logs[j], scores[j], wall)
+      for j, (i, c) in enumerate(zip(indices, cfgs))
+    ]
+
+  def run_steps(self, size: int):
+    if size not in self.steps_for:
+      step = population.make_population_step(self.gan, self.cfg.batch_size, size)
+      self.steps_for[size] = train.make_multi_step(step)
+    return self.steps_for[size]
+
+  def _open_log(self, cfg: Config) -> metrics.MetricsLog:
+    os.makedirs(cfg.workdir, exist_ok=True)
+    config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total)
+    log = metrics.MetricsLog(os.path.join(cfg.workdir, "metrics.jsonl"))
+    if os.path.exists(log.path):
+      os.remove(log.path)  # a chunk always trains from scratch
+    return log
+
+  def _log(self, logs, stopped, pending, step: int, members) -> None:
+    """One record per member not yet stopped (metrics averaged over the interval); the
+    record of the interval in which a member diverged says so, and is its last."""
+    host = jax.device_get(pending)
+    alive = np.asarray(members.alive)
+    for j, log in enumerate(logs):
+      if stopped[j]:
+        continue
+      record = {"step": step}
+      record.update(
+        {k: float(np.mean(np.concatenate([c[k][:, j] for c in host]))) for k in host[0]}
+      )
+      if not alive[j]:
+        record["diverged"] = stopped[j] = True
+      log.write(record)
+
+  def _score(self, members, cfgs, scorer, eval_samples: int) -> list[float | None]:
+    if scorer is None or not eval_samples:
+      return [None] * len(cfgs)
+    state = members.state
+    g_params = state.g_params if state.g_ema is None else state.g_ema
+    z = self.gan.latents(jax.random.key(0), eval_samples)
+    images = np.concatenate(
+      [
+        np.asarray(self.sample(g_params, state.g_state, z[k : k + 1000]))
+        for k in range(0, eval_samples, 1000)
+      ],
+      axis=1,
+    )
+    alive = np.asarray(members.alive)
+    return [
+      float(scorer(images[j])) if alive[j] and np.isfinite(images[j]).all() else None
+      for j in range(len(cfgs))
+    ]
+
+  def _row(self, index, cfg, members, j, log, score, wall) -> dict:
+    records = log.read()
+    last = records[-1] if records else {}
+    diverged_step = int(np.asarray(members.diverged_step)[j])
+    return {
+      "member": index,
+      "config": config_lib.to_dict(cfg),
+      "final": {k: v for k, v in last.items() if k not in ("step", "diverged")},
+      "fcd": score,
+      "diverged": diverged_step >= 0,
+      "diverged_step": diverged_step if diverged_step >= 0 else None,
+      "steps": self.total,
+      "wall_s": wall,
+    }
+
+
+def member_configs(base: dict, points: list[dict], seeds: int, workdir: str) -> list[Config]:
+  """One member per point and seed (seeds base seed, base seed + 1, ...), each a validated
+  Config whose workdir is ``<workdir>/members/<index>``."""
+  base_seed = base.get("seed", 0)
+  members = []
+  for point in points:
+    for s in range(seeds):
+      values = {**base, **point, "seed": base_seed + s}
+      values["workdir"] = os.path.join(workdir, "members", str(len(members)))
+      members.append(config_lib.make_config(**values))
+  return members
+
+
+def spec_record(members: list[Config]) -> list[dict]:
+  return [dataclasses.asdict(m) for m in members]

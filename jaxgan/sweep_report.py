@@ -1,0 +1,148 @@
+"""What a finished sweep shows: ``results.csv``, ``results.md`` and figures, from its rows.
+
+Each row of ``results.jsonl`` (:mod:`jaxgan.sweep`) is a member: its configuration, its final
+metrics, its FCD (lower is better; None without a scorer or after divergence), whether and when
+it diverged, and its wall time. ``results.md`` gives, per loss, the best member and the mean ±
+std of the FCD over the seeds of that member's setting, as Lucic et al. 2018 report the best
+model per loss; ``fcd_by_loss.png`` is the distribution of the FCD per loss (their Figure 4
+shows the best score's distribution over search budgets), ``fcd_vs_lr.png`` the FCD against the
+learning rate.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+
+import numpy as np
+
+# The configuration fields a results table shows: what a sweep usually varies.
+SHOWN = (
+  "loss",
+  "arch",
+  "lr",
+  "beta1",
+  "beta2",
+  "n_disc",
+  "d_norm",
+  "penalty",
+  "penalty_weight",
+  "clip",
+  "began_gamma",
+  "began_lambda_k",
+  "seed",
+)
+
+
+def _setting(row: dict) -> tuple:
+  """A member's setting: its configuration without the seed and workdir."""
+  return tuple((k, v) for k, v in sorted(row["config"].items()) if k not in ("seed", "workdir"))
+
+
+def write_csv(rows: list[dict], path: str) -> None:
+  finals = sorted({k for r in rows for k in r["final"]})
+  with open(path, "w", newline="") as f:
+    out = csv.writer(f)
+    out.writerow(["member", *SHOWN, *finals, "fcd", "diverged", "diverged_step", "wall_s"])
+    for r in rows:
+      out.writerow(
+        [
+          r["member"],
+          *(r["config"][k] for k in SHOWN),
+          *(r["final"].get(k) for k in finals),
+          r["fcd"],
+          r["diverged"],
+          r["diverged_step"],
+          f"{r['wall_s']:.2f}",
+        ]
+      )
+
+
+def best_per_loss(rows: list[dict]) -> list[dict]:
+  """Per loss: the scored member with the lowest FCD, and the FCDs of all seeds of its
+  setting; losses without a scored member are listed with none."""
+  by_loss = defaultdict(list)
+  for r in rows:
+    by_loss[r["config"]["loss"]].append(r)
+  table = []
+  for loss, members in by_loss.items():
+    scored = [r for r in members if r["fcd"] is not None]
+    diverged = sum(r["diverged"] for r in members)
+    if not scored:
+      table.append(
+        {"loss": loss, "best": None, "seeds": [], "members": len(members), "diverged": diverged}
+      )
+      continue
+    best = min(scored, key=lambda r: r["fcd"])
+    seeds = [r["fcd"] for r in scored if _setting(r) == _setting(best)]
+    table.append(
+      {"loss": loss, "best": best, "seeds": seeds, "members": len(members), "diverged": diverged}
+    )
+  return table
+
+
+def markdown(rows: list[dict]) -> str:
+  lines = [
+    "| loss | best FCD | its setting: mean ± std over seeds (n) | setting | members | diverged |",
+    "| --- | ---: | ---: | --- | ---: | ---: |",
+  ]
+  for t in best_per_loss(rows):
+    if t["best"] is None:
+      lines.append(f"| {t['loss']} | n/a | n/a | | {t['members']} | {t['diverged']} |")
+      continue
+    c = t["best"]["config"]
+    setting = ", ".join(
+      f"{k}={c[k]:.3g}" if isinstance(c[k], float) else f"{k}={c[k]}"
+      for k in SHOWN
+      if k not in ("loss", "seed")
+    )
+    seeds = np.asarray(t["seeds"])
+    lines.append(
+      f"| {t['loss']} | {t['best']['fcd']:.2f} | {seeds.mean():.2f} ± "
+      f"{seeds.std():.2f} ({len(seeds)}) | {setting} | {t['members']} | "
+      f"{t['diverged']} |"
+    )
+  return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], workdir: str) -> list[str]:
+  """The figures; none when no member has a score."""
+  scored = [r for r in rows if r["fcd"] is not None]
+  if not scored:
+    return []
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  losses = list(dict.fromkeys(r["config"]["loss"] for r in scored))
+  fig, ax = plt.subplots(figsize=(1.2 * len(losses) + 2, 3.6))
+  ax.boxplot([[r["fcd"] for r in scored if r["config"]["loss"] == loss] for loss in losses])
+  ax.set_xticks(range(1, len(losses) + 1), losses)
+  ax.set(ylabel="FCD (lower is better)", title="FCD of every member, per loss")
+  paths = [os.path.join(workdir, "fcd_by_loss.png")]
+  fig.tight_layout()
+  fig.savefig(paths[0], dpi=90)
+  plt.close(fig)
+  fig, ax = plt.subplots(figsize=(5, 3.6))
+  for loss in losses:
+    pts = [(r["config"]["lr"], r["fcd"]) for r in scored if r["config"]["loss"] == loss]
+    ax.scatter(*zip(*pts), label=loss, s=14)
+  ax.set(xscale="log", xlabel="learning rate", ylabel="FCD", title="FCD against learning rate")
+  ax.legend(fontsize=7)
+  paths.append(os.path.join(workdir, "fcd_vs_lr.png"))
+  fig.tight_layout()
+  fig.savefig(paths[1], dpi=90)
+  plt.close(fig)
+  return paths
+
+
+def write_report(rows: list[dict], workdir: str) -> str:
+  """Writes results.csv, results.md and the figures; returns the Markdown table."""
+  write_csv(rows, os.path.join(workdir, "results.csv"))
+  table = markdown(rows)
+  with open(os.path.join(workdir, "results.md"), "w") as f:
+    f.write(table)
+  plot(rows, workdir)
+  return table

@@ -1,0 +1,258 @@
+"""Sweeps: search spaces, populations equal to their members trained alone, divergence kept
+to its member, and `experiments.sweep` end to end (results, re-runs, refusals)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import population, search, train
+from jaxgan.config import make_config
+from jaxgan.loop import Run
+
+from conftest import REPO
+from helpers import assert_trees_close
+
+SHAPE = (8, 8, 1)
+DATA = np.asarray(jax.random.randint(jax.random.key(1), (256, *SHAPE), 0, 256), np.uint8)
+
+
+def test_grid_crosses_its_axes_and_draws_repeat_with_their_seed():
+  assert search.grid({"lr": [1, 2], "beta1": [0.5]}) == [
+    {"lr": 1, "beta1": 0.5},
+    {"lr": 2, "beta1": 0.5},
+  ]
+  space = {
+    "lr": search.LogUniform(-4, -3),
+    "beta1": search.Uniform(0.2, 0.4),
+    "n_disc": search.Choice((1, 5)),
+  }
+  a, b = search.draw(space, 50, seed=3), search.draw(space, 50, seed=3)
+  assert a == b and a != search.draw(space, 50, seed=4)
+  assert all(1e-4 <= p["lr"] <= 1e-3 and 0.2 <= p["beta1"] <= 0.4 for p in a)
+  assert {p["n_disc"] for p in a} == {1, 5}
+
+
+def test_lucic_presets_start_at_the_papers_defaults_and_stay_in_their_space():
+  """compare_gan v1 (params.py): narrow WGAN-GP: β1 0.5, lr 10^U[-4,-3], 1 D step, no BN,
+  λ 10^U[-1,1]; its default (the first member) λ 10, lr 1e-4, 5 D steps."""
+  points = search.lucic("lucic_narrow", "wgan_gp", samples=20, seed=0, batch_norm_ok=True)
+  assert points[0] == {
+    "beta1": 0.5,
+    "lr": 1e-4,
+    "n_disc": 5,
+    "penalty_weight": 10.0,
+    "d_norm": "none",
+  }
+  for p in points[1:]:
+    assert p["beta1"] == 0.5 and p["n_disc"] == 1 and p["d_norm"] == "none"
+    assert 1e-4 <= p["lr"] <= 1e-3 and 0.1 <= p["penalty_weight"] <= 10
+  wide = search.lucic("lucic_wide", "began", samples=30, seed=0, batch_norm_ok=False)
+  assert "d_norm" not in wide[1]  # the mlp's D takes no batch norm
+  assert {p["n_disc"] for p in wide[1:]} == {1, 5}
+  assert all(1e-4 <= p["began_lambda_k"] <= 1e-2 for p in wide)
+  assert len(search.lucic("lucic_defaults", "ns", samples=9, seed=0, batch_norm_ok=True)) == 1
+  with pytest.raises(ValueError, match="Lucic"):
+    search.lucic("lucic_wide", "hinge", samples=2, seed=0, batch_norm_ok=True)
+
+
+def test_members_group_by_what_is_compiled():
+  a = make_config(loss="wgan_gp", lr=1e-4, penalty_weight=1.0, seed=0)
+  same = make_config(loss="wgan_gp", lr=3e-4, penalty_weight=5.0, beta1=0.9, seed=4)
+  other_steps = make_config(loss="wgan_gp", n_disc=2)
+  no_ema, ema = make_config(), make_config(ema_decay=0.99)
+  assert population.group_key(a) == population.group_key(same)
+  assert population.group_key(a) != population.group_key(other_steps)
+  assert population.group_key(no_ema) != population.group_key(ema)  # EMA on is static
+  assert list(population.group([a, other_steps, same]).values()) == [[0, 2], [1]]
+
+
+def train_population(cfgs, steps):
+  gan = Run(cfgs[0], SHAPE).gan
+  members, keys = population.init_members(gan, cfgs)
+  step = population.make_population_step(gan, cfgs[0].batch_size, len(cfgs))
+  return train.make_multi_step(step, donate=False)(members, jnp.asarray(DATA), keys, steps)
+
+
+def train_alone(cfg, steps):
+  run = Run(cfg, SHAPE)  # what experiments.mnist builds for this configuration
+  return run.run_steps(run.init(), jnp.asarray(DATA), run.train_key, steps)
+
+
+CFGS = [
+  make_config(loss="wgan", lr=2e-4, clip=0.02, ema_decay=0.99, seed=0),
+  make_config(loss="wgan", lr=1e-3, beta1=0.9, clip=0.05, ema_decay=0.9, seed=1),
+]
+
+
+def test_a_member_trained_alone_in_its_group_equals_its_run_exactly():
+  """One member at a time (the CPU's chunk) runs the single-GAN program with its own
+  hyperparameters as data: the same bits as the run alone."""
+  for cfg in CFGS:
+    members, _ = train_population([cfg], 12)
+    alone, _ = train_alone(cfg, 12)
+    assert_trees_close(population.member(members, 0).state, alone, rtol=0, atol=0)
+
+
+NS_CFGS = [
+  make_config(loss="ns", lr=2e-4, ema_decay=0.99, seed=0),
+  make_config(loss="ns", lr=1e-3, beta1=0.9, ema_decay=0.9, seed=1),
+]
+
+
+def test_vmapped_members_equal_their_runs_alone():
+  """Two members with different learning rates, β1, EMA decays and seeds, in
+  one vmapped program. vmap batches the matrix products, whose summation order differs in
+  the last bits, and Adam's step lr·m/(√v + ε) turns that into up to a fraction of lr where a
+  gradient coordinate is ~ε (as under pmap, test_parallel): the tolerance is lr/10
+  (measured after 12 steps: 3.6e-5 at lr 1e-3). The losses agree to 1e-4 relative."""
+  members, metrics = train_population(NS_CFGS, 12)
+  for j, cfg in enumerate(NS_CFGS):
+    alone, alone_metrics = train_alone(cfg, 12)
+    assert_trees_close(population.member(members, j).state, alone, rtol=1e-4, atol=cfg.lr / 10)
+    np.testing.assert_allclose(metrics["d_loss"][:, j], alone_metrics["d_loss"], rtol=1e-4)
+
+
+def test_vmapped_members_clip_to_their_own_values():
+  """Weight clipping pins WGAN's critic at ±c, where the last bits decide which side of the
+  boundary a weight lands: a chaotic path that the exact test above covers; here each
+  member's D is held to its own c."""
+  members, _ = train_population(CFGS, 6)
+  for j, cfg in enumerate(CFGS):
+    peak = max(float(jnp.abs(p[j]).max()) for p in jax.tree.leaves(members.state.d_params))
+    assert peak == pytest.approx(cfg.clip)
+
+
+def test_a_diverging_member_is_frozen_and_does_not_poison_its_group():
+  healthy = make_config(loss="lsgan", lr=2e-4, seed=0)
+  diverging = make_config(loss="lsgan", lr=1e4, seed=1)  # Adam steps of 1e4: inf, then NaN
+  members, metrics = train_population([healthy, diverging], 6)
+  assert bool(members.alive[0]) and not bool(members.alive[1])
+  assert int(members.diverged_step[1]) == 1 and int(members.diverged_step[0]) == -1
+  frozen = population.member(members, 1).state
+  assert int(frozen.step) == 0  # the state from before the step that diverged
+  assert all(bool(jnp.isfinite(x).all()) for x in jax.tree.leaves(frozen.d_params))
+  alone, _ = train_alone(healthy, 6)
+  assert_trees_close(population.member(members, 0).state, alone, rtol=1e-4, atol=healthy.lr / 10)
+
+
+# ---------------------------------------------------------------------------------------------
+# experiments.sweep end to end.
+
+pytestmark = pytest.mark.xdist_group("sweep")
+COMMON = ["--dataset=fashion_mnist", "--steps=20", "--log_every=10", "--progress=false"]
+
+
+def sweep(args, env, check=True):
+  proc = subprocess.run(
+    [sys.executable, "-m", "experiments.sweep", *COMMON, *args],
+    cwd=REPO,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=600,
+  )
+  if check and proc.returncode != 0:
+    raise AssertionError(f"exit {proc.returncode}\n{proc.stderr[-3000:]}")
+  return proc
+
+
+@pytest.fixture(scope="session")  # not module: xdist may interleave other modules' tests
+def finished(offline_env, tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("sweep") / "s"
+  args = [
+    "--losses=ns,wgan_gp",
+    "--grid=lr:1e-4,3e-4",
+    "--seeds=2",
+    "--eval_samples=500",
+    "--classifier_steps=100",
+    f"--workdir={workdir}",
+  ]
+  proc = sweep(args, offline_env)
+  return workdir, args, proc
+
+
+def test_a_sweep_writes_its_results_table_and_figures(finished):
+  workdir, _, proc = finished
+  rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
+  assert sorted(r["member"] for r in rows) == list(range(8))
+  assert {r["config"]["loss"] for r in rows} == {"ns", "wgan_gp"}
+  assert all(r["fcd"] > 0 and not r["diverged"] for r in rows)
+  assert {"results.csv", "results.md", "fcd_by_loss.png", "fcd_vs_lr.png", "sweep.json"} <= set(
+    os.listdir(workdir)
+  )
+  table = (workdir / "results.md").read_text()
+  assert "| ns |" in table and "| wgan_gp |" in table and table in proc.stdout
+  assert len((workdir / "results.csv").read_text().splitlines()) == 9
+
+
+def test_a_member_logs_what_experiments_mnist_logs_for_its_configuration(
+  finished, offline_env, tmp_path
+):
+  workdir, _, _ = finished
+  member = json.loads((workdir / "sweep.json").read_text())[7]  # wgan_gp, lr 3e-4, seed 1
+  subprocess.run(
+    [
+      sys.executable,
+      "-m",
+      "experiments.mnist",
+      *COMMON,
+      "--loss=wgan_gp",
+      "--lr=3e-4",
+      "--seed=1",
+      f"--workdir={tmp_path}",
+    ],
+    cwd=REPO,
+    env=offline_env,
+    check=True,
+    capture_output=True,
+    timeout=600,
+  )
+  assert member["loss"] == "wgan_gp" and member["lr"] == 3e-4 and member["seed"] == 1
+  alone = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+  swept = [json.loads(line) for line in open(workdir / "members" / "7" / "metrics.jsonl")]
+  for a, s in zip(alone, swept, strict=True):
+    assert {k: a[k] for k in s} == s  # the same numbers, bit for bit
+
+
+def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(finished, offline_env):
+  workdir, args, _ = finished
+  rows = (workdir / "results.jsonl").read_text().splitlines()
+  (workdir / "results.jsonl").write_text("\n".join(rows[:5]) + "\n")  # as if killed
+  kept = (workdir / "members" / "0" / "metrics.jsonl").stat().st_mtime_ns
+  proc = sweep(args, offline_env)
+  assert sorted(
+    json.loads(r)["member"] for r in (workdir / "results.jsonl").read_text().splitlines()
+  ) == list(range(8))
+  assert (workdir / "members" / "0" / "metrics.jsonl").stat().st_mtime_ns == kept
+  assert "nothing to train" not in proc.stderr
+  again = sweep(args, offline_env)
+  assert "all 8 members are done; nothing to train" in again.stderr
+  changed = sweep([*args[:1], "--grid=lr:1e-4,2e-4", *args[2:]], offline_env, check=False)
+  assert changed.returncode == 2 and "member 2: --lr was 0.0003, now 0.0002" in changed.stderr
+  assert "Traceback" not in changed.stderr
+
+
+def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
+  args = [
+    "--preset=lucic_narrow",
+    "--losses=ns,wgan_gp",
+    "--arch=dcgan",
+    "--samples=3",
+    "--seeds=2",
+    f"--workdir={tmp_path / 'w'}",
+  ]
+  listed = sweep([*args, "--list"], offline_env).stdout.splitlines()
+  assert len(listed) == 12 and "loss=ns" in listed[0] and "seed=1" in listed[1]
+  dry = sweep([*args, "--dry_run"], offline_env).stdout
+  assert "12 members in" in dry and not (tmp_path / "w").exists()
+  bad = sweep([*args, "--grid=lr:1e-4"], offline_env, check=False)
+  assert bad.returncode == 2 and "Traceback" not in bad.stderr
+  assert "drop --grid" in bad.stderr
+  typo = sweep(["--grid=nope:1", f"--workdir={tmp_path / 'x'}"], offline_env, check=False)
+  assert typo.returncode == 2 and "'nope' is not a config field" in typo.stderr
