@@ -15,6 +15,8 @@ between them is data:
   a run alone (:func:`member_keys`), so member i ends where the same configuration trained
   alone by ``experiments.mnist`` ends (tests/test_population.py).
 
+:func:`shard` spreads a population over the local devices along the member axis.
+
 A member whose metrics become non-finite is frozen: its state stops changing, ``alive`` turns
 false and ``diverged_step`` records the step; the others carry on unaffected.
 """
@@ -22,6 +24,7 @@ false and ``diverged_step`` records the step; the others carry on unaffected.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import flax
@@ -176,6 +179,29 @@ def make_population_step(gan: GAN, batch_size: int, size: int):
     return jax.tree.map(lambda x: x[None], (new, metrics))
 
   return alone
+
+
+def shard(members: Members, keys: jax.Array, data, devices=None):
+  """The population spread over ``devices`` (default: the local ones) along the member axis
+  with a ``NamedSharding``, and the data replicated on them; XLA partitions the vmapped step
+  member-wise. Uses the largest number of devices that divides the population; with one,
+  everything stays where it is."""
+  from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+  devices = list(devices or jax.local_devices())
+  n = math.gcd(len(keys), len(devices))
+  if n == 1:
+    return members, keys, data
+  mesh = Mesh(np.array(devices[:n]), ("members",))
+  by_member, replicated = (
+    NamedSharding(mesh, PartitionSpec("members")),
+    NamedSharding(mesh, PartitionSpec()),
+  )
+  return (
+    jax.device_put(members, by_member),
+    jax.device_put(keys, by_member),
+    jax.device_put(data, replicated),
+  )
 
 
 def member(members: Members, i: int) -> Members:

@@ -117,12 +117,13 @@ class _GroupTrainer:
     """Trains one chunk from scratch to the end; returns its members' result rows."""
     t0 = time.perf_counter()
     members, keys = population.init_members(self.gan, cfgs)
+    members, keys, data = population.shard(members, keys, self.data)
     logs = [self._open_log(c) for c in cfgs]
     stopped = [False] * len(cfgs)  # diverged, and its last record written
     step, pending = 0, []
     while step < self.total:
       n = min(self.per_call, self.total - step, self.cfg.log_every - step % self.cfg.log_every)
-      members, chunk_metrics = self.run_steps(len(cfgs))(members, self.data, keys, n)
+      members, chunk_metrics = self.run_steps(len(cfgs))(members, data, keys, n)
       pending.append(chunk_metrics)
       step += n
       if step % self.cfg.log_every == 0 or step == self.total:

@@ -57,6 +57,28 @@ def setup(nets, tx=None, loss="ns", axis_name=None, seed=0):
   return xla_options.jit_init(gan.init)(jax.random.key(seed)), gan.update
 
 
+def run_module(module: str, args, env, check=True, **kw):
+  """``python -m module *args`` in the repository; with ``check``, a non-zero exit fails the
+  test with the end of its stderr."""
+  import subprocess
+  import sys
+
+  from conftest import REPO
+
+  proc = subprocess.run(
+    [sys.executable, "-m", module, *args],
+    cwd=REPO,
+    env=env,
+    capture_output=True,
+    text=True,
+    timeout=600,
+    **kw,
+  )
+  if check and proc.returncode != 0:
+    raise AssertionError(f"exit {proc.returncode}\n{proc.stderr[-3000:]}")
+  return proc
+
+
 def fake_data(n=256, seed=1):
   """uint8 images: a bright square on a dark field at random places (a learnable signal)."""
   key = jax.random.key(seed)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from helpers import run_module
 
 # One worker runs this whole module, so the module-scoped run below is made once.
 pytestmark = pytest.mark.xdist_group("cli")
@@ -28,18 +29,7 @@ COMMON = [
 
 
 def cli(args, env, check=True, **kw):
-  proc = subprocess.run(
-    [sys.executable, "-m", "experiments.mnist", *args],
-    cwd=REPO,
-    env=env,
-    capture_output=True,
-    text=True,
-    timeout=600,
-    **kw,
-  )
-  if check and proc.returncode != 0:
-    raise AssertionError(f"exit {proc.returncode}\n{proc.stderr[-3000:]}")
-  return proc
+  return run_module("experiments.mnist", args, env, check, **kw)
 
 
 def final_params(workdir):
