@@ -15,9 +15,10 @@ axes. Every other flag is a config flag (as in experiments.mnist) and applies to
 Members that share everything static train together (jaxgan.population); ``--list`` prints
 the members, ``--dry_run`` the groups. The workdir gets ``sweep.json`` (the members),
 ``results.jsonl`` / ``.csv`` / ``.md``, ``fcd_by_loss.png``, ``fcd_vs_lr.png`` and
-``members/<i>/metrics.jsonl``. Running the same command again trains only the members without
-results (a finished sweep prints its table and trains nothing); a different sweep in the same
-workdir is refused. Exit codes: 0 done; 1 missing data; 2 bad flags or a changed sweep.
+``members/<i>/metrics.jsonl`` and ``chunks/<members>/checkpoints`` (orbax, every --ckpt_every
+steps and at the end). Running the same command again (after a kill, say) trains only the
+members without results, each unfinished chunk from its latest checkpoint (a finished sweep
+prints its table and trains nothing); a different sweep in the same workdir is refused. Exit codes: 0 done; 1 missing data; 2 bad flags or a changed sweep.
 """
 
 from __future__ import annotations

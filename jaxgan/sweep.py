@@ -2,9 +2,11 @@
 
 ``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.population`), cuts each group
 into chunks of ``chunk_size`` members (per platform, :func:`default_chunk_size`), and trains
-each chunk with one compiled, vmapped, scanned program built once per group. Every finished
-chunk appends its members' rows to ``results.jsonl``, so a sweep that is stopped and run again
-trains only the members without a row. Each member also writes ``members/<i>/metrics.jsonl``
+each chunk with one compiled, vmapped, scanned program built once per group. A chunk is
+checkpointed with orbax (``chunks/<members>/checkpoints``, every ``ckpt_every`` steps and at
+the end), and every finished chunk appends its members' rows to ``results.jsonl``: a sweep
+that is killed and run again trains only the members without a row, each unfinished chunk from
+its latest checkpoint, and ends with the results of an uninterrupted sweep. Each member also writes ``members/<i>/metrics.jsonl``
 in a single run's format, and its final FCD (:mod:`jaxgan.quality`) when the dataset has
 labelled train images. :mod:`jaxgan.sweep_report` turns the rows into tables and figures.
 """
@@ -22,6 +24,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import metrics, population, train
+from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config
 from jaxgan.gan import build_gan
 from jaxgan.loop import Task, default_steps_per_call
@@ -72,7 +75,11 @@ def run_sweep(
     trainer = _GroupTrainer(cfgs[0], task)
     for start in range(0, len(indices), chunk_size):
       chunk = indices[start : start + chunk_size]
-      rows = trainer.train([members[i] for i in chunk], chunk, scorer, eval_samples)
+      ckpt = Checkpointer(os.path.join(workdir, "chunks", "-".join(map(str, chunk)), "checkpoints"))
+      try:
+        rows = trainer.train([members[i] for i in chunk], chunk, scorer, eval_samples, ckpt)
+      finally:
+        ckpt.close()
       _append_rows(workdir, rows)
       done.update({r["member"]: r for r in rows})
       gan_steps += len(chunk) * trainer.total
@@ -113,22 +120,31 @@ class _GroupTrainer:
     self.steps_for = {}  # chunk size -> compiled program (the last chunk may be smaller)
     self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
 
-  def train(self, cfgs: list[Config], indices: list[int], scorer, eval_samples: int):
-    """Trains one chunk from scratch to the end; returns its members' result rows."""
+  def train(
+    self, cfgs: list[Config], indices: list[int], scorer, eval_samples: int, ckpt: Checkpointer
+  ):
+    """Trains one chunk to the end, from its latest checkpoint in ``ckpt`` if it has one;
+    returns its members' result rows. Checkpoints every ``ckpt_every`` steps and at the end."""
     t0 = time.perf_counter()
     members, keys = population.init_members(self.gan, cfgs)
     members, keys, data = population.shard(members, keys, self.data)
-    logs = [self._open_log(c) for c in cfgs]
-    stopped = [False] * len(cfgs)  # diverged, and its last record written
-    step, pending = 0, []
+    step = ckpt.latest_step() or 0
+    if step:
+      members = ckpt.restore(members)
+      print(f"members {indices[0]}-{indices[-1]}: resumed from step {step}", file=sys.stderr)
+    logs = [self._open_log(c, step) for c in cfgs]
+    stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
+    pending, every = [], (self.cfg.log_every, self.cfg.ckpt_every)
     while step < self.total:
-      n = min(self.per_call, self.total - step, self.cfg.log_every - step % self.cfg.log_every)
+      n = min([self.per_call, self.total - step] + [e - step % e for e in every if e])
       members, chunk_metrics = self.run_steps(len(cfgs))(members, data, keys, n)
       pending.append(chunk_metrics)
       step += n
       if step % self.cfg.log_every == 0 or step == self.total:
         self._log(logs, stopped, pending, step, members)
         pending = []
+      if (self.cfg.ckpt_every and step % self.cfg.ckpt_every == 0) or step == self.total:
+        ckpt.save(members, step)
     wall = (time.perf_counter() - t0) / len(cfgs)
     scores = self._score(members, cfgs, scorer, eval_samples)
     return [
@@ -142,12 +158,13 @@ class _GroupTrainer:
       self.steps_for[size] = train.make_multi_step(step)
     return self.steps_for[size]
 
-  def _open_log(self, cfg: Config) -> metrics.MetricsLog:
+  def _open_log(self, cfg: Config, step: int) -> metrics.MetricsLog:
+    """A member's log, without records past ``step`` (where its chunk resumes; 0: fresh)."""
     os.makedirs(cfg.workdir, exist_ok=True)
     config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total)
     log = metrics.MetricsLog(os.path.join(cfg.workdir, "metrics.jsonl"))
     if os.path.exists(log.path):
-      os.remove(log.path)  # a chunk always trains from scratch
+      log.truncate_after(step)
     return log
 
   def _log(self, logs, stopped, pending, step: int, members) -> None:

@@ -3,8 +3,10 @@ to its member, and `experiments.sweep` end to end (results, re-runs, refusals)."
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import jax
 import jax.numpy as jnp
@@ -162,7 +164,7 @@ def test_a_diverging_member_is_frozen_and_does_not_poison_its_group():
 # ---------------------------------------------------------------------------------------------
 # experiments.sweep end to end.
 
-pytestmark = pytest.mark.xdist_group("sweep")
+SAME_WORKER = pytest.mark.xdist_group("sweep")
 COMMON = ["--dataset=fashion_mnist", "--steps=20", "--log_every=10", "--progress=false"]
 
 
@@ -185,6 +187,7 @@ def finished(offline_env, tmp_path_factory):
   return workdir, args, proc
 
 
+@SAME_WORKER  # they share the session-scoped `finished` sweep
 def test_a_sweep_writes_its_results_table_and_figures(finished):
   workdir, _, proc = finished
   rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
@@ -199,6 +202,7 @@ def test_a_sweep_writes_its_results_table_and_figures(finished):
   assert len((workdir / "results.csv").read_text().splitlines()) == 9
 
 
+@SAME_WORKER  # they share the session-scoped `finished` sweep
 def test_a_member_logs_what_experiments_mnist_logs_for_its_configuration(
   finished, offline_env, tmp_path
 ):
@@ -228,6 +232,7 @@ def test_a_member_logs_what_experiments_mnist_logs_for_its_configuration(
     assert {k: a[k] for k in s} == s  # the same numbers, bit for bit
 
 
+@SAME_WORKER  # they share the session-scoped `finished` sweep
 def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(finished, offline_env):
   workdir, args, _ = finished
   rows = (workdir / "results.jsonl").read_text().splitlines()
@@ -244,6 +249,32 @@ def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(fini
   changed = sweep([*args[:1], "--grid=lr:1e-4,2e-4", *args[2:]], offline_env, check=False)
   assert changed.returncode == 2 and "member 2: --lr was 0.0003, now 0.0002" in changed.stderr
   assert "Traceback" not in changed.stderr
+
+
+@SAME_WORKER  # they share the session-scoped `finished` sweep
+def test_a_killed_sweep_run_again_ends_as_an_uninterrupted_one(finished, offline_env, tmp_path):
+  """SIGKILL once a chunk has checkpointed step 10 of 20, then the same command: the rows
+  (final losses and FCD of every member) equal those of the sweep that was never stopped."""
+  workdir, args, _ = finished
+  killed = tmp_path / "killed"
+  again = [a for a in args if not a.startswith("--workdir")]
+  again += [f"--workdir={killed}", "--ckpt_every=10"]
+  cmd = [sys.executable, "-m", "experiments.sweep", *COMMON, *again]
+  proc = subprocess.Popen(
+    cmd, cwd=REPO, env=offline_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+  )
+  deadline = time.time() + 300
+  while not list((killed / "chunks").glob("*/checkpoints/10")):
+    assert proc.poll() is None and time.time() < deadline, "the sweep ended before step 10"
+    time.sleep(0.1)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  sweep(again, offline_env)
+  rows = lambda w: {r["member"]: r for r in map(json.loads, open(w / "results.jsonl"))}
+  finished_rows, resumed_rows = rows(workdir), rows(killed)
+  assert sorted(resumed_rows) == list(range(8))
+  for i, row in resumed_rows.items():
+    assert (row["final"], row["fcd"]) == (finished_rows[i]["final"], finished_rows[i]["fcd"])
 
 
 def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
