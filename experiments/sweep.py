@@ -56,7 +56,7 @@ flags.DEFINE_integer(
   "chunk", None, "Members trained at once (default: per platform).", lower_bound=1
 )
 flags.DEFINE_integer(
-  "eval_samples", 5000, "Samples per member for its final FCD (0: none).", lower_bound=0
+  "eval_samples", 5000, "Samples per member for each FCD (0: none).", lower_bound=0
 )
 flags.DEFINE_integer(
   "classifier_steps", 3000, "Training steps of the FCD's classifier.", lower_bound=1

@@ -125,6 +125,11 @@ class Config:
   )
   ckpt_every: int = _field(5000, "Checkpoint every N steps (0: only at the end).", lower=0)
   log_every: int = _field(100, "Read and log metrics every N steps.", lower=1)
+  eval_every: int = _field(
+    0,
+    "Sweeps: score every member (FCD) every N steps and keep its best (0: at the end only).",
+    lower=0,
+  )
   steps_per_call: int | None = _field(
     None,
     "Updates per device dispatch (one lax.scan); default: the measured best for the platform.",
@@ -152,6 +157,7 @@ RESUMABLE_CHANGES = (
   "sample_every",
   "ckpt_every",
   "log_every",
+  "eval_every",
   "steps_per_call",
   "progress",
   "data_dir",

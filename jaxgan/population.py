@@ -58,6 +58,7 @@ RUN_FIELDS = (
   "sample_every",
   "ckpt_every",
   "log_every",
+  "eval_every",
   "steps_per_call",
   "resume",
   "data_dir",

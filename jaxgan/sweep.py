@@ -133,8 +133,9 @@ class _GroupTrainer:
       members = ckpt.restore(members)
       print(f"members {indices[0]}-{indices[-1]}: resumed from step {step}", file=sys.stderr)
     logs = [self._open_log(c, step) for c in cfgs]
+    evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs]
     stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
-    pending, every = [], (self.cfg.log_every, self.cfg.ckpt_every)
+    pending, every = [], (self.cfg.log_every, self.cfg.ckpt_every, self.cfg.eval_every)
     while step < self.total:
       n = min([self.per_call, self.total - step] + [e - step % e for e in every if e])
       members, chunk_metrics = self.run_steps(len(cfgs))(members, data, keys, n)
@@ -143,14 +144,22 @@ class _GroupTrainer:
       if step % self.cfg.log_every == 0 or step == self.total:
         self._log(logs, stopped, pending, step, members)
         pending = []
+      if (self.cfg.eval_every and step % self.cfg.eval_every == 0) or step == self.total:
+        self._evaluate(evals, step, members, scorer, eval_samples)
       if (self.cfg.ckpt_every and step % self.cfg.ckpt_every == 0) or step == self.total:
         ckpt.save(members, step)
     wall = (time.perf_counter() - t0) / len(cfgs)
-    scores = self._score(members, cfgs, scorer, eval_samples)
     return [
-      self._row(i, c, members, j, logs[j], scores[j], wall)
+      self._row(i, c, members, j, logs[j], evals[j], wall)
       for j, (i, c) in enumerate(zip(indices, cfgs))
     ]
+
+  def _evaluate(self, evals, step: int, members, scorer, eval_samples: int) -> None:
+    """Appends each member's FCD at ``step`` to its eval.jsonl (None once it diverged)."""
+    if scorer is None or not eval_samples:
+      return
+    for log, score in zip(evals, self._score(members, len(evals), scorer, eval_samples)):
+      log.write({"step": step, "fcd": score})
 
   def run_steps(self, size: int):
     if size not in self.steps_for:
@@ -158,11 +167,11 @@ class _GroupTrainer:
       self.steps_for[size] = train.make_multi_step(step)
     return self.steps_for[size]
 
-  def _open_log(self, cfg: Config, step: int) -> metrics.MetricsLog:
+  def _open_log(self, cfg: Config, step: int, name: str = "metrics.jsonl") -> metrics.MetricsLog:
     """A member's log, without records past ``step`` (where its chunk resumes; 0: fresh)."""
     os.makedirs(cfg.workdir, exist_ok=True)
     config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total)
-    log = metrics.MetricsLog(os.path.join(cfg.workdir, "metrics.jsonl"))
+    log = metrics.MetricsLog(os.path.join(cfg.workdir, name))
     if os.path.exists(log.path):
       log.truncate_after(step)
     return log
@@ -183,9 +192,9 @@ class _GroupTrainer:
         record["diverged"] = stopped[j] = True
       log.write(record)
 
-  def _score(self, members, cfgs, scorer, eval_samples: int) -> list[float | None]:
-    if scorer is None or not eval_samples:
-      return [None] * len(cfgs)
+  def _score(self, members, size: int, scorer, eval_samples: int) -> list[float | None]:
+    """Each member's FCD of ``eval_samples`` samples (from G's EMA when kept) drawn from the
+    same latents; None for a member that diverged."""
     state = members.state
     g_params = state.g_params if state.g_ema is None else state.g_ema
     z = self.gan.latents(jax.random.key(0), eval_samples)
@@ -199,18 +208,25 @@ class _GroupTrainer:
     alive = np.asarray(members.alive)
     return [
       float(scorer(images[j])) if alive[j] and np.isfinite(images[j]).all() else None
-      for j in range(len(cfgs))
+      for j in range(size)
     ]
 
-  def _row(self, index, cfg, members, j, log, score, wall) -> dict:
+  def _row(self, index, cfg, members, j, log, evals, wall) -> dict:
+    """A member's result: final metrics, final FCD, and its best FCD over the evaluations and
+    the step of it (Lucic et al. keep the best score over checkpoints)."""
     records = log.read()
     last = records[-1] if records else {}
+    scores = [r for r in evals.read() if r["fcd"] is not None]
+    final = scores[-1] if scores and scores[-1]["step"] == self.total else None
+    best = min(scores, key=lambda r: r["fcd"]) if scores else None
     diverged_step = int(np.asarray(members.diverged_step)[j])
     return {
       "member": index,
       "config": config_lib.to_dict(cfg),
       "final": {k: v for k, v in last.items() if k not in ("step", "diverged")},
-      "fcd": score,
+      "fcd": final and final["fcd"],
+      "best_fcd": best and best["fcd"],
+      "best_step": best and best["step"],
       "diverged": diverged_step >= 0,
       "diverged_step": diverged_step if diverged_step >= 0 else None,
       "steps": self.total,

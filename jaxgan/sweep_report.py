@@ -1,10 +1,11 @@
 """What a finished sweep shows: ``results.csv``, ``results.md`` and figures, from its rows.
 
 Each row of ``results.jsonl`` (:mod:`jaxgan.sweep`) is a member: its configuration, its final
-metrics, its FCD (lower is better; None without a scorer or after divergence), whether and when
-it diverged, and its wall time. ``results.md`` gives, per loss, the best member and the mean ±
-std of the FCD over the seeds of that member's setting, as Lucic et al. 2018 report the best
-model per loss; ``fcd_by_loss.png`` is the distribution of the FCD per loss (their Figure 4
+metrics, its final FCD and its best FCD over the evaluations (``--eval_every``) with its step
+(lower is better; None without a scorer or after divergence), whether and when it diverged, and
+its wall time. A member's score here is its best FCD, as Lucic et al. 2018 keep the best score
+over a run's checkpoints. ``results.md`` gives, per loss, the best member and the mean ± std of
+the score over the seeds of that member's setting; ``fcd_by_loss.png`` is the distribution of the FCD per loss (their Figure 4
 shows the best score's distribution over search budgets), ``fcd_vs_lr.png`` the FCD against the
 learning rate.
 """
@@ -44,7 +45,19 @@ def write_csv(rows: list[dict], path: str) -> None:
   finals = sorted({k for r in rows for k in r["final"]})
   with open(path, "w", newline="") as f:
     out = csv.writer(f)
-    out.writerow(["member", *SHOWN, *finals, "fcd", "diverged", "diverged_step", "wall_s"])
+    out.writerow(
+      [
+        "member",
+        *SHOWN,
+        *finals,
+        "fcd",
+        "best_fcd",
+        "best_step",
+        "diverged",
+        "diverged_step",
+        "wall_s",
+      ]
+    )
     for r in rows:
       out.writerow(
         [
@@ -52,6 +65,8 @@ def write_csv(rows: list[dict], path: str) -> None:
           *(r["config"][k] for k in SHOWN),
           *(r["final"].get(k) for k in finals),
           r["fcd"],
+          r["best_fcd"],
+          r["best_step"],
           r["diverged"],
           r["diverged_step"],
           f"{r['wall_s']:.2f}",
@@ -67,15 +82,15 @@ def best_per_loss(rows: list[dict]) -> list[dict]:
     by_loss[r["config"]["loss"]].append(r)
   table = []
   for loss, members in by_loss.items():
-    scored = [r for r in members if r["fcd"] is not None]
+    scored = [r for r in members if r["best_fcd"] is not None]
     diverged = sum(r["diverged"] for r in members)
     if not scored:
       table.append(
         {"loss": loss, "best": None, "seeds": [], "members": len(members), "diverged": diverged}
       )
       continue
-    best = min(scored, key=lambda r: r["fcd"])
-    seeds = [r["fcd"] for r in scored if _setting(r) == _setting(best)]
+    best = min(scored, key=lambda r: r["best_fcd"])
+    seeds = [r["best_fcd"] for r in scored if _setting(r) == _setting(best)]
     table.append(
       {"loss": loss, "best": best, "seeds": seeds, "members": len(members), "diverged": diverged}
     )
@@ -84,7 +99,7 @@ def best_per_loss(rows: list[dict]) -> list[dict]:
 
 def markdown(rows: list[dict]) -> str:
   lines = [
-    "| loss | best FCD | its setting: mean ± std over seeds (n) | setting | members | diverged |",
+    "| loss | best FCD (its step) | its setting: mean ± std over seeds (n) | setting | members | diverged |",
     "| --- | ---: | ---: | --- | ---: | ---: |",
   ]
   for t in best_per_loss(rows):
@@ -99,7 +114,7 @@ def markdown(rows: list[dict]) -> str:
     )
     seeds = np.asarray(t["seeds"])
     lines.append(
-      f"| {t['loss']} | {t['best']['fcd']:.2f} | {seeds.mean():.2f} ± "
+      f"| {t['loss']} | {t['best']['best_fcd']:.2f} (step {t['best']['best_step']}) | {seeds.mean():.2f} ± "
       f"{seeds.std():.2f} ({len(seeds)}) | {setting} | {t['members']} | "
       f"{t['diverged']} |"
     )
@@ -108,7 +123,7 @@ def markdown(rows: list[dict]) -> str:
 
 def plot(rows: list[dict], workdir: str) -> list[str]:
   """The figures; none when no member has a score."""
-  scored = [r for r in rows if r["fcd"] is not None]
+  scored = [r for r in rows if r["best_fcd"] is not None]
   if not scored:
     return []
   import matplotlib
@@ -118,18 +133,18 @@ def plot(rows: list[dict], workdir: str) -> list[str]:
 
   losses = list(dict.fromkeys(r["config"]["loss"] for r in scored))
   fig, ax = plt.subplots(figsize=(1.2 * len(losses) + 2, 3.6))
-  ax.boxplot([[r["fcd"] for r in scored if r["config"]["loss"] == loss] for loss in losses])
+  ax.boxplot([[r["best_fcd"] for r in scored if r["config"]["loss"] == loss] for loss in losses])
   ax.set_xticks(range(1, len(losses) + 1), losses)
-  ax.set(ylabel="FCD (lower is better)", title="FCD of every member, per loss")
+  ax.set(ylabel="best FCD (lower is better)", title="Best FCD of every member, per loss")
   paths = [os.path.join(workdir, "fcd_by_loss.png")]
   fig.tight_layout()
   fig.savefig(paths[0], dpi=90)
   plt.close(fig)
   fig, ax = plt.subplots(figsize=(5, 3.6))
   for loss in losses:
-    pts = [(r["config"]["lr"], r["fcd"]) for r in scored if r["config"]["loss"] == loss]
+    pts = [(r["config"]["lr"], r["best_fcd"]) for r in scored if r["config"]["loss"] == loss]
     ax.scatter(*zip(*pts), label=loss, s=14)
-  ax.set(xscale="log", xlabel="learning rate", ylabel="FCD", title="FCD against learning rate")
+  ax.set(xscale="log", xlabel="learning rate", ylabel="best FCD", title="Best FCD against lr")
   ax.legend(fontsize=7)
   paths.append(os.path.join(workdir, "fcd_vs_lr.png"))
   fig.tight_layout()

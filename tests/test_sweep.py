@@ -176,6 +176,7 @@ def sweep(args, env, check=True):
 def finished(offline_env, tmp_path_factory):
   workdir = tmp_path_factory.mktemp("sweep") / "s"
   args = [
+    "--eval_every=10",
     "--losses=ns,wgan_gp",
     "--grid=lr:1e-4,3e-4",
     "--seeds=2",
@@ -194,6 +195,13 @@ def test_a_sweep_writes_its_results_table_and_figures(finished):
   assert sorted(r["member"] for r in rows) == list(range(8))
   assert {r["config"]["loss"] for r in rows} == {"ns", "wgan_gp"}
   assert all(r["fcd"] > 0 and not r["diverged"] for r in rows)
+  for r in rows:  # scored at steps 10 and 20 (--eval_every=10); the best one is kept
+    evals = [
+      json.loads(line) for line in open(workdir / "members" / str(r["member"]) / "eval.jsonl")
+    ]
+    assert [e["step"] for e in evals] == [10, 20] and evals[1]["fcd"] == r["fcd"]
+    best = min(evals, key=lambda e: e["fcd"])
+    assert (r["best_fcd"], r["best_step"]) == (best["fcd"], best["step"])
   assert {"results.csv", "results.md", "fcd_by_loss.png", "fcd_vs_lr.png", "sweep.json"} <= set(
     os.listdir(workdir)
   )
@@ -246,7 +254,7 @@ def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(fini
   assert "nothing to train" not in proc.stderr
   again = sweep(args, offline_env)
   assert "all 8 members are done; nothing to train" in again.stderr
-  changed = sweep([*args[:1], "--grid=lr:1e-4,2e-4", *args[2:]], offline_env, check=False)
+  changed = sweep([*args[:2], "--grid=lr:1e-4,2e-4", *args[3:]], offline_env, check=False)
   assert changed.returncode == 2 and "member 2: --lr was 0.0003, now 0.0002" in changed.stderr
   assert "Traceback" not in changed.stderr
 
@@ -274,7 +282,8 @@ def test_a_killed_sweep_run_again_ends_as_an_uninterrupted_one(finished, offline
   finished_rows, resumed_rows = rows(workdir), rows(killed)
   assert sorted(resumed_rows) == list(range(8))
   for i, row in resumed_rows.items():
-    assert (row["final"], row["fcd"]) == (finished_rows[i]["final"], finished_rows[i]["fcd"])
+    keys = ("final", "fcd", "best_fcd", "best_step")
+    assert [row[k] for k in keys] == [finished_rows[i][k] for k in keys]
 
 
 def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
