@@ -3,7 +3,7 @@
 ``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.population`), cuts each group
 into chunks of ``chunk_size`` members (per platform, :func:`default_chunk_size`), and trains
 each chunk with one compiled, vmapped, scanned program built once per group. A chunk is
-checkpointed with orbax (``chunks/<members>/checkpoints``, every ``ckpt_every`` steps and at
+checkpointed with orbax (``chunks/<first>-<last>_<digest>/checkpoints``, every ``ckpt_every`` steps and at
 the end), and every finished chunk appends its members' rows to ``results.jsonl``: a sweep
 that is killed and run again trains only the members without a row, each unfinished chunk from
 its latest checkpoint, and ends with the results of an uninterrupted sweep. Each member also writes ``members/<i>/metrics.jsonl``
@@ -14,6 +14,7 @@ labelled train images. :mod:`jaxgan.sweep_report` turns the rows into tables and
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -75,7 +76,7 @@ def run_sweep(
     trainer = _GroupTrainer(cfgs[0], task)
     for start in range(0, len(indices), chunk_size):
       chunk = indices[start : start + chunk_size]
-      ckpt = Checkpointer(os.path.join(workdir, "chunks", "-".join(map(str, chunk)), "checkpoints"))
+      ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
       try:
         rows = trainer.train([members[i] for i in chunk], chunk, scorer, eval_samples, ckpt)
       finally:
@@ -89,6 +90,13 @@ def run_sweep(
   if bar is not None:
     bar.close()
   return [done[i] for i in range(len(members))]
+
+
+def _chunk_name(chunk: list[int]) -> str:
+  """A chunk's folder: its first and last member and a digest of all of them (a chunk of 256
+  members would not fit in a file name)."""
+  digest = hashlib.sha1(",".join(map(str, chunk)).encode()).hexdigest()[:8]
+  return f"{chunk[0]}-{chunk[-1]}_{digest}"
 
 
 def _progress(total: int, enabled: bool):
