@@ -136,12 +136,18 @@ def _with_opt_hparams(opt_state, lr, b1, b2):
   return opt_state._replace(hyperparams=hp)
 
 
-def init_members(gan: GAN, cfgs: list[Config]) -> tuple[Members, jax.Array]:
+def make_init(gan: GAN):
+  """``init(keys) -> stacked GANState``: ``gan.init`` vmapped and compiled once (keep it for
+  every chunk of a group: each new function would be traced and compiled again)."""
+  return xla_options.jit_init(jax.vmap(gan.init))
+
+
+def init_members(gan: GAN, cfgs: list[Config], init=None) -> tuple[Members, jax.Array]:
   """The stacked initial population of ``cfgs`` (one group) and its stacked train keys.
-  Initialization is one compiled, vmapped ``gan.init``; each member then gets its own
-  optimizer hyperparameters (Adam's state at step 0 does not depend on them)."""
+  Initialization is ``init`` (default :func:`make_init` of ``gan``); each member then gets
+  its own optimizer hyperparameters (Adam's state at step 0 does not depend on them)."""
   init_keys, train_keys = zip(*(member_keys(c) for c in cfgs))
-  state = xla_options.jit_init(jax.vmap(gan.init))(jnp.stack(init_keys))
+  state = (init or make_init(gan))(jnp.stack(init_keys))
   col = lambda f: np.array([f(c) for c in cfgs], np.float32)
   g_lr, d_lr = col(lambda c: c.g_lr or c.lr), col(lambda c: c.d_lr or c.lr)
   b1, b2 = col(lambda c: c.beta1), col(lambda c: c.beta2)

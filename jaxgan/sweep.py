@@ -126,6 +126,7 @@ class _GroupTrainer:
     )
     self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, jax.default_backend())
     self.steps_for = {}  # chunk size -> compiled program (the last chunk may be smaller)
+    self.init = population.make_init(self.gan)
     self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
 
   def train(
@@ -134,7 +135,7 @@ class _GroupTrainer:
     """Trains one chunk to the end, from its latest checkpoint in ``ckpt`` if it has one;
     returns its members' result rows. Checkpoints every ``ckpt_every`` steps and at the end."""
     t0 = time.perf_counter()
-    members, keys = population.init_members(self.gan, cfgs)
+    members, keys = population.init_members(self.gan, cfgs, self.init)
     members, keys, data = population.shard(members, keys, self.data)
     step = ckpt.latest_step() or 0
     if step:
