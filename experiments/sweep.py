@@ -35,7 +35,9 @@ from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from jaxgan import config as config_lib
-from jaxgan import search
+from jaxgan import search, sweep_spec
+from jaxgan.io import write_atomic
+from jaxgan.sweep_spec import SpecError, SweepSpec
 
 config_flags.define_config_flags(workdir="runs/sweep")
 flags.DEFINE_enum("preset", None, search.PRESETS, "A search space of Lucic et al. 2018.")
@@ -61,13 +63,24 @@ flags.DEFINE_integer(
 flags.DEFINE_integer(
   "classifier_steps", 3000, "Training steps of the FCD's classifier.", lower_bound=1
 )
+flags.DEFINE_string(
+  "spec",
+  None,
+  "A spec file whose get_spec() gives the sweep (path, or a name in experiments/sweeps).",
+)
+flags.DEFINE_string("shard", None, "K/N: train only shard K of N (every N-th member of a group).")
+flags.DEFINE_boolean("merge", False, "Join the shards' results into the tables; train nothing.")
+flags.DEFINE_string(
+  "coordinator", None, "host:port of process 0 of a multi-process JAX runtime (jax.distributed)."
+)
+flags.DEFINE_integer("num_processes", None, "Processes of the runtime (with --coordinator).")
+flags.DEFINE_integer("process_id", None, "This process's index (with --coordinator).")
+flags.DEFINE_boolean(
+  "distributed", False, "jax.distributed.initialize() from the cluster (Slurm, TPU pods, ...)."
+)
 flags.DEFINE_boolean("list", False, "Print the members and exit.")
 flags.DEFINE_boolean("dry_run", False, "Print the groups and their sizes and exit.")
 FLAGS = flags.FLAGS
-
-
-class SpecError(ValueError):
-  pass
 
 
 def _parse(field: str, text: str):
@@ -100,40 +113,49 @@ def _axis(spec: str):
   )
 
 
-def points_for(loss: str, index: int, arch: str) -> list[dict]:
-  """The search points of one loss (each a dict of config fields)."""
-  seed = FLAGS.search_seed * 1000 + index
-  if FLAGS.preset and (FLAGS.grid or FLAGS.random):
-    raise SpecError(f"--preset={FLAGS.preset} is a search of its own: drop --grid and --random")
-  if FLAGS.preset:
-    from jaxgan import models
-
-    batch_norm_ok = "batch" in models.ARCHS.get(arch).d_norms
-    return [
-      {"loss": loss, **p}
-      for p in search.lucic(FLAGS.preset, loss, FLAGS.samples, seed, batch_norm_ok)
-    ]
+def _grid(specs: list[str]) -> dict[str, list]:
   axes = {}
-  for spec in FLAGS.grid:
+  for spec in specs:
     field, _, values = spec.partition(":")
     if not values:
       raise SpecError(f"--grid={spec}: expected field:v1,v2,...")
     axes[field] = [_parse(field, v) for v in values.split(",")]
-  grid_points = search.grid(axes)
-  space = dict(_axis(s) for s in FLAGS.random)
-  drawn = search.draw(space, FLAGS.samples, seed) if space else [{}]
-  return [{"loss": loss, **g, **d} for g in grid_points for d in drawn]
+  return axes
 
 
-def make_members(workdir: str):
-  base = {name: FLAGS[name].value for name in config_lib.FIELDS if FLAGS[name].present}
+def make_spec() -> SweepSpec:
+  """The sweep of ``--spec`` (if given), with every flag given on the command line on top."""
+  spec = sweep_spec.load(spec_path(FLAGS.spec)) if FLAGS.spec else SweepSpec()
+  base = {**spec.base}
+  base.update({n: FLAGS[n].value for n in config_lib.FIELDS if FLAGS[n].present})
   base.pop("workdir", None)
-  losses = FLAGS.losses or [base.get("loss", "ns")]
-  arch = base.get("arch", "mlp")
-  points = [p for i, loss in enumerate(losses) for p in points_for(loss, i, arch)]
-  from jaxgan.sweep import member_configs
+  given = {n: FLAGS[n].present for n in ("preset", "losses", "grid", "random")}
+  searched = given["preset"] or given["grid"] or given["random"]
+  return SweepSpec(
+    base=base,
+    losses=tuple(FLAGS.losses) if given["losses"] else spec.losses,
+    preset=FLAGS.preset if searched else spec.preset,
+    grid=_grid(FLAGS.grid) if searched else spec.grid,
+    random=dict(map(_axis, FLAGS.random)) if searched else spec.random,
+    **{
+      n: FLAGS[n].value if FLAGS[n].present or not FLAGS.spec else getattr(spec, n)
+      for n in ("samples", "seeds", "search_seed")
+    },
+  )
 
-  return member_configs(base, points, FLAGS.seeds, workdir)
+
+def spec_path(name: str) -> str:
+  """A spec file's path, or the file of that name in experiments/sweeps/."""
+  if os.path.exists(name) or os.sep in name:
+    return name
+  return os.path.join(os.path.dirname(__file__), "sweeps", name.removesuffix(".py") + ".py")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+  k, _, n = text.partition("/")
+  if not (k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+    raise SpecError(f"--shard={text}: expected K/N with 0 <= K < N, e.g. 0/4")
+  return int(k), int(n)
 
 
 def check_spec(members, workdir: str) -> None:
@@ -150,8 +172,7 @@ def check_spec(members, workdir: str) -> None:
       )
     return
   os.makedirs(workdir, exist_ok=True)
-  with open(path, "w") as f:
-    json.dump(record, f, indent=1)
+  write_atomic(path, lambda f: f.write(json.dumps(record, indent=1).encode()))
 
 
 def _first_difference(saved: list[dict], new: list[dict]) -> str:
@@ -177,7 +198,8 @@ def describe(members, dry_run: bool) -> str:
     c = members[idx[0]]
     lines.append(
       f"group {len(lines)}: {len(idx)} members ({c.loss}, {c.arch}, n_disc "
-      f"{c.n_disc}, d_norm {c.d_norm}, penalty {c.penalty}, batch {c.batch_size})"
+      f"{c.n_disc}, d_norm {c.d_norm}, penalty {c.penalty}, batch {c.batch_size}, "
+      + (f"{c.steps} steps)" if c.steps is not None else f"{c.epochs:g} epochs)")
     )
   return "\n".join(lines) + f"\n{len(members)} members in {len(lines)} groups"
 
@@ -189,12 +211,15 @@ def main(argv):
   logging.set_verbosity(logging.WARNING)
   workdir = FLAGS.workdir
   try:
-    members = make_members(workdir)
+    members = sweep_spec.members(make_spec(), workdir)
     if any(m.dataset not in config_lib.IMAGE_DATASETS for m in members):
       raise SpecError(
         "a sweep trains on image datasets "
         f"({'|'.join(config_lib.IMAGE_DATASETS)}); 2-D toys: experiments.toy2d"
       )
+    shard = parse_shard(FLAGS.shard) if FLAGS.shard else (0, 1)
+    if FLAGS.coordinator and (FLAGS.num_processes is None or FLAGS.process_id is None):
+      raise SpecError("--coordinator needs --num_processes and --process_id")
   except (SpecError, config_lib.ConfigError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
@@ -206,32 +231,74 @@ def main(argv):
   except SpecError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
-  return run(members, workdir)
+  return merge(members, workdir) if FLAGS.merge else run(members, workdir, shard)
 
 
-def run(members, workdir: str) -> int:
-  from jaxgan.data import DatasetUnavailable
-  from jaxgan.sweep import read_results, run_sweep
+def merge(members, workdir: str) -> int:
+  from jaxgan import sweep
   from jaxgan.sweep_report import write_report
 
+  try:
+    rows = sweep.merge(workdir, len(members))
+  except sweep.MissingResults as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print(write_report(rows, workdir))
+  return 0
+
+
+def start_runtime() -> None:
+  """Joins the multi-process JAX runtime that the flags name, if any."""
+  if not (FLAGS.coordinator or FLAGS.distributed):
+    return
+  import jax
+
+  # Collectives between CPU processes (the gather of results); accelerators bring their own.
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  if FLAGS.coordinator:
+    jax.distributed.initialize(FLAGS.coordinator, FLAGS.num_processes, FLAGS.process_id)
+  else:
+    jax.distributed.initialize()
+
+
+def run(members, workdir: str, shard: tuple[int, int]) -> int:
+  import jax
+
+  from jaxgan import sweep
+  from jaxgan.data import DatasetUnavailable
+  from jaxgan.sweep_report import write_report
+
+  start_runtime()
   if FLAGS.compilation_cache:
     from jaxgan.cache import enable_compilation_cache
 
     enable_compilation_cache()
-  if len(read_results(workdir)) == len(members):
-    print(f"{workdir}: all {len(members)} members are done; nothing to train", file=sys.stderr)
+  lead = jax.process_index() == 0
+  mine = sweep.share(members, *shard)
+  if lead and all(i in sweep.read_results(workdir) for i in mine):
+    print(f"{workdir}: all {len(mine)} members are done; nothing to train", file=sys.stderr)
   t0 = time.perf_counter()
   try:
-    rows = run_sweep(
-      members, workdir, _task_for(), FLAGS.chunk, _scorer_for, FLAGS.eval_samples, FLAGS.progress
-    )
+    rows = sweep.run_sweep(
+      members, workdir, _task_for(), FLAGS.chunk, _scorer_for, FLAGS.eval_samples,
+      FLAGS.progress, shard,
+    )  # fmt: skip
   except DatasetUnavailable as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
-  print(write_report(rows, workdir))
+  if not lead:
+    return 0
+  if shard[1] > 1:
+    left = len(members) - len(sweep.read_results(workdir))
+    print(
+      f"shard {shard[0]}/{shard[1]}: {len(rows)} members done; {left} of the sweep's "
+      f"{len(members)} still without results" + ("" if left else ": run it with --merge"),
+      file=sys.stderr,
+    )
+  else:
+    print(write_report(rows, workdir))
   print(
-    f"{len(members)} members, {time.perf_counter() - t0:.1f} s in this process; "
-    f"results in {workdir}",
+    f"{len(rows)} members, {time.perf_counter() - t0:.1f} s in this process; results in {workdir}",
     file=sys.stderr,
   )
   return 0
@@ -253,7 +320,7 @@ def _task_for():
 
 def _scorer_for(cfg):
   """The FCD scorer of the member's dataset, or None (said why) when it cannot be made."""
-  return _scorer(cfg.dataset, cfg.data_dir) if FLAGS.eval_samples else None
+  return _scorer(cfg.dataset, cfg.data_dir)
 
 
 @functools.cache

@@ -189,13 +189,14 @@ def make_population_step(gan: GAN, batch_size: int, size: int):
 
 
 def shard(members: Members, keys: jax.Array, data, devices=None):
-  """The population spread over ``devices`` (default: the local ones) along the member axis
-  with a ``NamedSharding``, and the data replicated on them; XLA partitions the vmapped step
+  """The population spread over ``devices`` (default: all of the runtime's, which in a
+  multi-process runtime are several processes' devices) along the member axis with a
+  ``NamedSharding``, and the data replicated on them; XLA partitions the vmapped step
   member-wise. Uses the largest number of devices that divides the population; with one,
   everything stays where it is."""
   from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-  devices = list(devices or jax.local_devices())
+  devices = list(devices or jax.devices())
   n = math.gcd(len(keys), len(devices))
   if n == 1:
     return members, keys, data
@@ -204,9 +205,13 @@ def shard(members: Members, keys: jax.Array, data, devices=None):
     NamedSharding(mesh, PartitionSpec("members")),
     NamedSharding(mesh, PartitionSpec()),
   )
+  # Placed from host copies (every process holds the same ones): a device array of one
+  # process cannot be placed on another's devices.
+  members, data = jax.device_get((members, data))
+  key_data = jax.device_put(np.asarray(jax.random.key_data(keys)), by_member)
   return (
     jax.device_put(members, by_member),
-    jax.device_put(keys, by_member),
+    jax.random.wrap_key_data(key_data, impl=jax.random.key_impl(keys)),
     jax.device_put(data, replicated),
   )
 

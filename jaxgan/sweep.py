@@ -3,12 +3,18 @@
 ``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.population`), cuts each group
 into chunks of ``chunk_size`` members (per platform, :func:`default_chunk_size`), and trains
 each chunk with one compiled, vmapped, scanned program built once per group. A chunk is
-checkpointed with orbax (``chunks/<first>-<last>_<digest>/checkpoints``, every ``ckpt_every`` steps and at
-the end), and every finished chunk appends its members' rows to ``results.jsonl``: a sweep
-that is killed and run again trains only the members without a row, each unfinished chunk from
-its latest checkpoint, and ends with the results of an uninterrupted sweep. Each member also writes ``members/<i>/metrics.jsonl``
-in a single run's format, and its final FCD (:mod:`jaxgan.quality`) when the dataset has
-labelled train images. :mod:`jaxgan.sweep_report` turns the rows into tables and figures.
+checkpointed with orbax (``chunks/<first>-<last>_<digest>/checkpoints``, every ``ckpt_every``
+steps and at the end), and every finished chunk appends its members' rows to
+``results.jsonl``: a sweep that is killed and run again trains only the members without a
+row, each unfinished chunk from its latest checkpoint, and ends with the results of an
+uninterrupted sweep. Each member writes ``members/<i>/metrics.jsonl`` in a single run's
+format, its FCD (:mod:`jaxgan.quality`) at each evaluation when the dataset has labelled train
+images, and a grid of its samples at each evaluation and at the end.
+
+Many machines: ``shard=(k, n)`` trains every n-th member of each group, for independent jobs
+writing into one workdir (:func:`merge` joins their rows); a multi-process JAX runtime
+(``jax.distributed``) shards each chunk over every process's devices instead.
+:mod:`jaxgan.sweep_report` turns the rows into tables and figures.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -28,6 +35,7 @@ from jaxgan import metrics, population, train
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config
 from jaxgan.gan import build_gan
+from jaxgan.io import write_atomic
 from jaxgan.loop import Task, default_steps_per_call
 
 RESULTS = "results.jsonl"
@@ -42,12 +50,43 @@ def default_chunk_size(platform: str) -> int:
 
 
 def read_results(workdir: str) -> dict[int, dict]:
-  """The rows of finished members, by member index."""
-  path = os.path.join(workdir, RESULTS)
-  if not os.path.exists(path):
-    return {}
-  with open(path) as f:
-    return {row["member"]: row for row in map(json.loads, filter(str.strip, f))}
+  """The rows of finished members, by member index: ``results.jsonl`` and every shard's
+  ``shards/<k>-of-<n>.jsonl``."""
+  paths = [os.path.join(workdir, RESULTS)]
+  shards = os.path.join(workdir, "shards")
+  if os.path.isdir(shards):
+    paths += [os.path.join(shards, f) for f in sorted(os.listdir(shards)) if f.endswith(".jsonl")]
+  rows = {}
+  for path in filter(os.path.exists, paths):
+    with open(path) as f:
+      rows.update({row["member"]: row for row in map(json.loads, filter(str.strip, f))})
+  return rows
+
+
+def share(members: list[Config], k: int, n: int) -> list[int]:
+  """The members of shard ``k`` of ``n``: every n-th member of each group, so that every
+  shard gets a like share of every group's work."""
+  return sorted(i for idx in population.group(members).values() for i in idx[k::n])
+
+
+class MissingResults(RuntimeError):
+  pass
+
+
+def merge(workdir: str, size: int) -> list[dict]:
+  """All ``size`` members' rows from the shards' files, written to ``results.jsonl``."""
+  rows = read_results(workdir)
+  missing = [i for i in range(size) if i not in rows]
+  if missing:
+    listed = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+    raise MissingResults(
+      f"{len(missing)} of {size} members have no results in {workdir} yet ({listed}): "
+      "run their shards (the same command with their --shard=K/N) first"
+    )
+  ordered = [rows[i] for i in range(size)]
+  text = "".join(json.dumps(r) + "\n" for r in ordered)
+  write_atomic(os.path.join(workdir, RESULTS), lambda f: f.write(text.encode()))
+  return ordered
 
 
 def run_sweep(
@@ -58,30 +97,42 @@ def run_sweep(
   scorer_for=None,
   eval_samples: int = 5000,
   progress: bool = True,
+  shard: tuple[int, int] = (0, 1),
 ) -> list[dict]:
-  """Trains every member without a row in ``results.jsonl``; returns all rows, by member.
+  """Trains the members of ``shard`` (k, n) without a row yet; returns its rows, by member.
 
   ``task_for(cfg) -> Task`` loads a member's data (called once per group); ``scorer_for(cfg)``
-  returns an FCD scorer or None (no score)."""
-  done = read_results(workdir)
-  chunk_size = chunk_size or default_chunk_size(jax.default_backend())
-  todo = {k: [i for i in idx if i not in done] for k, idx in population.group(members).items()}
-  total = sum(len(v) for v in todo.values())
-  bar = _progress(total, progress)
+  returns an FCD scorer or None (no score). Rows go to ``results.jsonl``, or with n > 1 to
+  ``shards/<k>-of-<n>.jsonl`` (:func:`merge` joins them). In a multi-process JAX runtime
+  (``jax.distributed``) every process calls this alike: each chunk is sharded over the devices
+  of all processes, and process 0 writes the logs and rows."""
+  mine = share(members, *shard)
+  done = _agreed(read_results(workdir), len(members))
+  chunk_size = _chunk_size(chunk_size)
+  todo = {
+    k: [i for i in idx if i in mine and i not in done]
+    for k, idx in population.group(members).items()
+  }
+  bar = _progress(sum(len(v) for v in todo.values()), progress and _lead())
+  results = os.path.join(
+    workdir, RESULTS if shard[1] == 1 else f"shards/{shard[0]}-of-{shard[1]}.jsonl"
+  )
   t0, gan_steps = time.perf_counter(), 0
   for indices in filter(None, todo.values()):
     cfgs = [members[i] for i in indices]
     task = task_for(cfgs[0])
-    scorer = scorer_for(cfgs[0]) if scorer_for else None
+    scorer = scorer_for(cfgs[0]) if scorer_for and eval_samples and _lead() else None
+    scoring = Scoring(eval_samples if _all_know(scorer is not None) else 0, scorer)
     trainer = _GroupTrainer(cfgs[0], task)
     for start in range(0, len(indices), chunk_size):
       chunk = indices[start : start + chunk_size]
       ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
       try:
-        rows = trainer.train([members[i] for i in chunk], chunk, scorer, eval_samples, ckpt)
+        rows = trainer.train([members[i] for i in chunk], chunk, scoring, ckpt)
       finally:
         ckpt.close()
-      _append_rows(workdir, rows)
+      if _lead():
+        _append_rows(results, rows)
       done.update({r["member"]: r for r in rows})
       gan_steps += len(chunk) * trainer.total
       if bar is not None:  # GAN-steps/s over the whole sweep so far, scoring included
@@ -89,7 +140,7 @@ def run_sweep(
         bar.update(len(chunk))
   if bar is not None:
     bar.close()
-  return [done[i] for i in range(len(members))]
+  return [done[i] for i in mine if i in done]
 
 
 def _chunk_name(chunk: list[int]) -> str:
@@ -107,8 +158,9 @@ def _progress(total: int, enabled: bool):
   return tqdm(total=total, unit="member", dynamic_ncols=True, file=sys.stderr)
 
 
-def _append_rows(workdir: str, rows: list[dict]) -> None:
-  with open(os.path.join(workdir, RESULTS), "a") as f:
+def _append_rows(path: str, rows: list[dict]) -> None:
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "a") as f:
     f.writelines(json.dumps(r) + "\n" for r in rows)
 
 
@@ -129,20 +181,20 @@ class _GroupTrainer:
     self.init = population.make_init(self.gan)
     self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
 
-  def train(
-    self, cfgs: list[Config], indices: list[int], scorer, eval_samples: int, ckpt: Checkpointer
-  ):
+  def train(self, cfgs: list[Config], indices: list[int], scoring: Scoring, ckpt: Checkpointer):
     """Trains one chunk to the end, from its latest checkpoint in ``ckpt`` if it has one;
-    returns its members' result rows. Checkpoints every ``ckpt_every`` steps and at the end."""
-    t0 = time.perf_counter()
+    returns its members' result rows (on process 0; other processes return none).
+    Checkpoints every ``ckpt_every`` steps and at the end."""
+    t0, size = time.perf_counter(), len(cfgs)
+    cfgs = _padded(cfgs)  # a multi-process chunk fills every device; the copies are dropped
     members, keys = population.init_members(self.gan, cfgs, self.init)
     members, keys, data = population.shard(members, keys, self.data)
     step = ckpt.latest_step() or 0
     if step:
       members = ckpt.restore(members)
-      print(f"members {indices[0]}-{indices[-1]}: resumed from step {step}", file=sys.stderr)
-    logs = [self._open_log(c, step) for c in cfgs]
-    evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs]
+      _say(f"members {indices[0]}-{indices[-1]}: resumed from step {step}")
+    logs = [self._open_log(c, step) for c in cfgs[:size]] if _lead() else []
+    evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs[:size]] if _lead() else []
     stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
     pending, every = [], (self.cfg.log_every, self.cfg.ckpt_every, self.cfg.eval_every)
     while step < self.total:
@@ -154,21 +206,30 @@ class _GroupTrainer:
         self._log(logs, stopped, pending, step, members)
         pending = []
       if (self.cfg.eval_every and step % self.cfg.eval_every == 0) or step == self.total:
-        self._evaluate(evals, step, members, scorer, eval_samples)
+        self._evaluate(cfgs[:size], evals, step, members, scoring)
       if (self.cfg.ckpt_every and step % self.cfg.ckpt_every == 0) or step == self.total:
         ckpt.save(members, step)
-    wall = (time.perf_counter() - t0) / len(cfgs)
+    wall = (time.perf_counter() - t0) / size
+    diverged = _host(members.diverged_step)
     return [
-      self._row(i, c, members, j, logs[j], evals[j], wall)
-      for j, (i, c) in enumerate(zip(indices, cfgs))
+      self._row(i, c, int(diverged[j]), logs[j], evals[j], wall)
+      for j, (i, c) in enumerate(zip(indices, cfgs[:size]))
+      if _lead()
     ]
 
-  def _evaluate(self, evals, step: int, members, scorer, eval_samples: int) -> None:
-    """Appends each member's FCD at ``step`` to its eval.jsonl (None once it diverged)."""
-    if scorer is None or not eval_samples:
+  def _evaluate(self, cfgs, evals, step: int, members, scoring: Scoring) -> None:
+    """Each member's FCD at ``step`` into its eval.jsonl (None once it diverged) and a 10×10
+    grid of its samples (``samples_<step>.png``); at the end, the grid even without scores."""
+    if not (scoring.samples or step == self.total):
       return
-    for log, score in zip(evals, self._score(members, len(evals), scorer, eval_samples)):
-      log.write({"step": step, "fcd": score})
+    images, alive = self._samples(members, max(scoring.samples, 100)), _host(members.alive)
+    for j, (cfg, log) in enumerate(zip(cfgs, evals)):
+      ok = bool(alive[j]) and np.isfinite(images[j]).all()
+      metrics.save_image_grid(images[j, :100], os.path.join(cfg.workdir, f"samples_{step}.png"), 10)
+      if scoring.scorer is not None and scoring.samples:
+        log.write(
+          {"step": step, "fcd": float(scoring.scorer(images[j, : scoring.samples])) if ok else None}
+        )
 
   def run_steps(self, size: int):
     if size not in self.steps_for:
@@ -188,8 +249,7 @@ class _GroupTrainer:
   def _log(self, logs, stopped, pending, step: int, members) -> None:
     """One record per member not yet stopped (metrics averaged over the interval); the
     record of the interval in which a member diverged says so, and is its last."""
-    host = jax.device_get(pending)
-    alive = np.asarray(members.alive)
+    host, alive = _host(pending), _host(members.alive)
     for j, log in enumerate(logs):
       if stopped[j]:
         continue
@@ -201,26 +261,17 @@ class _GroupTrainer:
         record["diverged"] = stopped[j] = True
       log.write(record)
 
-  def _score(self, members, size: int, scorer, eval_samples: int) -> list[float | None]:
-    """Each member's FCD of ``eval_samples`` samples (from G's EMA when kept) drawn from the
-    same latents; None for a member that diverged."""
+  def _samples(self, members, num: int) -> np.ndarray:
+    """``num`` samples of every member (from G's EMA when kept), all from the same latents."""
     state = members.state
     g_params = state.g_params if state.g_ema is None else state.g_ema
-    z = self.gan.latents(jax.random.key(0), eval_samples)
-    images = np.concatenate(
-      [
-        np.asarray(self.sample(g_params, state.g_state, z[k : k + 1000]))
-        for k in range(0, eval_samples, 1000)
-      ],
+    z = self.gan.latents(jax.random.key(0), num)
+    return np.concatenate(
+      [_host(self.sample(g_params, state.g_state, z[k : k + 1000])) for k in range(0, num, 1000)],
       axis=1,
     )
-    alive = np.asarray(members.alive)
-    return [
-      float(scorer(images[j])) if alive[j] and np.isfinite(images[j]).all() else None
-      for j in range(size)
-    ]
 
-  def _row(self, index, cfg, members, j, log, evals, wall) -> dict:
+  def _row(self, index, cfg, diverged_step: int, log, evals, wall) -> dict:
     """A member's result: final metrics, final FCD, and its best FCD over the evaluations and
     the step of it (Lucic et al. keep the best score over checkpoints)."""
     records = log.read()
@@ -228,7 +279,6 @@ class _GroupTrainer:
     scores = [r for r in evals.read() if r["fcd"] is not None]
     final = scores[-1] if scores and scores[-1]["step"] == self.total else None
     best = min(scores, key=lambda r: r["fcd"]) if scores else None
-    diverged_step = int(np.asarray(members.diverged_step)[j])
     return {
       "member": index,
       "config": config_lib.to_dict(cfg),
@@ -243,18 +293,71 @@ class _GroupTrainer:
     }
 
 
-def member_configs(base: dict, points: list[dict], seeds: int, workdir: str) -> list[Config]:
-  """One member per point and seed (seeds base seed, base seed + 1, ...), each a validated
-  Config whose workdir is ``<workdir>/members/<index>``."""
-  base_seed = base.get("seed", 0)
-  members = []
-  for point in points:
-    for s in range(seeds):
-      values = {**base, **point, "seed": base_seed + s}
-      values["workdir"] = os.path.join(workdir, "members", str(len(members)))
-      members.append(config_lib.make_config(**values))
-  return members
+@dataclasses.dataclass(frozen=True)
+class Scoring:
+  """How a sweep scores its members: ``samples`` per member and evaluation (0: none), and the
+  FCD ``scorer`` (only process 0 holds one; None: no labelled train images)."""
+
+  samples: int = 0
+  scorer: Callable[[np.ndarray], float] | None = None
 
 
-def spec_record(members: list[Config]) -> list[dict]:
-  return [dataclasses.asdict(m) for m in members]
+# A multi-process runtime (jax.distributed): every process runs every chunk, sharded over all
+# processes' devices; process 0 alone writes logs, rows and pictures.
+
+
+def _lead() -> bool:
+  return jax.process_index() == 0
+
+
+def _say(text: str) -> None:
+  if _lead():
+    print(text, file=sys.stderr)
+
+
+def _host(tree):
+  """A pytree of device arrays as numpy arrays, whole on every process (gathered across
+  processes when sharded over several)."""
+  from jax.experimental import multihost_utils
+
+  return jax.tree.map(
+    lambda x: (
+      np.asarray(x) if x.is_fully_addressable else multihost_utils.process_allgather(x, tiled=True)
+    ),
+    tree,
+  )
+
+
+def _all_know(flag: bool) -> bool:
+  """Process 0's ``flag``, on every process."""
+  if jax.process_count() == 1:
+    return flag
+  from jax.experimental import multihost_utils
+
+  return bool(multihost_utils.broadcast_one_to_all(np.array(flag)))
+
+
+def _agreed(done: dict[int, dict], size: int) -> dict[int, dict]:
+  """The finished members as process 0 sees them, so that every process trains the same
+  chunks (processes read the workdir at slightly different times)."""
+  if jax.process_count() == 1:
+    return done
+  from jax.experimental import multihost_utils
+
+  mask = multihost_utils.broadcast_one_to_all(np.array([i in done for i in range(size)]))
+  return {i: done.get(i, {"member": i}) for i in np.flatnonzero(mask).tolist()}
+
+
+def _chunk_size(requested: int | None) -> int:
+  """``requested`` or the platform's default, rounded up to fill every device of a
+  multi-process runtime."""
+  size = requested or default_chunk_size(jax.default_backend())
+  if jax.process_count() == 1:
+    return size
+  return -(-size // jax.device_count()) * jax.device_count()
+
+
+def _padded(cfgs: list[Config]) -> list[Config]:
+  if jax.process_count() == 1:
+    return cfgs
+  return cfgs + cfgs[-1:] * (-len(cfgs) % jax.device_count())

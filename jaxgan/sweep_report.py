@@ -7,7 +7,7 @@ its wall time. A member's score here is its best FCD, as Lucic et al. 2018 keep 
 over a run's checkpoints. ``results.md`` gives, per loss, the best member and the mean ± std of
 the score over the seeds of that member's setting; ``fcd_by_loss.png`` is the distribution of the FCD per loss (their Figure 4
 shows the best score's distribution over search budgets), ``fcd_vs_lr.png`` the FCD against the
-learning rate.
+learning rate, ``best_samples.png`` each loss's best member's samples at its best step.
 """
 
 from __future__ import annotations
@@ -153,6 +153,34 @@ def plot(rows: list[dict], workdir: str) -> list[str]:
   return paths
 
 
+def plot_best_samples(rows: list[dict], workdir: str) -> str | None:
+  """``best_samples.png``: per loss, the 10×10 sample grid of its best member at the step of
+  its best score (written by the sweep at each evaluation); None when no member is scored."""
+  best = [t["best"] for t in best_per_loss(rows) if t["best"] is not None]
+  grids = [(b, os.path.join(b["config"]["workdir"], f"samples_{b['best_step']}.png")) for b in best]
+  grids = [(b, path) for b, path in grids if os.path.exists(path)]
+  if not grids:
+    return None
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  fig, axes = plt.subplots(1, len(grids), figsize=(3.2 * len(grids), 3.6), squeeze=False)
+  for ax, (b, path) in zip(axes[0], grids):
+    ax.imshow(plt.imread(path), cmap="gray")
+    ax.set_title(
+      f"{b['config']['loss']}: FCD {b['best_fcd']:.1f}\nmember {b['member']}, step {b['best_step']}",
+      fontsize=9,
+    )
+    ax.axis("off")
+  out = os.path.join(workdir, "best_samples.png")
+  fig.tight_layout()
+  fig.savefig(out, dpi=110)
+  plt.close(fig)
+  return out
+
+
 def write_report(rows: list[dict], workdir: str) -> str:
   """Writes results.csv, results.md and the figures; returns the Markdown table."""
   write_csv(rows, os.path.join(workdir, "results.csv"))
@@ -160,4 +188,5 @@ def write_report(rows: list[dict], workdir: str) -> str:
   with open(os.path.join(workdir, "results.md"), "w") as f:
     f.write(table)
   plot(rows, workdir)
+  plot_best_samples(rows, workdir)
   return table

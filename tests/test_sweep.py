@@ -202,9 +202,10 @@ def test_a_sweep_writes_its_results_table_and_figures(finished):
     assert [e["step"] for e in evals] == [10, 20] and evals[1]["fcd"] == r["fcd"]
     best = min(evals, key=lambda e: e["fcd"])
     assert (r["best_fcd"], r["best_step"]) == (best["fcd"], best["step"])
-  assert {"results.csv", "results.md", "fcd_by_loss.png", "fcd_vs_lr.png", "sweep.json"} <= set(
-    os.listdir(workdir)
-  )
+  written = {"results.csv", "results.md", "fcd_by_loss.png", "fcd_vs_lr.png", "best_samples.png"}
+  assert written | {"sweep.json"} <= set(os.listdir(workdir))
+  for r in rows:  # a 10×10 grid at each evaluation: the best one is in best_samples.png
+    assert {"samples_10.png", "samples_20.png"} <= set(os.listdir(r["config"]["workdir"]))
   table = (workdir / "results.md").read_text()
   assert "| ns |" in table and "| wgan_gp |" in table and table in proc.stdout
   assert len((workdir / "results.csv").read_text().splitlines()) == 9
@@ -304,3 +305,102 @@ def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
   assert "drop --grid" in bad.stderr
   typo = sweep(["--grid=nope:1", f"--workdir={tmp_path / 'x'}"], offline_env, check=False)
   assert typo.returncode == 2 and "'nope' is not a config field" in typo.stderr
+
+
+def _rows(workdir):
+  return {r["member"]: r for r in map(json.loads, open(workdir / "results.jsonl"))}
+
+
+def _same_results(rows, expected, rtol=0.0):
+  """Rows equal but for wall time and workdir (to ``rtol`` in the numbers)."""
+  assert sorted(rows) == sorted(expected)
+  for i, row in rows.items():
+    want = expected[i]
+    assert {**row["config"], "workdir": ""} == {**want["config"], "workdir": ""}
+    assert (row["diverged"], row["best_step"]) == (want["diverged"], want["best_step"])
+    for k in ("fcd", "best_fcd"):
+      np.testing.assert_allclose(row[k], want[k], rtol=rtol)
+    assert row["final"].keys() == want["final"].keys()
+    for k, v in row["final"].items():
+      np.testing.assert_allclose(v, want["final"][k], rtol=rtol, atol=rtol)
+
+
+@SAME_WORKER  # they share the session-scoped `finished` sweep
+def test_shards_of_a_sweep_merge_into_the_results_of_one(finished, offline_env, tmp_path):
+  """--shard=0/2 and 1/2 into one workdir (as two scheduler jobs would), then --merge: the
+  rows of the sweep run as one job; --merge before every shard is done says what is missing."""
+  workdir, args, _ = finished
+  args = [a for a in args if not a.startswith("--workdir")] + [f"--workdir={tmp_path}"]
+  first = sweep([*args, "--shard=0/2"], offline_env)
+  assert "4 members done; 4 of the sweep's 8 still without results" in first.stderr
+  early = sweep([*args, "--merge"], offline_env, check=False)
+  assert early.returncode == 1 and "4 of 8 members have no results" in early.stderr
+  assert "--shard=1/2" not in early.stderr and "Traceback" not in early.stderr
+  sweep([*args, "--shard=1/2"], offline_env)
+  merged = sweep([*args, "--merge"], offline_env)
+  _same_results(_rows(tmp_path), _rows(workdir))  # bit for bit: the same chunks of one
+  assert merged.stdout == (workdir / "results.md").read_text() + "\n"
+
+
+@SAME_WORKER  # they share the session-scoped `finished` sweep
+def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, offline_env, tmp_path):
+  """Two CPU processes joined by jax.distributed (coordinator on 127.0.0.1, gloo): each chunk
+  of two members sharded over both processes' devices, process 0 writing the results. Same
+  table as the one-process sweep; the numbers to 1e-5 (a vmapped pair against members one by
+  one: summation order)."""
+  import socket
+
+  workdir, args, _ = finished
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+  args = [a for a in args if not a.startswith("--workdir")] + [f"--workdir={tmp_path}"]
+  runtime = [f"--coordinator=127.0.0.1:{port}", "--num_processes=2"]
+  cmd = [sys.executable, "-m", "experiments.sweep", *COMMON, *args, *runtime]
+  procs = [
+    subprocess.Popen(
+      [*cmd, f"--process_id={i}"],
+      cwd=REPO,
+      env=offline_env,
+      text=True,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for i in range(2)
+  ]
+  outs = [p.communicate(timeout=600) for p in procs]
+  assert [p.returncode for p in procs] == [0, 0], outs[0][1][-2000:] + outs[1][1][-2000:]
+  table = (workdir / "results.md").read_text()
+  assert table in outs[0][0] and "| ns |" not in outs[1][0]  # gloo prints a line of its own
+  pairs = sorted(d.split("_")[0] for d in os.listdir(tmp_path / "chunks"))
+  assert pairs == ["0-1", "2-3", "4-5", "6-7"]  # chunks of two, one member per process
+  _same_results(_rows(tmp_path), _rows(workdir), rtol=1e-5)
+
+
+def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(offline_env, tmp_path):
+  spec = tmp_path / "spec.py"
+  spec.write_text(
+    "from jaxgan.search import Choice\n"
+    "from jaxgan.sweep_spec import SweepSpec\n"
+    "def get_spec():\n"
+    "  return SweepSpec(base={'steps': 50, 'arch': 'mlp'}, losses=('ns', 'lsgan'),\n"
+    "                   grid={'lr': [1e-4, 2e-4]}, random={'beta1': Choice((0.0, 0.5))},\n"
+    "                   samples=2, seeds=3)\n"
+  )
+  from jaxgan import sweep_spec
+
+  members = sweep_spec.members(sweep_spec.load(str(spec)), str(tmp_path / "w"))
+  assert len(members) == 2 * 2 * 2 * 3 and {m.steps for m in members} == {50}
+  assert [m.seed for m in members[:3]] == [0, 1, 2] and members[-1].loss == "lsgan"
+  assert members[5].workdir == str(tmp_path / "w" / "members" / "5")
+  listed = sweep([f"--spec={spec}", "--seeds=1", "--steps=7", "--list"], offline_env).stdout
+  assert len(listed.splitlines()) == 8  # --seeds=1 replaces the spec's 3
+  dry = sweep([f"--spec={spec}", "--steps=7", "--dry_run"], offline_env).stdout
+  assert "7 steps" in dry and "50 steps" not in dry
+  shipped = sweep(["--spec=lucic_narrow_mlp", "--dry_run"], offline_env).stdout
+  assert "48 members in 9 groups" in shipped
+  spec.write_text("def get_spec():\n  return {'losses': 'ns'}\n")
+  bad = sweep([f"--spec={spec}", "--list"], offline_env, check=False)
+  assert bad.returncode == 2 and "not a SweepSpec" in bad.stderr and "Traceback" not in bad.stderr
+  with pytest.raises(sweep_spec.SpecError, match="'nope' is not a config field"):
+    sweep_spec.SweepSpec(grid={"nope": [1]})

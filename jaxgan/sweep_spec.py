@@ -1,0 +1,99 @@
+"""What a sweep trains: a :class:`SweepSpec`, from flags or from a Python spec file.
+
+A spec names the losses, a search (a Lucic et al. preset, or grid axes crossed with random
+axes), the seeds, and the config fields shared by every member. :func:`members` turns it into
+one validated :class:`~jaxgan.config.Config` per loss × point × seed. A spec file (big_vision
+style) is a Python file with a ``get_spec()`` returning a ``SweepSpec``; its docstring gives
+the command that runs it and the result to expect (``experiments/sweeps/``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import os
+from typing import Any
+
+from jaxgan import config as config_lib
+from jaxgan import models, search
+
+
+class SpecError(ValueError):
+  pass
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepSpec:
+  """``base``: config fields for every member. ``losses``: default ``base["loss"]``.
+  ``preset``: one of :data:`jaxgan.search.PRESETS` (then no ``grid``/``random``).
+  ``grid``: field -> values, crossed. ``random``: field -> :class:`jaxgan.search.Choice` /
+  ``Uniform`` / ``LogUniform``, ``samples`` draws per loss from ``search_seed``."""
+
+  base: dict[str, Any] = dataclasses.field(default_factory=dict)
+  losses: tuple[str, ...] = ()
+  preset: str | None = None
+  grid: dict[str, list] = dataclasses.field(default_factory=dict)
+  random: dict[str, Any] = dataclasses.field(default_factory=dict)
+  samples: int = 1
+  seeds: int = 1
+  search_seed: int = 0
+
+  def __post_init__(self):
+    if self.preset is not None and self.preset not in search.PRESETS:
+      raise SpecError(f"preset {self.preset!r}: expected one of {', '.join(search.PRESETS)}")
+    if self.preset and (self.grid or self.random):
+      raise SpecError(f"--preset={self.preset} is a search of its own: drop --grid and --random")
+    if self.samples < 1 or self.seeds < 1:
+      raise SpecError(f"samples and seeds must be >= 1, not {self.samples} and {self.seeds}")
+    varied = {*self.grid, *self.random, *self.base}
+    unknown = sorted(varied - set(config_lib.FIELDS) | (varied & {"workdir"}))
+    if unknown:
+      raise SpecError(f"{unknown[0]!r} is not a config field that a sweep can vary")
+
+
+def points(spec: SweepSpec, loss: str, index: int) -> list[dict]:
+  """The search points of the ``index``-th loss (each a dict of config fields)."""
+  seed = spec.search_seed * 1000 + index
+  if spec.preset:
+    arch = models.ARCHS.get(spec.base.get("arch", "mlp"))
+    batch_norm_ok = arch is not None and "batch" in arch.d_norms
+    return [
+      {"loss": loss, **p}
+      for p in search.lucic(spec.preset, loss, spec.samples, seed, batch_norm_ok)
+    ]
+  drawn = search.draw(spec.random, spec.samples, seed) if spec.random else [{}]
+  return [{"loss": loss, **g, **d} for g in search.grid(spec.grid) for d in drawn]
+
+
+def members(spec: SweepSpec, workdir: str) -> list[config_lib.Config]:
+  """One validated Config per loss × point × seed (seeds ``base["seed"]``, + 1, ...), member
+  ``i`` writing into ``<workdir>/members/<i>``."""
+  losses = spec.losses or (spec.base.get("loss", "ns"),)
+  base_seed = spec.base.get("seed", 0)
+  out = []
+  for i, loss in enumerate(losses):
+    for point in points(spec, loss, i):
+      for s in range(spec.seeds):
+        values = {**spec.base, **point, "seed": base_seed + s}
+        values["workdir"] = os.path.join(workdir, "members", str(len(out)))
+        out.append(config_lib.make_config(**values))
+  return out
+
+
+def load(path: str) -> SweepSpec:
+  """The ``SweepSpec`` that ``get_spec()`` of the Python file at ``path`` returns."""
+  if not os.path.isfile(path):
+    raise SpecError(f"spec file {path} does not exist")
+  module_spec = importlib.util.spec_from_file_location("_jaxgan_sweep_spec", path)
+  module = importlib.util.module_from_spec(module_spec)
+  try:
+    module_spec.loader.exec_module(module)
+  except Exception as e:  # a spec file is user code: report, do not crash
+    raise SpecError(f"spec file {path} failed to load: {type(e).__name__}: {e}") from None
+  get_spec = getattr(module, "get_spec", None)  # the file's one required name
+  if get_spec is None:
+    raise SpecError(f"spec file {path} defines no get_spec()")
+  spec = get_spec()
+  if not isinstance(spec, SweepSpec):
+    raise SpecError(f"get_spec() of {path} returned {type(spec).__name__}, not a SweepSpec")
+  return spec
