@@ -30,10 +30,12 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(call venv_with,$(BENCH_VENV),bench)
 
 # bench.precision: float32 against bfloat16, speed and sample quality (FCD) on Fashion-MNIST;
+# bench.metrics_reference: jaxgan's metrics against torch-fidelity's and prdc's. Both are
 # left out when ARGS narrows the run (e.g. ARGS=--only=dcgan).
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_PY) -m bench.run $(ARGS)
 	$(if $(ARGS),,$(BENCH_PY) -m bench.precision)
+	$(if $(ARGS),,$(BENCH_PY) -m bench.metrics_reference --output=BENCHMARKS.md)
 
 run: install
 	$(PY) -m experiments.mnist --loss=ns $(ARGS)

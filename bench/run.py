@@ -58,6 +58,16 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
         ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={steps}", f"--population={pop}"],
       )
     )
+  # The sweep runner (bench.sweep_runner) at each population size; on the CPU each chunk is
+  # about 1,500 GAN-steps (a 256-member chunk would take minutes per 10 steps otherwise).
+  for pop in [1, 8, 64] if quick else [1, 8, 64, 256]:
+    steps = "2000" if gpu else str(max(8, 1500 // pop))
+    rows.append(
+      (
+        f"sweep runner, mlp, population {pop}, {steps} steps",
+        ["bench.sweep_runner", f"--population={pop}", f"--steps={steps}"],
+      )
+    )
   conv_scan = "200" if gpu else "10"
   rows += [
     (
@@ -142,7 +152,10 @@ def model_of(record: dict, label: str) -> str:
 def table(results: list[tuple[str, dict]]) -> str:
   """The speed table, then the end-to-end runs' own (their columns differ)."""
   e2e = [(l, r) for l, r in results if r.get("kind") == "end_to_end"]
-  text = speed_table([(l, r) for l, r in results if (l, r) not in e2e])
+  sweeps = [(l, r) for l, r in results if r.get("kind") == "sweep_runner"]
+  text = speed_table([(l, r) for l, r in results if (l, r) not in e2e + sweeps])
+  if sweeps:
+    text += "\n\n" + sweep_table(sweeps, results)
   if e2e:
     lines = [
       "| end-to-end run | whole process, s | training loop, s | first 100 steps, s | "
@@ -159,6 +172,32 @@ def table(results: list[tuple[str, dict]]) -> str:
       )
     text += "\n\n" + "\n".join(lines)
   return text
+
+
+def sweep_table(sweeps: list[tuple[str, dict]], results: list[tuple[str, dict]]) -> str:
+  """The sweep runner's GAN-steps/s per population size, against one GAN through the runner
+  and against one jaxgan run (the scanned MLP row)."""
+  alone = next((r for l, r in sweeps if r.get("population") == 1 and "error" not in r), None)
+  single = next(
+    (r for l, r in results if l.startswith("jaxgan mlp, lax.scan of") and "steps_per_s" in r
+     and r.get("compute_dtype", "float32") == "float32" and r.get("population", 1) == 1),
+    None,
+  )  # fmt: skip
+  lines = [
+    "| sweep runner | GAN-steps/s (median) | vs 1 member | vs one jaxgan run | "
+    "first chunk, s | peak memory, MiB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ]
+  for label, r in sweeps:
+    if "error" in r:
+      lines.append(f"| {label} | failed: {r['error']} | | | | |")
+      continue
+    ratio = lambda base, r=r: f"{r['steps_per_s'] / base['steps_per_s']:.2f}×" if base else "—"
+    lines.append(
+      f"| {label} | {r['steps_per_s']:,.1f} | {ratio(alone)} | {ratio(single)} | "
+      f"{r['first_call_s']:.1f} | {r['peak_mb']:,.0f} ({r['peak_kind']}) |"
+    )
+  return "\n".join(lines)
 
 
 def speed_table(results: list[tuple[str, dict]]) -> str:

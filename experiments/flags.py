@@ -55,6 +55,18 @@ def parse_flags(argv: list[str]) -> list[str]:
   return rest
 
 
+def bad_workdir_command(argv: list[str], workdir: str | None) -> int | None:
+  """For the commands that read a run's workdir: exit code 2, said why, when ``argv`` has
+  stray arguments or ``--workdir`` is missing; None when both are right."""
+  if len(argv) > 1:
+    print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
+    return 2
+  if not workdir:
+    print("error: --workdir is required (a run's output folder)", file=sys.stderr)
+    return 2
+  return None
+
+
 def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
   """The config of the flags given on the command line, over ``defaults`` (a script's own),
   over what the loss and architecture imply. Invalid settings print why and exit with 2.

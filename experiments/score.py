@@ -20,6 +20,8 @@ import sys
 
 from absl import app, flags, logging
 
+from experiments.flags import bad_workdir_command, parse_flags
+
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer(
   "num_samples",
@@ -49,49 +51,24 @@ def score_workdir(
   data_dir=None,
 ) -> dict:
   """The score record of the run in ``workdir`` (see the module docstring)."""
-  import jax
-  import numpy as np
+  from jaxgan import quality
+  from jaxgan.saved_run import RunError, SavedRun
 
-  from jaxgan import config as config_lib
-  from jaxgan import quality, train, xla_options
-  from jaxgan.checkpoint import Checkpointer
-  from jaxgan.gan import build_gan
-
-  config_path = os.path.join(workdir, "config.json")
-  if not os.path.exists(config_path):
-    raise ScoreError(f"no run in {workdir} (no config.json)")
   try:
-    cfg = config_lib.load(config_path)
-  except (config_lib.ConfigError, ValueError) as e:
-    raise ScoreError(f"{config_path} is not a readable run config ({e})") from e
-  checkpoints = os.path.join(workdir, "checkpoints")
-  if not os.path.isdir(checkpoints):
-    raise ScoreError(f"{workdir} has no checkpoints to score")
-  try:
-    scorer = quality.FrechetClassifierDistance.for_dataset(
-      cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed
-    )
-  except ValueError as e:  # a dataset without labels
-    raise ScoreError(f"cannot score {cfg.dataset}: {e}") from e
-  gan = build_gan(cfg, scorer.image_shape)
-  ckpt = Checkpointer(checkpoints)
-  try:
-    if ckpt.latest_step() is None:
-      raise ScoreError(f"{workdir} has no checkpoints to score")
-    state = ckpt.restore(xla_options.jit_init(gan.init)(jax.random.key(0)))
-  finally:
-    ckpt.close()
-  g_params = state.g_params if state.g_ema is None else state.g_ema
-  z = gan.latents(jax.random.key(seed), num_samples)
-  sample = train.make_sampler(gan)
-  images = np.concatenate(
-    [
-      jax.device_get(sample(g_params, state.g_state, z[i : i + 1000]))
-      for i in range(0, num_samples, 1000)
-    ]
-  )
-  if not np.isfinite(images).all():
-    raise ScoreError(f"G's samples at step {int(state.step)} are not finite (the run diverged)")
+    cfg = SavedRun.config(workdir)
+    if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+      raise RunError(f"{workdir} has no checkpoints to score")
+    try:
+      scorer = quality.FrechetClassifierDistance.for_dataset(
+        cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed
+      )
+    except ValueError as e:  # a dataset without labels
+      raise RunError(f"cannot score {cfg.dataset}: {e}") from e
+    run = SavedRun.open(workdir, scorer.image_shape)
+    state = run.state()
+    images = run.samples(state, num_samples, seed)
+  except RunError as e:
+    raise ScoreError(str(e)) from e
   return {
     "workdir": workdir,
     "step": int(state.step),
@@ -111,12 +88,8 @@ def score_workdir(
 
 
 def main(argv: list[str]) -> int:
-  if len(argv) > 1:
-    print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
-    return 2
-  if not FLAGS.workdir:
-    print("error: --workdir is required (a run's output folder)", file=sys.stderr)
-    return 2
+  if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
+    return bad
   logging.set_verbosity(logging.WARNING)
   from jaxgan.checkpoint import CorruptCheckpoint
   from jaxgan.data import DatasetUnavailable
@@ -137,14 +110,6 @@ def main(argv: list[str]) -> int:
     json.dump(record, f, indent=2)
   print(json.dumps(record))
   return 0
-
-
-def parse_flags(argv: list[str]) -> list[str]:
-  try:
-    return FLAGS(argv)
-  except flags.Error as e:
-    print(f"error: {e}\nRun with --helpshort for the flags.", file=sys.stderr)
-    sys.exit(2)
 
 
 if __name__ == "__main__":

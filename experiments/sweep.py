@@ -57,12 +57,6 @@ flags.DEFINE_integer("search_seed", 0, "Seed of the random search.")
 flags.DEFINE_integer(
   "chunk", None, "Members trained at once (default: per platform).", lower_bound=1
 )
-flags.DEFINE_integer(
-  "eval_samples", 5000, "Samples per member for each FCD (0: none).", lower_bound=0
-)
-flags.DEFINE_integer(
-  "classifier_steps", 3000, "Training steps of the FCD's classifier.", lower_bound=1
-)
 flags.DEFINE_string(
   "spec",
   None,
@@ -81,6 +75,7 @@ flags.DEFINE_boolean(
 flags.DEFINE_boolean("list", False, "Print the members and exit.")
 flags.DEFINE_boolean("dry_run", False, "Print the groups and their sizes and exit.")
 FLAGS = flags.FLAGS
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(config_lib.Config)}
 
 
 def _parse(field: str, text: str):
@@ -163,8 +158,8 @@ def check_spec(members, workdir: str) -> None:
   path = os.path.join(workdir, "sweep.json")
   record = [dataclasses.asdict(m) for m in members]
   if os.path.exists(path):
-    with open(path) as f:
-      saved = json.load(f)
+    with open(path) as f:  # fields added since it was written: their defaults
+      saved = [{**DEFAULTS, **r} for r in json.load(f)]
     if saved != record:
       raise SpecError(
         f"{workdir} holds another sweep: {_first_difference(saved, record)}. "
@@ -280,7 +275,7 @@ def run(members, workdir: str, shard: tuple[int, int]) -> int:
   t0 = time.perf_counter()
   try:
     rows = sweep.run_sweep(
-      members, workdir, _task_for(), FLAGS.chunk, _scorer_for, FLAGS.eval_samples,
+      members, workdir, _task_for(), FLAGS.chunk, _scorer_for,
       FLAGS.progress, shard,
     )  # fmt: skip
   except DatasetUnavailable as e:
@@ -312,7 +307,7 @@ def _task_for():
   def task_for(cfg):
     key = (cfg.dataset, cfg.split, cfg.data_dir)
     if key not in cache:
-      cache[key] = image_task(cfg)
+      cache[key] = image_task(cfg, score=False)  # a sweep scores with its own scorer
     return cache[key]
 
   return task_for
@@ -320,18 +315,16 @@ def _task_for():
 
 def _scorer_for(cfg):
   """The FCD scorer of the member's dataset, or None (said why) when it cannot be made."""
-  return _scorer(cfg.dataset, cfg.data_dir)
+  return _scorer(cfg.dataset, cfg.data_dir, cfg.classifier_steps)
 
 
 @functools.cache
-def _scorer(dataset: str, data_dir):
+def _scorer(dataset: str, data_dir, steps: int):
   from jaxgan import quality
   from jaxgan.data import DatasetUnavailable
 
   try:
-    return quality.FrechetClassifierDistance.for_dataset(
-      dataset, data_dir, steps=FLAGS.classifier_steps
-    )
+    return quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=steps)
   except (DatasetUnavailable, ValueError) as e:
     print(f"note: no FCD for {dataset} ({str(e).splitlines()[0]})", file=sys.stderr)
     return None

@@ -127,8 +127,16 @@ class Config:
   log_every: int = _field(100, "Read and log metrics every N steps.", lower=1)
   eval_every: int = _field(
     0,
-    "Sweeps: score every member (FCD) every N steps and keep its best (0: at the end only).",
+    "Score G every N steps: a run logs every metric of jaxgan.quality into metrics.jsonl, a "
+    "sweep each member's FCD into its eval.jsonl, keeping the best (0: a sweep scores at the "
+    "end only, a run not at all).",
     lower=0,
+  )
+  eval_samples: int = _field(
+    5000, "Samples of G per evaluation (0: a sweep scores nothing).", lower=0
+  )
+  classifier_steps: int = _field(
+    3000, "Training steps of the evaluations' feature classifier (cached).", lower=1
   )
   steps_per_call: int | None = _field(
     None,
@@ -158,6 +166,8 @@ RESUMABLE_CHANGES = (
   "ckpt_every",
   "log_every",
   "eval_every",
+  "eval_samples",
+  "classifier_steps",
   "steps_per_call",
   "progress",
   "data_dir",

@@ -43,6 +43,8 @@ class Task:
   num_fixed: how many fixed latent vectors the sample pictures show.
   draw: ``draw(samples, path, title)`` writes a picture of G's samples (default: a grid).
   evaluate: ``evaluate(samples) -> {name: value}``, logged with the metrics at sample steps.
+  score: ``score(samples) -> {name: value}`` of ``eval_samples`` samples, logged every
+    ``eval_every`` steps (image tasks: every metric of :mod:`jaxgan.quality`).
   """
 
   data: np.ndarray
@@ -51,11 +53,32 @@ class Task:
     metrics.save_image_grid(samples, path, rows=10)
   )
   evaluate: Callable[[np.ndarray], dict] | None = None
+  score: Callable[[np.ndarray], dict] | None = None
 
 
-def image_task(cfg: Config) -> Task:
-  """The task of an image dataset: its uint8 images, 10×10 sample grids."""
-  return Task(data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir))
+def image_task(cfg: Config, score: bool = True) -> Task:
+  """The task of an image dataset: its uint8 images, 10×10 sample grids and, with
+  ``--eval_every`` (and ``score``), every metric of :mod:`jaxgan.quality`."""
+  images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir)
+  if not (score and cfg.eval_every and cfg.eval_samples):
+    return Task(images)
+  return Task(images, score=_image_metrics(cfg))
+
+
+def _image_metrics(cfg: Config):
+  """The metrics of a dataset's classifier, numbers only; None (said why) without one."""
+  from jaxgan import quality
+
+  try:
+    scorer = quality.FrechetClassifierDistance.for_dataset(
+      cfg.dataset, cfg.data_dir, steps=cfg.classifier_steps
+    )
+  except (data_lib.DatasetUnavailable, ValueError) as e:
+    print(f"note: --eval_every scores nothing ({str(e).splitlines()[0]})", file=sys.stderr)
+    return None
+  return lambda images: {
+    k: v for k, v in scorer.metrics(images).items() if isinstance(v, int | float) and k != "n_real"
+  }
 
 
 def default_steps_per_call(arch: str, platform: str) -> int:
@@ -117,13 +140,17 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
   os.makedirs(cfg.workdir, exist_ok=True)
   ckpt = Checkpointer(os.path.join(cfg.workdir, "checkpoints"))
   writer = metrics.BackgroundWriter()  # sample pictures and plots, off the loop's thread
+  loop = None
   try:
     _check_workdir(cfg, ckpt)
-    return _Loop(cfg, task or image_task(cfg), ckpt, writer).run()
+    loop = _Loop(cfg, task or image_task(cfg), ckpt, writer)
+    return loop.run()
   finally:
     try:
-      writer.close()
+      writer.close()  # its pictures may still write to the log's TensorBoard events
     finally:
+      if loop is not None:
+        loop.log.close()
       ckpt.close()
 
 
@@ -141,7 +168,9 @@ class _Loop:
     self.run_ = Run(cfg, data.shape[1:])
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
-    self.log = metrics.MetricsLog(os.path.join(cfg.workdir, "metrics.jsonl"))
+    self.log = metrics.MetricsLog(
+      os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
+    )
     self.wall_offset = self._restore_or_start()
     config_lib.save(
       cfg,
@@ -164,12 +193,11 @@ class _Loop:
       previous = self.log.read()
       print(f"resumed from step {start} in {self.cfg.workdir}", file=sys.stderr)
       return previous[-1]["wall_time"] if previous else 0.0
-    if os.path.exists(self.log.path):
-      os.remove(self.log.path)  # a fresh run (no checkpoint yet): start a fresh log
+    self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
     return 0.0
 
   def next_boundary(self, step: int) -> int:
-    events = (self.cfg.log_every, self.cfg.sample_every, self.cfg.ckpt_every)
+    events = (self.cfg.log_every, self.cfg.sample_every, self.cfg.ckpt_every, self.cfg.eval_every)
     return min([self.total] + [(step // e + 1) * e for e in events if e > 0])
 
   def write_samples(self, tag: str, step: int) -> dict:
@@ -180,8 +208,13 @@ class _Loop:
     samples = self.run_.sample(g_params, state.g_state, self.fixed_z)  # dispatched now
     path = os.path.join(self.cfg.workdir, f"samples_{tag}.png")
     title = f"{self.cfg.dataset} {self.cfg.arch} loss={self.cfg.loss}, step {step}"
-    self.writer.submit(lambda: self.task.draw(jax.device_get(samples), path, title))
+    self.writer.submit(lambda: self._draw(jax.device_get(samples), path, title, step))
     return self.task.evaluate(np.asarray(samples)) if self.task.evaluate else {}
+
+  def _draw(self, samples: np.ndarray, path: str, title: str, step: int) -> None:
+    self.task.draw(samples, path, title)
+    if samples.ndim == 4:  # images (not 2-D points): also to TensorBoard
+      self.log.image("samples", samples, step, rows=10)
 
   def write_plot(self) -> None:
     cfg = self.cfg
@@ -193,8 +226,27 @@ class _Loop:
       ),
       key="plot",
     )
+    from jaxgan.quality import METRICS
 
-  def log_now(self, step: int, sample_now: bool) -> bool:
+    scored = [k for k in METRICS if any(k in r for r in self.history)]
+    if scored:  # --eval_every's metrics over the steps
+      path = os.path.join(cfg.workdir, "eval_metrics.png")
+      self.writer.submit(
+        lambda: metrics.plot_series(list(self.history), scored, path), key="eval_plot"
+      )
+
+  def score_now(self) -> dict:
+    """The task's scores of ``eval_samples`` samples (G's EMA when kept), drawn from the same
+    latents at every evaluation."""
+    state, cfg = self.state, self.cfg
+    g_params = state.g_params if state.g_ema is None else state.g_ema
+    z = self.run_.gan.latents(jax.random.key(0), cfg.eval_samples)
+    chunks = [
+      self.run_.sample(g_params, state.g_state, z[i : i + 1000]) for i in range(0, len(z), 1000)
+    ]
+    return self.task.score(np.concatenate(jax.device_get(chunks)))
+
+  def log_now(self, step: int, sample_now: bool, eval_now: bool = False) -> bool:
     """Reads the metrics since the last record, adds the samples' scores at a sample step,
     and logs them; returns False when they are not finite (the run diverged)."""
     host = jax.device_get(self.pending)
@@ -207,6 +259,8 @@ class _Loop:
     finite = _is_finite(record)
     if finite and sample_now and self.task.evaluate:
       record.update(self.write_samples(f"{step:07d}", step))
+    if finite and eval_now:
+      record.update(self.score_now())
     self.log.write(record if finite else {**record, "diverged": True})
     self.history.append(record)
     return finite
@@ -230,9 +284,10 @@ class _Loop:
         bar.update(n)
       ckpt_now = bool(cfg.ckpt_every and step % cfg.ckpt_every == 0) or step == self.total
       sample_now = bool(cfg.sample_every and step % cfg.sample_every == 0)
-      logged = step % cfg.log_every == 0 or ckpt_now
+      eval_now = bool(cfg.eval_every and step % cfg.eval_every == 0 and self.task.score)
+      logged = step % cfg.log_every == 0 or ckpt_now or eval_now
       # Metrics are checked for NaN before every checkpoint, so none is saved after divergence.
-      if logged and not self.log_now(step, sample_now):
+      if logged and not self.log_now(step, sample_now, eval_now):
         diverged = True
         break
       if logged and bar is not None:

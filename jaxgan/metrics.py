@@ -12,14 +12,45 @@ import numpy as np
 
 
 class MetricsLog:
-  """Appends one JSON record per line to ``path``."""
+  """Appends one JSON record per line to ``path`` (the source of truth), and with
+  ``tensorboard_dir`` also writes each record's numbers, and the sample grids given to
+  :meth:`image`, as TensorBoard events there (tensorboardX: neither TensorFlow nor PyTorch).
+  After :meth:`truncate_after` (a resumed run) or :meth:`clear` (a fresh one), TensorBoard is
+  told to drop the events logged past that step by the interrupted run (``purge_step``)."""
 
-  def __init__(self, path: str):
-    self.path = path
+  def __init__(self, path: str, tensorboard_dir: str | None = None):
+    self.path, self.tensorboard_dir = path, tensorboard_dir
+    self._writer, self._purge_step = None, None
 
   def write(self, record: dict) -> None:
     with open(self.path, "a") as f:
       f.write(json.dumps(record) + "\n")
+    if self.tensorboard_dir:
+      writer, step = self._tensorboard(), int(record.get("step", 0))
+      for key, value in record.items():
+        if key != "step" and _is_number(value):
+          writer.add_scalar(key, value, step)
+      writer.flush()
+
+  def image(self, tag: str, images: np.ndarray, step: int, rows: int | None = None) -> None:
+    """A grid of ``images`` (N, H, W, C) in [-1, 1] as a TensorBoard image (no-op without
+    TensorBoard)."""
+    if self.tensorboard_dir:
+      grid = image_grid(images, rows)
+      self._tensorboard().add_image(tag, grid, step, dataformats="HW" if grid.ndim == 2 else "HWC")
+      self._writer.flush()
+
+  def _tensorboard(self):
+    if self._writer is None:
+      from tensorboardX import SummaryWriter
+
+      self._writer = SummaryWriter(self.tensorboard_dir, purge_step=self._purge_step)
+    return self._writer
+
+  def close(self) -> None:
+    if self._writer is not None:
+      self._writer.close()
+      self._writer = None
 
   def read(self) -> list[dict]:
     if not os.path.exists(self.path):
@@ -27,11 +58,22 @@ class MetricsLog:
     with open(self.path) as f:
       return [json.loads(line) for line in f if line.strip()]
 
+  def clear(self) -> None:
+    """Starts the log afresh (a run without a checkpoint to resume)."""
+    if os.path.exists(self.path):
+      os.remove(self.path)
+    self._purge_step = 0
+
   def truncate_after(self, step: int) -> None:
     """Drops records past ``step`` (logged after the checkpoint a run resumes from)."""
     kept = [r for r in self.read() if r.get("step", 0) <= step]
     with open(self.path, "w") as f:
       f.writelines(json.dumps(r) + "\n" for r in kept)
+    self._purge_step = step + 1
+
+
+def _is_number(value) -> bool:
+  return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def image_grid(images: np.ndarray, rows: int | None = None) -> np.ndarray:
@@ -124,3 +166,25 @@ class BackgroundWriter:
     self._pending = [f for f in self._pending if not f.done()]
     for f in done:
       f.result()  # raises the job's exception, if any
+
+
+def plot_series(records: list[dict], keys: Iterable[str], path: str, cols: int = 4) -> None:
+  """One panel per key of ``records`` against their ``step`` (records without it skipped)."""
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  keys = list(keys)
+  rows = math.ceil(len(keys) / cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.5 * rows), squeeze=False)
+  for ax, k in zip(axes.flat, keys):
+    points = [(r["step"], r[k]) for r in records if r.get(k) is not None]
+    if points:
+      ax.plot(*zip(*points), marker="o")
+    ax.set(title=k, xlabel="step")
+  for ax in list(axes.flat)[len(keys) :]:
+    ax.axis("off")
+  fig.tight_layout()
+  fig.savefig(path, dpi=90)
+  plt.close(fig)

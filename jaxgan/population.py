@@ -59,6 +59,8 @@ RUN_FIELDS = (
   "ckpt_every",
   "log_every",
   "eval_every",
+  "eval_samples",
+  "classifier_steps",
   "steps_per_call",
   "resume",
   "data_dir",

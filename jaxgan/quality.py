@@ -15,8 +15,9 @@ classifier and the same number of samples (the estimate is biased upward at smal
 Bińkowski et al. 2018, "Demystifying MMD GANs", ICLR).
 
 ``FrechetClassifierDistance.for_dataset(name)`` trains that classifier once (seeded, so the same on the
-same platform) and caches it in ``$JAXGAN_CACHE`` (default ``~/.cache/jaxgan``); a cached file
-that cannot be read is reported and replaced by a fresh training, never used.
+same platform) and caches it in ``$JAXGAN_CACHE`` (default ``~/.cache/jaxgan``), with the
+reference split's features, the classifier's accuracy on it and their k-NN radii beside it; a
+cached file that cannot be read is reported and replaced by a fresh training, never used.
 """
 
 from __future__ import annotations
@@ -33,11 +34,18 @@ import numpy as np
 import optax
 
 from jaxgan import data as data_lib
+from jaxgan import feature_metrics as fm
 from jaxgan.cache import cache_dir
 from jaxgan.io import write_atomic
 from jaxgan.train import to_unit_range
 
-CLASSIFIER_VERSION = 1  # bump when Classifier or its training changes: caches are keyed on it
+# The metrics of FrechetClassifierDistance.metrics that tables and plots show.
+METRICS = ("fd", "kid", "classifier_score", "precision", "recall", "density", "coverage")
+CLASSIFIER_VERSION = 1
+RADII = (
+  3,
+  5,
+)  # the k of precision/recall and of density/coverage: their radii are cached  # bump when Classifier or its training changes: caches are keyed on it
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -177,6 +185,7 @@ class FrechetClassifierDistance:
     seed: int = 0,
     cache_path: str | None = None,
     name: str = "the",
+    reference_name: str = "reference images",
   ):
     """Trains the classifier on ``train_*`` (or reads it from ``cache_path``, keyed by the
     caller) and fits the reference statistics to ``ref_images``."""
@@ -188,6 +197,7 @@ class FrechetClassifierDistance:
       )["params"]
     )
     self.params = _read_cached(cache_path, template) if cache_path else None
+    trained_now = self.params is None  # then any cached reference features are stale
     if self.params is None:
       where = f"; cached in {cache_path}" if cache_path else ""
       print(
@@ -197,10 +207,28 @@ class FrechetClassifierDistance:
       if cache_path:
         payload = flax.serialization.to_bytes(self.params)
         write_atomic(cache_path, lambda f: f.write(payload))
-    features, logits = classifier_outputs(self.params, ref_images, self.num_classes)
-    self.test_accuracy = float((logits.argmax(-1) == ref_labels).mean())
+    ref_path = cache_path and _reference_path(cache_path, reference_name)
+    reference = None if trained_now or not ref_path else _read_reference(ref_path, len(ref_images))
+    if reference is None:
+      features, logits = classifier_outputs(self.params, ref_images, self.num_classes)
+      reference = {
+        "features": features,
+        "accuracy": np.float64((logits.argmax(-1) == ref_labels).mean()),
+        **{f"radii_{k}": fm.nearest_neighbour_radii(features, k) for k in RADII},
+      }
+      if ref_path:
+        _write_reference(ref_path, reference)
+    features = reference["features"]
+    self.test_accuracy = float(reference["accuracy"])
     self.reference = gaussian_stats(features)
+    self.reference_features = features
+    self.reference_name = reference_name
+    self.feature_space = (
+      f"{name.removeprefix('the ')} classifier v{CLASSIFIER_VERSION} ({steps} steps, seed "
+      f"{seed}), 128-d penultimate layer"
+    )
     self._train_images = train_images
+    self._radii_by_k = {k: reference[f"radii_{k}"] for k in RADII}
 
   @classmethod
   def for_dataset(
@@ -231,6 +259,7 @@ class FrechetClassifierDistance:
       seed,
       os.path.join(cache or cache_dir(), file),
       name=f"the {dataset}",
+      reference_name=f"{dataset} {reference_split} split",
     )
 
   def train_split_fcd(self, num: int = 10000) -> float:
@@ -248,6 +277,74 @@ class FrechetClassifierDistance:
 
   def __call__(self, images) -> float:
     return frechet_distance(*gaussian_stats(self.features(images)), *self.reference)
+
+  def _radii(self, k: int) -> np.ndarray:
+    """The reference features' k-NN radii, computed once per k."""
+    if k not in self._radii_by_k:
+      self._radii_by_k[k] = fm.nearest_neighbour_radii(self.reference_features, k)
+    return self._radii_by_k[k]
+
+  def metrics(self, images, kid_subsets: int = 100, kid_subset_size: int = 1000) -> dict:
+    """Every metric of :mod:`jaxgan.feature_metrics` for ``images`` in this classifier's
+    features against the reference images' (real first): Fréchet distance (``fd``), KID,
+    the classifier score (an Inception-Score analogue; 10 splits), precision/recall (k = 3),
+    density/coverage (k = 5); the record names the feature space, the reference and both
+    sample sizes."""
+    images = np.asarray(images)
+    if images.shape[1:] != tuple(self.image_shape):
+      raise ValueError(
+        f"images of shape {images.shape[1:]}, the classifier takes {tuple(self.image_shape)}"
+      )
+    features, logits = classifier_outputs(self.params, images, self.num_classes)
+    real = self.reference_features
+    kid, kid_std = fm.kid(real, features, kid_subsets, kid_subset_size)
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    score, score_std = fm.classifier_score(probs / probs.sum(axis=1, keepdims=True))
+    precision, recall = fm.precision_recall(real, features, 3, self._radii(3))
+    density, coverage = fm.density_coverage(real, features, 5, self._radii(5))
+    return {
+      "feature_space": self.feature_space,
+      "reference": self.reference_name,
+      "n_real": len(real),
+      "n_fake": len(features),
+      "fd": frechet_distance(*gaussian_stats(features), *self.reference),
+      "kid": kid,
+      "kid_std": kid_std,
+      "classifier_score": score,
+      "classifier_score_std": score_std,
+      "precision": precision,
+      "recall": recall,
+      "density": density,
+      "coverage": coverage,
+    }
+
+
+def _reference_path(classifier_path: str, reference_name: str) -> str:
+  name = "".join(c if c.isalnum() else "-" for c in reference_name)
+  return classifier_path.removesuffix(".msgpack") + f"-reference-{name}.npz"
+
+
+def _read_reference(path: str, num: int) -> dict | None:
+  """The cached features, test accuracy and k-NN radii of the reference images, if there
+  and complete for ``num`` images."""
+  if not os.path.exists(path):
+    return None
+  try:
+    with np.load(path) as f:
+      ref = {k: f[k] for k in f.files}
+  except (OSError, ValueError) as e:
+    print(f"warning: cached reference {path} is unreadable ({e}); recomputing", file=sys.stderr)
+    return None
+  keys = {"features", "accuracy", *(f"radii_{k}" for k in RADII)}
+  return ref if keys <= set(ref) and len(ref["features"]) == num else None
+
+
+def _write_reference(path: str, reference: dict) -> None:
+  import io
+
+  buffer = io.BytesIO()
+  np.savez(buffer, **reference)
+  write_atomic(path, lambda f: f.write(buffer.getvalue()))
 
 
 def _read_cached(path: str, template):

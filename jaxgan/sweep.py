@@ -95,7 +95,6 @@ def run_sweep(
   task_for,
   chunk_size: int | None = None,
   scorer_for=None,
-  eval_samples: int = 5000,
   progress: bool = True,
   shard: tuple[int, int] = (0, 1),
 ) -> list[dict]:
@@ -121,9 +120,10 @@ def run_sweep(
   for indices in filter(None, todo.values()):
     cfgs = [members[i] for i in indices]
     task = task_for(cfgs[0])
-    scorer = scorer_for(cfgs[0]) if scorer_for and eval_samples and _lead() else None
-    scoring = Scoring(eval_samples if _all_know(scorer is not None) else 0, scorer)
-    trainer = _GroupTrainer(cfgs[0], task)
+    samples = cfgs[0].eval_samples  # a run field: the group's first member's
+    scorer = scorer_for(cfgs[0]) if scorer_for and samples and _lead() else None
+    scoring = Scoring(samples if _all_know(scorer is not None) else 0, scorer)
+    trainer = GroupTrainer(cfgs[0], task)
     for start in range(0, len(indices), chunk_size):
       chunk = indices[start : start + chunk_size]
       ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
@@ -164,7 +164,7 @@ def _append_rows(path: str, rows: list[dict]) -> None:
     f.writelines(json.dumps(r) + "\n" for r in rows)
 
 
-class _GroupTrainer:
+class GroupTrainer:
   """A group's compiled program, built once and reused by each of its chunks."""
 
   def __init__(self, cfg: Config, task: Task):
@@ -211,6 +211,8 @@ class _GroupTrainer:
         ckpt.save(members, step)
     wall = (time.perf_counter() - t0) / size
     diverged = _host(members.diverged_step)
+    for log in logs + evals:
+      log.close()
     return [
       self._row(i, c, int(diverged[j]), logs[j], evals[j], wall)
       for j, (i, c) in enumerate(zip(indices, cfgs[:size]))
@@ -226,6 +228,7 @@ class _GroupTrainer:
     for j, (cfg, log) in enumerate(zip(cfgs, evals)):
       ok = bool(alive[j]) and np.isfinite(images[j]).all()
       metrics.save_image_grid(images[j, :100], os.path.join(cfg.workdir, f"samples_{step}.png"), 10)
+      log.image("samples", images[j, :100], step, rows=10)
       if scoring.scorer is not None and scoring.samples:
         log.write(
           {"step": step, "fcd": float(scoring.scorer(images[j, : scoring.samples])) if ok else None}
@@ -241,9 +244,13 @@ class _GroupTrainer:
     """A member's log, without records past ``step`` (where its chunk resumes; 0: fresh)."""
     os.makedirs(cfg.workdir, exist_ok=True)
     config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total)
-    log = metrics.MetricsLog(os.path.join(cfg.workdir, name))
+    log = metrics.MetricsLog(
+      os.path.join(cfg.workdir, name), os.path.join(cfg.workdir, "tensorboard")
+    )
     if os.path.exists(log.path):
       log.truncate_after(step)
+    else:
+      log.clear()
     return log
 
   def _log(self, logs, stopped, pending, step: int, members) -> None:

@@ -72,20 +72,28 @@ def swiss_roll(scale: float = 0.25, std: float = 0.05) -> Toy:
   return Toy(sample, np.zeros((0, 2), np.float32), std)
 
 
-def mode_coverage(samples: np.ndarray, toy: Toy, min_fraction: float = 0.01) -> dict:
-  """Modes covered by ``samples`` and the fraction of high-quality samples.
+def mode_coverage(samples: np.ndarray, toy: Toy, min_count: int = 1) -> dict:
+  r"""The mode metrics of VEEGAN (Srivastava et al. 2017, arXiv:1705.07761) and PacGAN (Lin et
+  al. 2018, arXiv:1712.04086), as PacGAN's code computes them (``MetricLogger`` in
+  fjxmlzn/PacGAN): each sample is assigned to its nearest centre and is *high quality* when
+  it lies within 3σ of it; a mode is *covered* when at least ``min_count`` high-quality
+  samples are assigned to it (their code: 1). With q the histogram of the high-quality samples
+  over the K modes, normalized, the reverse KL from the uniform mode distribution is
 
-  A sample is high quality if it lies within 3σ of its nearest centre; a mode is covered if
-  at least ``min_fraction`` of all samples are high-quality samples of that mode.
-  """
+      KL(q ‖ U) = Σ_k q_k log(q_k K)   (0 when every mode gets as many, log K for one mode),
+
+  None when no sample is of high quality."""
   if len(toy.modes) == 0:
     return {}
   d = np.linalg.norm(samples[:, None, :] - toy.modes[None, :, :], axis=2)
   nearest, dist = d.argmin(axis=1), d.min(axis=1)
   good = dist <= 3 * toy.std
   counts = np.bincount(nearest[good], minlength=len(toy.modes))
+  q = counts / max(counts.sum(), 1)
+  kl = float(np.sum(q[q > 0] * np.log(q[q > 0] * len(q)))) if counts.sum() else None
   return {
-    "modes_covered": int((counts >= min_fraction * len(samples)).sum()),
+    "modes_covered": int((counts >= min_count).sum()),
     "num_modes": len(toy.modes),
     "high_quality_fraction": float(good.mean()),
+    "mode_kl": kl,
   }

@@ -35,6 +35,21 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
   assert record["steps_per_s"] > 0 and record["first_call_s"] > 0 and record["finite"]
 
 
+def test_sweep_runner_worker_times_chunks_of_a_population(offline_env):
+  out = subprocess.run(
+    [sys.executable, "-m", "bench.sweep_runner", "--population=2", "--steps=3", "--repeats=1"],
+    cwd=REPO,
+    env=offline_env,
+    capture_output=True,
+    text=True,
+    timeout=300,
+  )
+  assert out.returncode == 0, out.stderr[-2000:]
+  record = json.loads(out.stdout.strip().splitlines()[-1])
+  assert record["kind"] == "sweep_runner" and record["population"] == 2
+  assert record["steps_per_s"] > 0 and len(record["rates"]) == 1 and record["first_call_s"] > 0
+
+
 def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   out = subprocess.run(
     [
@@ -149,8 +164,23 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
       "steps_per_s": 50.0,
     },
     "bench.torch_gan": {"error": "exit 1: no torch"},
+    "bench.sweep_runner": {
+      "kind": "sweep_runner",
+      "steps_per_s": 40.0,
+      "first_call_s": 5.0,
+      "peak_mb": 700,
+      "peak_kind": "RSS",
+      "population": 8,
+    },
   }
-  monkeypatch.setattr(bench_run, "run_one", lambda cmd, timeout: records[cmd[0]])
+
+  def run_one(cmd, timeout):
+    pop = [int(a.split("=")[1]) for a in cmd if a.startswith("--population=")]
+    if cmd[0] == "bench.sweep_runner":  # 40 GAN-steps/s alone, 30 in populations
+      return {**records[cmd[0]], "population": pop[0], "steps_per_s": 40.0 if pop[0] == 1 else 30.0}
+    return records[cmd[0]]
+
+  monkeypatch.setattr(bench_run, "run_one", run_one)
   monkeypatch.setattr(bench_run, "ROOT", str(tmp_path))
   out = tmp_path / "BENCHMARKS.md"
   assert bench_run.main(["--quick", f"--output={out}"]) == 0
@@ -160,6 +190,8 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
   assert "| experiments.mnist mlp, 2,000 steps, end to end | 20.0 | 15.0 | 4.0 | — | — |" in text
   assert "| jaxgan mlp, lax.scan of 100 | 50.0 | 3.0 | 600 (RSS) | — |" in text
   assert (tmp_path / "bench" / "results" / "cpu.json").exists()
+  assert "| sweep runner, mlp, population 1, 1500 steps | 40.0 | 1.00× | 0.80× | 5.0 |" in text
+  assert "| sweep runner, mlp, population 8, 187 steps | 30.0 | 0.75× | 0.60× | 5.0 |" in text
 
 
 def test_precision_table_groups_seeds_and_sections_are_named():

@@ -74,9 +74,19 @@ def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer)
 
 def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion, capsys):
   fcd, path = scorer
-  again = quality.FrechetClassifierDistance(*fashion, steps=300, cache_path=str(path))
-  assert "training" not in capsys.readouterr().err
-  assert again.test_accuracy == fcd.test_accuracy
+  from jaxgan import feature_metrics
+
+  def no_radii(*a):
+    raise AssertionError("the reference k-NN radii were computed again, not read")
+
+  with pytest.MonkeyPatch.context() as mp:  # the reference statistics come from the cache
+    mp.setattr(feature_metrics, "nearest_neighbour_radii", no_radii)
+    again = quality.FrechetClassifierDistance(*fashion, steps=300, cache_path=str(path))
+    assert "training" not in capsys.readouterr().err
+    assert again.test_accuracy == fcd.test_accuracy
+    np.testing.assert_array_equal(again.reference_features, fcd.reference_features)
+    np.testing.assert_array_equal(again._radii(3), fcd._radii(3))
+  assert again.metrics(fcd._train_images[:500]) == fcd.metrics(fcd._train_images[:500])
   path.write_bytes(b"not a msgpack file")
   fresh = quality.FrechetClassifierDistance(*fashion, steps=300, cache_path=str(path))
   err = capsys.readouterr().err

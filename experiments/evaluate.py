@@ -1,0 +1,117 @@
+r"""Score every checkpoint of a run with every image metric, and mark the best.
+
+  python -m experiments.evaluate --workdir=runs/fashion_mnist_mlp_ns_s0
+
+For each checkpoint the run kept (the last ``--max_to_keep`` of training), draws
+--num_samples images from G (its EMA when kept) and computes, in the features of a classifier
+trained on the dataset's train split against its test split (jaxgan.quality): the Fréchet
+distance (``fd``, the FCD), KID (mean ± std over subsets), the classifier score (an Inception
+Score analogue, mean ± std over 10 splits), precision and recall (k = 3), density and coverage
+(k = 5). Each record states the feature space, the reference split and both sample sizes.
+Writes ``<workdir>/evaluation.jsonl`` (one record per checkpoint; the best by ``fd`` has
+``"best": true``) and ``evaluation.png`` (each metric over the steps), and prints a table.
+
+Exit codes: 0 done; 1 no run or checkpoint there, an unreadable checkpoint, missing data, a
+dataset without class labels; 2 bad flags.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from absl import app, flags, logging
+
+from experiments.flags import bad_workdir_command, parse_flags
+from jaxgan.quality import METRICS
+
+flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
+flags.DEFINE_integer("num_samples", 10000, "Generated images per checkpoint.", lower_bound=10)
+flags.DEFINE_integer(
+  "classifier_steps", 3000, "Training steps of the feature classifier.", lower_bound=1
+)
+flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
+FLAGS = flags.FLAGS
+
+
+def evaluate(workdir: str, num_samples: int, classifier_steps: int, seed: int, data_dir=None):
+  """The records of every checkpoint of the run in ``workdir``, the best (lowest FD) marked."""
+  from jaxgan import quality
+  from jaxgan.saved_run import RunError, SavedRun
+
+  cfg = SavedRun.config(workdir)
+  try:
+    scorer = quality.FrechetClassifierDistance.for_dataset(
+      cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps
+    )
+  except ValueError as e:  # a dataset without labels
+    raise RunError(f"cannot evaluate {cfg.dataset}: {e}") from e
+  run = SavedRun.open(workdir, scorer.image_shape)
+  records = []
+  for step in run.steps:
+    try:
+      images = run.samples(run.state(step), num_samples, seed)
+    except RunError as e:  # a diverged checkpoint: recorded, not scored
+      records.append({"step": step, "error": str(e)})
+      continue
+    records.append({"step": step, **scorer.metrics(images)})
+    print(f"step {step}: fd {records[-1]['fd']:.2f}", file=sys.stderr)
+  scored = [r for r in records if "fd" in r]
+  if scored:
+    min(scored, key=lambda r: r["fd"])["best"] = True
+  return records
+
+
+def table(records: list[dict]) -> str:
+  lines = [
+    "| step | " + " | ".join(METRICS) + " | |",
+    "| ---: | " + " | ".join("---:" for _ in METRICS) + " | --- |",
+  ]
+  for r in records:
+    if "error" in r:
+      lines.append(f"| {r['step']} | " + " | ".join("—" for _ in METRICS) + f" | {r['error']} |")
+      continue
+    cells = [
+      f"{r[k]:.3g} ± {r[k + '_std']:.2g}" if k + "_std" in r else f"{r[k]:.3g}" for k in METRICS
+    ]
+    lines.append(
+      f"| {r['step']} | " + " | ".join(cells) + (" | best |" if r.get("best") else " | |")
+    )
+  return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+  if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
+    return bad
+  logging.set_verbosity(logging.WARNING)
+  from jaxgan.checkpoint import CorruptCheckpoint
+  from jaxgan.data import DatasetUnavailable
+  from jaxgan.io import write_atomic
+  from jaxgan.saved_run import RunError
+
+  try:
+    records = evaluate(
+      FLAGS.workdir, FLAGS.num_samples, FLAGS.classifier_steps, FLAGS.seed, FLAGS.data_dir
+    )
+  except (RunError, CorruptCheckpoint, DatasetUnavailable) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  text = "".join(json.dumps(r) + "\n" for r in records)
+  write_atomic(os.path.join(FLAGS.workdir, "evaluation.jsonl"), lambda f: f.write(text.encode()))
+  from jaxgan.metrics import plot_series
+
+  plot_series(records, METRICS, os.path.join(FLAGS.workdir, "evaluation.png"))
+  first = next((r for r in records if "fd" in r), None)
+  if first:
+    print(
+      f"features: {first['feature_space']}; reference: {first['reference']} "
+      f"(n_real {first['n_real']}, n_fake {first['n_fake']})"
+    )
+  print(table(records))
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=parse_flags)

@@ -1,0 +1,145 @@
+r"""Pictures of what a checkpoint makes: a sample grid, latent interpolations and, for labelled
+datasets, the histogram of the classes it draws.
+
+  python -m experiments.sample --workdir=runs/fashion_mnist_mlp_ns_s0 [--step=N]
+
+From the latest checkpoint (or --step), with G's EMA weights when the run kept them, writes
+into ``<workdir>/samples/``:
+
+* ``grid_<step>.png``: 10×10 samples;
+* ``interpolation_<step>.png``: 8 rows of 10 images along the path between two latents,
+  spherical (slerp) for a normal prior, where straight lines pass through latents of unusual
+  norm (White 2016, "Sampling Generative Networks", arXiv:1609.04468), straight for a uniform
+  one;
+* ``classes_<step>.png`` (labelled datasets): the share of each class among the
+  classifier's predictions for --num_samples samples, beside the test split's true shares:
+  the plainest picture of mode collapse. Its numbers are printed as one JSON line.
+
+Exit codes: 0 done; 1 no run or checkpoint there, an unreadable checkpoint, missing data;
+2 bad flags.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from absl import app, flags, logging
+
+from experiments.flags import bad_workdir_command, parse_flags
+
+flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
+flags.DEFINE_integer("step", None, "The checkpoint to draw from (default: the latest).")
+flags.DEFINE_integer("num_samples", 10000, "Samples for the class histogram.", lower_bound=100)
+flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
+flags.DEFINE_integer(
+  "classifier_steps", 3000, "Training steps of the classifier (class histogram).", lower_bound=1
+)
+flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
+FLAGS = flags.FLAGS
+
+
+def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int, data_dir=None):
+  """Writes the pictures; returns {picture: path} and the class shares when there are any."""
+  import jax
+  import numpy as np
+
+  from jaxgan import data as data_lib
+  from jaxgan import metrics
+  from jaxgan.saved_run import SavedRun
+
+  cfg = SavedRun.config(workdir)
+  shape = data_lib.load_images(cfg.dataset, "test", data_dir or cfg.data_dir).shape[1:]
+  run = SavedRun.open(workdir, shape)
+  state = run.state(step)
+  step = int(state.step)
+  out = os.path.join(workdir, "samples")
+  os.makedirs(out, exist_ok=True)
+  written = {"grid": os.path.join(out, f"grid_{step}.png")}
+  metrics.save_image_grid(run.samples(state, 100, seed), written["grid"], rows=10)
+  ends = np.asarray(run.gan.latents(jax.random.key(seed + 1), 16))
+  from jaxgan.interpolation import lerp, slerp
+
+  path = (slerp if run.gan.z_prior == "normal" else lerp)(ends[:8], ends[8:], np.linspace(0, 1, 10))
+  strip = run.generate(state, path.reshape(80, -1).astype(np.float32))
+  written["interpolation"] = os.path.join(out, f"interpolation_{step}.png")
+  metrics.save_image_grid(strip, written["interpolation"], rows=8)
+  record = {"workdir": workdir, "step": step, "pictures": written}
+  record.update(
+    class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out)
+  )
+  return record
+
+
+def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out) -> dict:
+  """The classifier's predicted class shares of ``num_samples`` samples against the test
+  split's true ones, drawn side by side; empty for a dataset without labels."""
+  import numpy as np
+
+  from jaxgan import data as data_lib
+  from jaxgan import quality
+
+  try:
+    clf = quality.FrechetClassifierDistance.for_dataset(
+      cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps
+    )
+  except ValueError as e:
+    print(f"note: no class histogram for {cfg.dataset} ({e})", file=sys.stderr)
+    return {}
+  _, labels = data_lib.load_labeled(cfg.dataset, "test", data_dir or cfg.data_dir)
+  logits = quality.classifier_outputs(
+    clf.params, run.samples(state, num_samples, seed), clf.num_classes
+  )[1]
+  made = np.bincount(logits.argmax(-1), minlength=clf.num_classes) / len(logits)
+  data = np.bincount(labels, minlength=clf.num_classes) / len(labels)
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  fig, ax = plt.subplots(figsize=(6, 3.2))
+  x = np.arange(clf.num_classes)
+  ax.bar(x - 0.2, data, 0.4, label=f"test split (n={len(labels)})")
+  ax.bar(x + 0.2, made, 0.4, label=f"G's samples, classified (n={len(logits)})")
+  ax.set(
+    xticks=x,
+    xlabel="class",
+    ylabel="share",
+    title=f"{cfg.dataset}: classes, step {int(state.step)}",
+  )
+  ax.legend(fontsize=7)
+  path = os.path.join(out, f"classes_{int(state.step)}.png")
+  fig.tight_layout()
+  fig.savefig(path, dpi=90)
+  plt.close(fig)
+  return {
+    "class_shares": made.round(4).tolist(),
+    "data_class_shares": data.round(4).tolist(),
+    "classifier_test_accuracy": clf.test_accuracy,
+    "histogram": path,
+  }
+
+
+def main(argv: list[str]) -> int:
+  if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
+    return bad
+  logging.set_verbosity(logging.WARNING)
+  from jaxgan.checkpoint import CorruptCheckpoint
+  from jaxgan.data import DatasetUnavailable
+  from jaxgan.saved_run import RunError
+
+  try:
+    record = draw(
+      FLAGS.workdir, FLAGS.step, FLAGS.num_samples, FLAGS.seed, FLAGS.classifier_steps,
+      FLAGS.data_dir,
+    )  # fmt: skip
+  except (RunError, CorruptCheckpoint, DatasetUnavailable) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  print(json.dumps(record))
+  return 0
+
+
+if __name__ == "__main__":
+  app.run(main, flags_parser=parse_flags)

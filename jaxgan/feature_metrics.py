@@ -1,0 +1,139 @@
+r"""Sample-quality metrics on feature vectors: KID, a classifier score, precision/recall,
+density/coverage.
+
+Each function takes feature arrays (N, d) of real and generated samples (or class
+posteriors, for :func:`classifier_score`), as the papers define them; which features (here a
+dataset classifier's, :mod:`jaxgan.quality`) is the caller's statement. Real first, then fake,
+everywhere (torch-fidelity issue #58: their KID once took them the other way round; the KID is
+symmetric, precision and recall are not). Distances are Euclidean, computed in float64 in
+blocks of rows so that 10,000 × 10,000 pairs fit in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_BLOCK = 1000
+
+
+def kid(
+  real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+  r"""Kernel Inception Distance (Bińkowski et al. 2018, "Demystifying MMD GANs", ICLR,
+  arXiv:1801.01401): the unbiased estimate of MMD² with the cubic polynomial kernel
+  k(x, y) = (xᵀy / d + 1)³,
+
+      MMD²ᵤ = 1/(m(m−1)) Σ_{i≠j} k(xᵢ, xⱼ) + 1/(m(m−1)) Σ_{i≠j} k(yᵢ, yⱼ) − 2/m² Σ_{i,j} k(xᵢ, yⱼ),
+
+  on ``subsets`` random subsets of ``subset_size`` of each set (drawn without replacement
+  within a subset); returns (mean, std) over the subsets. Unbiased: its mean is 0 for two sets
+  from one distribution and may come out slightly negative. The defaults are the paper's (and
+  torch-fidelity's) 100 subsets of 1,000."""
+  real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+  m = min(subset_size, len(real), len(fake))
+  rng = np.random.RandomState(seed)
+  mmds = np.empty(subsets)
+  for s in range(subsets):
+    x = real[rng.choice(len(real), m, replace=False)]
+    y = fake[rng.choice(len(fake), m, replace=False)]
+    mmds[s] = _mmd2_unbiased(x, y)
+  return float(mmds.mean()), float(mmds.std())
+
+
+def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
+  d, m = x.shape[1], len(x)
+  k = lambda a, b: (a @ b.T / d + 1.0) ** 3
+  kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
+  off = lambda a: (a.sum() - np.trace(a)) / (m * (m - 1))
+  return float(off(kxx) + off(kyy) - 2.0 * kxy.mean())
+
+
+def classifier_score(probs: np.ndarray, splits: int = 10) -> tuple[float, float]:
+  r"""The Inception Score of Salimans et al. 2016 ("Improved Techniques for Training GANs",
+  arXiv:1606.03498) with a classifier's class posteriors p(y|x) (N, classes):
+
+      IS = exp( E_x KL(p(y|x) ‖ p(y)) ),  p(y) = E_x p(y|x),
+
+  computed on each of ``splits`` consecutive equal parts; returns (mean, std) over them. It
+  lies in [1, classes]: 1 when every sample gets the same posterior, ``classes`` when each is
+  confidently one class and the classes are used equally."""
+  p = np.asarray(probs, np.float64)
+  scores = []
+  for part in np.array_split(p, splits):
+    marginal = part.mean(axis=0, keepdims=True)
+    kl = np.sum(part * (_log(part) - _log(marginal)), axis=1)
+    scores.append(np.exp(kl.mean()))
+  return float(np.mean(scores)), float(np.std(scores))
+
+
+def _log(p: np.ndarray) -> np.ndarray:
+  return np.log(np.where(p > 0, p, 1.0))  # 0 · log 0 = 0
+
+
+def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+  """Euclidean distances (len(a), len(b)) in float64 (‖a‖² + ‖b‖² − 2abᵀ, clipped at 0)."""
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+  return np.sqrt(np.clip(sq, 0.0, None))
+
+
+def nearest_neighbour_radii(x: np.ndarray, k: int) -> np.ndarray:
+  """Each point's distance to its k-th nearest neighbour in ``x`` other than itself."""
+  radii = np.empty(len(x))
+  for i in range(0, len(x), _BLOCK):
+    d = pairwise_distances(x[i : i + _BLOCK], x)
+    radii[i : i + _BLOCK] = np.partition(d, k, axis=1)[:, k]  # index 0 is the point itself
+  return radii
+
+
+def _inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
+  """(len(points),) counts: how many of the balls B(centre, radius) contain each point
+  (strictly inside, as the reference code of Naeem et al. compares)."""
+  counts = np.zeros(len(points), np.int64)
+  for i in range(0, len(centres), _BLOCK):
+    d = pairwise_distances(centres[i : i + _BLOCK], points)
+    counts += (d < radii[i : i + _BLOCK, None]).sum(0)
+  return counts
+
+
+def precision_recall(
+  real: np.ndarray, fake: np.ndarray, k: int = 3, real_radii: np.ndarray | None = None
+) -> tuple[float, float]:
+  r"""Improved precision and recall (Kynkäänniemi et al. 2019, arXiv:1904.06991): the
+  manifold of a set is the union of balls around its points, each of radius the distance to
+  its k-th nearest neighbour in the set;
+
+      precision = share of fake samples inside the real manifold,
+      recall    = share of real samples inside the fake manifold.
+
+  A mode-collapsed generator keeps its precision and loses recall. k = 3, the paper's.
+  ``real_radii``: :func:`nearest_neighbour_radii` of ``real`` for this k, if already known."""
+  real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+  if real_radii is None:
+    real_radii = nearest_neighbour_radii(real, k)
+  precision = (_inside(fake, real, real_radii) > 0).mean()
+  recall = (_inside(real, fake, nearest_neighbour_radii(fake, k)) > 0).mean()
+  return float(precision), float(recall)
+
+
+def density_coverage(
+  real: np.ndarray, fake: np.ndarray, k: int = 5, real_radii: np.ndarray | None = None
+) -> tuple[float, float]:
+  r"""Density and coverage (Naeem et al. 2020, "Reliable Fidelity and Diversity Metrics for
+  Generative Models", ICML, arXiv:2002.09797), with B(x, r) the ball of radius r and NND_k(xᵢ)
+  the distance from real xᵢ to its k-th nearest real neighbour:
+
+      density  = 1/(kM) Σⱼ Σᵢ 1[yⱼ ∈ B(xᵢ, NND_k(xᵢ))],
+      coverage = 1/N Σᵢ 1[∃ j: yⱼ ∈ B(xᵢ, NND_k(xᵢ))],
+
+  over N real xᵢ and M fake yⱼ. Density is about 1 for matching distributions (it is not
+  bounded by 1); coverage is the share of real neighbourhoods that hold a fake sample. k = 5,
+  the paper's. ``real_radii`` as in :func:`precision_recall`."""
+  real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+  radii = nearest_neighbour_radii(real, k) if real_radii is None else real_radii
+  density = _inside(fake, real, radii).sum() / (k * len(fake))
+  covered = np.zeros(len(real), bool)
+  for i in range(0, len(real), _BLOCK):
+    d = pairwise_distances(real[i : i + _BLOCK], fake)
+    covered[i : i + _BLOCK] = d.min(axis=1) < radii[i : i + _BLOCK]
+  return float(density), float(covered.mean())

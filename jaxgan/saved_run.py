@@ -1,0 +1,87 @@
+"""A finished (or running) run read back from its workdir: config, GAN, checkpoints, samples.
+
+``SavedRun.open(workdir)`` reads ``config.json``, builds the run's :class:`~jaxgan.gan.GAN`
+and lists its orbax checkpoints (the last ``max_to_keep`` a run keeps); ``state(step)``
+restores one and ``samples(state, n, seed)`` draws from its generator, the EMA weights when
+the run kept them. Used by ``experiments.score``, ``experiments.evaluate`` and
+``experiments.sample``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import jax
+import numpy as np
+
+from jaxgan import config as config_lib
+from jaxgan import train, xla_options
+from jaxgan.checkpoint import Checkpointer
+from jaxgan.config import Config
+from jaxgan.gan import GAN, GANState, build_gan
+
+
+class RunError(RuntimeError):
+  """No run, no checkpoint, or a run that cannot be read, said in words."""
+
+
+@dataclasses.dataclass
+class SavedRun:
+  workdir: str
+  cfg: Config
+  gan: GAN
+  steps: list[int]
+
+  @classmethod
+  def open(cls, workdir: str, image_shape: tuple[int, ...]) -> SavedRun:
+    cfg = cls.config(workdir)
+    ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
+    try:
+      steps = sorted(ckpt.steps())
+    finally:
+      ckpt.close()
+    if not steps:
+      raise RunError(f"{workdir} has no checkpoints")
+    return cls(workdir, cfg, build_gan(cfg, tuple(image_shape)), steps)
+
+  @classmethod
+  def config(cls, workdir: str) -> Config:
+    """The run's config alone (to load its data before opening it)."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.exists(path):
+      raise RunError(f"no run in {workdir} (no config.json)")
+    try:
+      return config_lib.load(path)
+    except (config_lib.ConfigError, ValueError) as e:
+      raise RunError(f"{path} is not a readable run config ({e})") from e
+
+  def state(self, step: int | None = None) -> GANState:
+    """The state of checkpoint ``step`` (default: the latest)."""
+    step = self.steps[-1] if step is None else step
+    if step not in self.steps:
+      raise RunError(f"{self.workdir} has no checkpoint at step {step} (it has {self.steps})")
+    ckpt = Checkpointer(os.path.join(self.workdir, "checkpoints"))
+    try:
+      return ckpt.restore(xla_options.jit_init(self.gan.init)(jax.random.key(0)), step)
+    finally:
+      ckpt.close()
+
+  def generate(self, state: GANState, z) -> np.ndarray:
+    """G's images (floats in [-1, 1]) of latents ``z``, from the EMA weights when kept."""
+    g_params = state.g_params if state.g_ema is None else state.g_ema
+    sample = train.make_sampler(self.gan)
+    return np.concatenate(
+      [
+        jax.device_get(sample(g_params, state.g_state, z[i : i + 1000]))
+        for i in range(0, len(z), 1000)
+      ]
+    )
+
+  def samples(self, state: GANState, num: int, seed: int = 0) -> np.ndarray:
+    """``num`` images from latents drawn with ``seed``; a :class:`RunError` when they are not
+    finite (the run had diverged at that step)."""
+    images = self.generate(state, self.gan.latents(jax.random.key(seed), num))
+    if not np.isfinite(images).all():
+      raise RunError(f"G's samples at step {int(state.step)} are not finite (the run diverged)")
+    return images
