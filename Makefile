@@ -10,7 +10,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test lint format install bench clean
+.PHONY: run test lint format install bench reproduce clean
 
 # $(call venv_with,FOLDER,EXTRA): create the venv if needed and install the project with EXTRA.
 define venv_with
@@ -39,6 +39,10 @@ bench: $(BENCH_VENV)/.installed
 
 run: install
 	$(PY) -m experiments.mnist --loss=ns $(ARGS)
+
+# Every reproduction built so far (experiments.reproduce --list), at the cpu budget, into results/.
+reproduce: install
+	$(PY) -m experiments.reproduce mescheder2018 --budget=cpu $(ARGS)
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests

@@ -153,6 +153,87 @@ def vector_field(
   return out[:, 0].reshape(theta.shape), out[:, 1].reshape(theta.shape)
 
 
+# The linearization at the equilibrium (Mescheder et al. 2018, §2-3): with D's logit ψθ on
+# fake samples, the descent field w = (θ̇, ψ̇) of every loss here has the Jacobian
+#   J = [[0, a], [−a, −γ]],  a = |f'(0)| (1/2 for mm and ns, 1 for wgan), γ the R1 weight,
+# (R1 = γ/2 ‖∇ₓD‖² = γ/2 ψ² for a linear D); consensus optimization adds −γ_c JᵀJ.
+SLOPE = {"mm": 0.5, "ns": 0.5, "wgan": 1.0}
+
+
+def closed_form_update(method: Method, mode: str, h: float = LR) -> np.ndarray | None:
+  """The update operator's matrix at the equilibrium from the closed form above: I + hJ for a
+  simultaneous step; F_G F_Dⁿ for n D steps then a G step that sees the new ψ. None where the
+  closed form does not apply (instance noise: a random update; WGAN-GP: ‖∇D‖ = |ψ| is not
+  differentiable at ψ = 0)."""
+  o = dataclasses.replace(method.options, **MODES[mode])
+  if method.loss not in SLOPE or o.instance_noise or o.penalty not in (None, "r1"):
+    return None
+  a, g = SLOPE[method.loss], o.penalty_weight if o.penalty == "r1" else 0.0
+  jac = np.array([[0.0, a], [-a, -g]])
+  if o.consensus:
+    jac = jac - o.consensus * jac.T @ jac
+  if o.simultaneous:
+    return np.eye(2) + h * jac
+  f_d = np.array([[1.0, 0.0], [h * jac[1, 0], 1.0 + h * jac[1, 1]]])
+  f_g = np.array([[1.0 + h * jac[0, 0], h * jac[0, 1]], [0.0, 1.0]])
+  return f_g @ np.linalg.matrix_power(f_d, o.n_disc)
+
+
+def update_jacobian(method: Method, mode: str, eps: float = 1e-3) -> np.ndarray:
+  """∂(θ', ψ')/∂(θ, ψ) of one ``GAN.update`` at the equilibrium (0, 0), by central
+  differences of jaxgan's own update (losses, penalties, optimizer). Not by ``jax.jacfwd``:
+  D's step stops the gradient through G's samples, and ``stop_gradient`` stops forward-mode
+  tangents too, which would drop D's dependence on θ. The update is smooth at (0, 0), so the
+  error is O(eps²) plus float32 rounding (about 1e-7 here)."""
+  options = dataclasses.replace(method.options, **MODES[mode])
+  gan = dirac_gan(method.loss, options)
+  state = gan.init(jax.random.key(0))
+  shape = (BATCH, 1) if options.n_disc == 1 else (options.n_disc, BATCH, 1)
+  data = jnp.zeros(shape)
+
+  @jax.jit
+  def step(point):
+    s = state.replace(g_params={"theta": point[0]}, d_params={"psi": point[1]})
+    new, _ = gan.update(s, data, jax.random.key(1))
+    return jnp.stack([new.g_params["theta"], new.d_params["psi"]])
+
+  columns = [
+    (np.asarray(step(jnp.asarray(e * eps))) - np.asarray(step(jnp.asarray(-e * eps)))) / (2 * eps)
+    for e in np.eye(2, dtype=np.float32)
+  ]
+  return np.stack(columns, axis=1)
+
+
+def spectral_radius(matrix: np.ndarray) -> float:
+  return float(np.abs(np.linalg.eigvals(matrix)).max())
+
+
+def eigenvalue_table(h: float = LR) -> tuple[str, float]:
+  """The largest |eigenvalue| of the update operator at the equilibrium per method and mode,
+  from jaxgan's update and from the closed form (< 1: locally convergent); and the largest
+  difference between the two."""
+  lines = [
+    "| method | update | max abs eigenvalue, jaxgan | closed form | locally convergent |",
+    "| --- | --- | ---: | ---: | --- |",
+  ]
+  worst = 0.0
+  for method in METHODS:
+    for mode in modes(method):
+      if method.options.penalty not in (None, "r1", "r2"):  # ‖∇ₓD‖ = |ψ|: a kink at ψ = 0
+        lines.append(f"| {method.name} | {mode} | no Jacobian (‖∇D‖ = \\|ψ\\|) | n/a | no |")
+        continue
+      ours = spectral_radius(update_jacobian(method, mode))
+      closed = closed_form_update(method, mode, h)
+      if closed is None:
+        cell = "n/a"
+      else:
+        cell = f"{spectral_radius(closed):.6f}"
+        worst = max(worst, abs(ours - spectral_radius(closed)))
+      verdict = "yes" if ours < 1 - 1e-6 else ("no (|λ| = 1)" if ours <= 1 + 1e-6 else "no")
+      lines.append(f"| {method.name} | {mode} | {ours:.6f} | {cell} | {verdict} |")
+  return "\n".join(lines), worst
+
+
 def modes(method: Method) -> list[str]:
   return ["simultaneous"] if method.simultaneous_only else list(MODES)
 

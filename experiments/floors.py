@@ -5,7 +5,7 @@ r"""What perfect and what collapse score: every image metric for real images.
 Per dataset with labelled train and test splits present, in its classifier's features against
 its test split (jaxgan.quality): (1) --num real train images, what a perfect generator would
 score with as many samples; (2) a "generator" collapsed onto one class, the train images of
-class --collapsed_class (train, not test, images: test images would lie inside the reference
+class --collapsed_class (at most --num of them) (train, not test, images: test images would lie inside the reference
 set itself and flatter precision and density). Prints a Markdown table; a dataset without a
 train split is named and skipped.
 """
@@ -33,7 +33,7 @@ def rows(dataset: str, num: int, collapsed_class: int, classifier_steps: int, da
 
   scorer = quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=classifier_steps)
   images, labels = data_lib.load_labeled(dataset, "train", data_dir)
-  one = images[labels == collapsed_class]
+  one = images[labels == collapsed_class][:num]  # at most as many as the perfect row
   return [
     (dataset, f"real train images ({num:,})", scorer.metrics(images[:num])),
     (dataset, f"class {collapsed_class} only, train ({len(one):,})", scorer.metrics(one)),

@@ -8,8 +8,8 @@ steps and at the end), and every finished chunk appends its members' rows to
 ``results.jsonl``: a sweep that is killed and run again trains only the members without a
 row, each unfinished chunk from its latest checkpoint, and ends with the results of an
 uninterrupted sweep. Each member writes ``members/<i>/metrics.jsonl`` in a single run's
-format, its FCD (:mod:`jaxgan.quality`) at each evaluation when the dataset has labelled train
-images, and a grid of its samples at each evaluation and at the end.
+format, its metrics (:mod:`jaxgan.quality`: FCD, KID, precision/recall, ...) at each
+evaluation when the dataset has labelled train images, and a grid of its samples at each evaluation and at the end.
 
 Many machines: ``shard=(k, n)`` trains every n-th member of each group, for independent jobs
 writing into one workdir (:func:`merge` joins their rows); a multi-process JAX runtime
@@ -25,7 +25,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from typing import Any
 
 import jax
 import numpy as np
@@ -220,7 +220,8 @@ class GroupTrainer:
     ]
 
   def _evaluate(self, cfgs, evals, step: int, members, scoring: Scoring) -> None:
-    """Each member's FCD at ``step`` into its eval.jsonl (None once it diverged) and a 10×10
+    """Each member's metrics at ``step`` into its eval.jsonl (``fcd``: None once it diverged;
+    KID, precision, recall, ... beside it) and a 10×10
     grid of its samples (``samples_<step>.png``); at the end, the grid even without scores."""
     if not (scoring.samples or step == self.total):
       return
@@ -231,7 +232,10 @@ class GroupTrainer:
       log.image("samples", images[j, :100], step, rows=10)
       if scoring.scorer is not None and scoring.samples:
         log.write(
-          {"step": step, "fcd": float(scoring.scorer(images[j, : scoring.samples])) if ok else None}
+          {
+            "step": step,
+            **(_scores(scoring.scorer, images[j, : scoring.samples]) if ok else {"fcd": None}),
+          }
         )
 
   def run_steps(self, size: int):
@@ -303,10 +307,18 @@ class GroupTrainer:
 @dataclasses.dataclass(frozen=True)
 class Scoring:
   """How a sweep scores its members: ``samples`` per member and evaluation (0: none), and the
-  FCD ``scorer`` (only process 0 holds one; None: no labelled train images)."""
+  ``scorer``, a :class:`jaxgan.quality.FrechetClassifierDistance` (only process 0 holds one;
+  None: no labelled train images)."""
 
   samples: int = 0
-  scorer: Callable[[np.ndarray], float] | None = None
+  scorer: Any = None
+
+
+def _scores(scorer, images: np.ndarray) -> dict:
+  """Every metric of ``scorer.metrics``, numbers only, the Fréchet distance as ``fcd``."""
+  metrics_ = scorer.metrics(images)
+  numbers = {k: v for k, v in metrics_.items() if isinstance(v, int | float) and k != "fd"}
+  return {"fcd": metrics_["fd"], **numbers}
 
 
 # A multi-process runtime (jax.distributed): every process runs every chunk, sharded over all

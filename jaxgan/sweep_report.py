@@ -176,7 +176,7 @@ def plot_best_samples(rows: list[dict], workdir: str) -> str | None:
     ax.axis("off")
   out = os.path.join(workdir, "best_samples.png")
   fig.tight_layout()
-  fig.savefig(out, dpi=110)
+  fig.savefig(out, dpi=110, bbox_inches="tight")  # the two-line titles stay whole
   plt.close(fig)
   return out
 

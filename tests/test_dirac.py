@@ -52,3 +52,45 @@ def test_command_writes_figure_and_table(tmp_path):
   table = (tmp_path / "dirac.md").read_text()
   for m in dirac.METHODS:
     assert m.name in table
+
+
+@pytest.mark.parametrize(
+  "name,mode",
+  [
+    ("GAN", "simultaneous"),  # |λ| = √(1 + h²/4) > 1
+    ("WGAN (clip 1)", "alternating, 1 D step"),  # |λ| = 1
+    ("R1 (γ=1)", "alternating, 5 D steps"),
+    ("Consensus (γ=1)", "simultaneous"),
+  ],
+)
+def test_update_operator_at_the_equilibrium_matches_the_closed_form(name, mode):
+  """jaxgan's update, differentiated numerically at (0, 0), against the closed-form
+  linearization of Mescheder et al. 2018 (§2-3) with the same step: same eigenvalues."""
+  ours = np.linalg.eigvals(dirac.update_jacobian(METHOD[name], mode))
+  closed = np.linalg.eigvals(dirac.closed_form_update(METHOD[name], mode))
+  np.testing.assert_allclose(np.sort_complex(ours), np.sort_complex(closed), atol=1e-5)
+
+
+def test_closed_forms_of_the_simple_cases():
+  h, a = dirac.LR, 0.5
+  gan = dirac.closed_form_update(METHOD["GAN"], "simultaneous")
+  assert dirac.spectral_radius(gan) == pytest.approx(np.sqrt(1 + h**2 * a**2))  # Lemma 2.2
+  alternating = dirac.closed_form_update(METHOD["NS-GAN"], "alternating, 1 D step")
+  assert dirac.spectral_radius(alternating) == pytest.approx(1.0)  # det 1, |trace| < 2
+  r1 = dirac.closed_form_update(METHOD["R1 (γ=1)"], "simultaneous")  # 1 + h(−γ/2 ± √(γ²/4 − a²))
+  np.testing.assert_allclose(np.linalg.eigvals(r1), [1 - h / 2] * 2, atol=1e-6)
+  assert dirac.closed_form_update(METHOD["WGAN-GP (λ=1)"], "simultaneous") is None
+
+
+def test_reproduce_lists_its_reproductions_and_writes_mescheder2018(tmp_path, capsys):
+  from experiments import reproduce
+
+  assert reproduce.main(["--list"]) == 0
+  listed = capsys.readouterr().out
+  assert "mescheder2018    built" in listed and "pacgan2018       not yet built" in listed
+  assert reproduce.main(["pacgan2018"]) == 2 and reproduce.main(["nope"]) == 2
+  assert reproduce.main(["mescheder2018", f"--outdir={tmp_path}"]) == 0
+  out = tmp_path / "mescheder2018"
+  table = (out / "table.md").read_text()
+  assert "| R1 (γ=1) | convergent" in table and "no Jacobian" in table
+  assert (out / "dirac.png").stat().st_size > 10_000 and "differs" in (out / "setup.md").read_text()

@@ -90,7 +90,7 @@ def test_slerp_keeps_the_norm_between_equal_norm_latents():
 
 def test_floors_of_real_and_collapsed_images(offline_env):
   proc = run_module(
-    "experiments.floors", ["--datasets=fashion_mnist,mnist", "--num=2000", CLASSIFIER], offline_env
+    "experiments.floors", ["--datasets=fashion_mnist,mnist", "--num=1000", CLASSIFIER], offline_env
   )
   assert "mnist skipped" in proc.stderr  # MNIST's train split is missing offline
   rows = [l for l in proc.stdout.splitlines() if l.startswith("| fashion_mnist")]

@@ -180,7 +180,7 @@ def finished(offline_env, tmp_path_factory):
     "--losses=ns,wgan_gp",
     "--grid=lr:1e-4,3e-4",
     "--seeds=1",
-    "--eval_samples=500",
+    "--eval_samples=200",
     "--classifier_steps=100",
     f"--workdir={workdir}",
   ]
@@ -200,6 +200,7 @@ def test_a_sweep_writes_its_results_table_and_figures(finished):
       json.loads(line) for line in open(workdir / "members" / str(r["member"]) / "eval.jsonl")
     ]
     assert [e["step"] for e in evals] == [10, 20] and evals[1]["fcd"] == r["fcd"]
+    assert all({"kid", "precision", "recall", "density", "coverage"} <= set(e) for e in evals)
     best = min(evals, key=lambda e: e["fcd"])
     assert (r["best_fcd"], r["best_step"]) == (best["fcd"], best["step"])
   written = {"results.csv", "results.md", "fcd_by_loss.png", "fcd_vs_lr.png", "best_samples.png"}
