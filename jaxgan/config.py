@@ -105,6 +105,12 @@ class Config:
     0.5, "BEGAN's diversity ratio γ (Berthelot et al. 2017).", lower=0.0, upper=1.0
   )
   began_lambda_k: float = _field(0.001, "BEGAN's learning rate λ_k of k_t.", lower=0.0)
+  unroll: int = _field(
+    0,
+    "Unrolled GAN: G's loss against D advanced by this many optimizer steps, differentiated "
+    "through them (Metz et al. 2017); 0: off.",
+    lower=0,
+  )
   consensus: float = _field(
     0.0,
     "γ of consensus optimization (Mescheder et al. 2017; 0: off); needs --simultaneous.",

@@ -26,6 +26,7 @@ sees exactly the z's that the whole batch sees on one device.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, NamedTuple
 
 import flax
@@ -74,6 +75,11 @@ class UpdateOptions:
     GANs", arXiv:1705.10461, eq. 10 and Algorithm 1), or 0. With v = (∇_θ L_G, ∇_φ L_D) the
     players' gradients (the negated vector field) and L = ½‖v‖², G descends
     ∇_θ(L_G + γL) and D descends ∇_φ(L_D + γL), simultaneously (needs ``simultaneous``).
+  unroll: k > 0 makes this an Unrolled GAN (Metz et al. 2017, arXiv:1611.02163, eq. 7-10):
+    G's loss is taken against D advanced by k further optimizer steps from the D that G
+    would otherwise face (each on the same real batch and fresh latents), f_K(θ_G, θ_D) =
+    f(θ_G, θ_D^K), and G's gradient flows through those k steps; D itself takes only its
+    normal step. 0: off.
   """
 
   penalty: str | None = None
@@ -84,8 +90,11 @@ class UpdateOptions:
   ema_decay: float | None = None
   instance_noise: float = 0.0
   consensus: float = 0.0
+  unroll: int = 0
 
   def __post_init__(self):
+    if self.unroll < 0:
+      raise ValueError(f"unroll must be >= 0, got {self.unroll}")
     if self.n_disc < 1:
       raise ValueError(f"n_disc must be >= 1, got {self.n_disc}")
     if self.simultaneous and self.n_disc != 1:
@@ -288,6 +297,38 @@ def g_objective(gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_st
   return out.g, (new_g_state, out.state, out.metrics or {})
 
 
+def unrolled_d_params(gan: GAN, g_params, g_state, opponent: GANState, real, loss_state, key):
+  """D's parameters after ``gan.options.unroll`` optimizer steps from ``opponent``'s, each on
+  ``real`` and fresh latents from ``key``, as a differentiable function of ``g_params`` (no
+  stop_gradient on G's samples: Metz et al.'s surrogate loss differentiates through them).
+  Batch statistics and the loss's state stay as they are."""
+  batch = real.shape[0]
+  offset = _shard_offset(gan, batch)
+  d_params, d_opt_state = opponent.d_params, opponent.d_opt_state
+  for i in range(gan.options.unroll):
+    k_z, k_g, k_r, k_f, k_p = jax.random.split(jax.random.fold_in(key, i + 1), 5)
+    z, pen_keys = _draw_per_example(gan, k_z, batch, offset)
+    fake, _ = _apply_g(gan, g_params, g_state, z, k_g)
+    d_keys = (k_r, k_f, k_p, pen_keys)
+    grads, _ = jax.grad(d_objective, argnums=1, has_aux=True)(
+      gan, d_params, opponent.d_state, real, fake, loss_state, d_keys
+    )
+    grads = _pmean(gan, grads)
+    unrolled = _apply_d_grads(
+      gan, opponent.replace(d_params=d_params, d_opt_state=d_opt_state), grads
+    )
+    d_params, d_opt_state = unrolled.d_params, unrolled.d_opt_state
+  return d_params
+
+
+def _unrolled_g_objective(
+  gan, g_params, g_state, d_params, d_state, z, real, loss_state, dropout, *, opponent, key
+):
+  """:func:`g_objective` against :func:`unrolled_d_params` (``d_params`` is its start)."""
+  unrolled = unrolled_d_params(gan, g_params, g_state, opponent.replace(d_params=d_params), real, loss_state, key)  # fmt: skip
+  return g_objective(gan, g_params, g_state, unrolled, d_state, z, real, loss_state, dropout)
+
+
 def _d_metrics(gan: GAN, loss, real_logits, fake_logits, penalty) -> Metrics:
   metrics = {
     "d_loss": loss,
@@ -357,8 +398,11 @@ def g_step(
   opponent = state if opponent is None else opponent
   batch = images.shape[0]
   z = gan.latents(keys.latents, batch, _shard_offset(gan, batch))
+  objective = g_objective
+  if gan.options.unroll:
+    objective = functools.partial(_unrolled_g_objective, opponent=opponent, key=keys.latents)
   (loss, (g_state, loss_state, loss_metrics)), grads = jax.value_and_grad(
-    g_objective, argnums=1, has_aux=True
+    objective, argnums=1, has_aux=True
   )(
     gan,
     state.g_params,
@@ -491,6 +535,7 @@ def update_options(cfg) -> UpdateOptions:
     ema_decay=cfg.ema_decay or None,
     instance_noise=cfg.instance_noise,
     consensus=cfg.consensus,
+    unroll=cfg.unroll,
   )
 
 
