@@ -57,6 +57,14 @@ class Checkpointer:
       ) from e
 
   def close(self) -> None:
-    """Waits for pending saves and releases the manager."""
+    """Waits for pending saves and for the removal of stale temporary folders, then releases
+    the manager."""
     self.manager.wait_until_finished()
+    # orbax 0.12.8 removes stale temporary folders on a thread started with the manager, and
+    # its close() does not wait for it: a process that exits at once (a refused workdir) could
+    # cut it short and print a traceback at interpreter shutdown (seen in CI). Its own private
+    # wait is the only one; without it (another orbax), nothing is waited for, as before.
+    wait_for_cleanup = getattr(self.manager, "_maybe_await_cleanup_tmp_directory", None)
+    if wait_for_cleanup is not None:
+      wait_for_cleanup()
     self.manager.close()
