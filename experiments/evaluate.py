@@ -24,7 +24,7 @@ import sys
 from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
-from jaxgan.quality import METRICS
+from jaxgan.quality import METRICS, metric_cell
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer("num_samples", 10000, "Generated images per checkpoint.", lower_bound=10)
@@ -73,9 +73,7 @@ def table(records: list[dict]) -> str:
     if "error" in r:
       lines.append(f"| {r['step']} | " + " | ".join("—" for _ in METRICS) + f" | {r['error']} |")
       continue
-    cells = [
-      f"{r[k]:.3g} ± {r[k + '_std']:.2g}" if k + "_std" in r else f"{r[k]:.3g}" for k in METRICS
-    ]
+    cells = [metric_cell(r, k) for k in METRICS]
     lines.append(
       f"| {r['step']} | " + " | ".join(cells) + (" | best |" if r.get("best") else " | |")
     )

@@ -17,7 +17,7 @@ import sys
 from absl import app, flags, logging
 
 from experiments.flags import parse_flags
-from jaxgan.quality import METRICS
+from jaxgan.quality import METRICS, metric_cell
 
 flags.DEFINE_list("datasets", ["fashion_mnist", "mnist"], "Datasets to measure.")
 flags.DEFINE_integer("num", 10000, "Real train images of the 'perfect' row.", lower_bound=100)
@@ -46,9 +46,7 @@ def table(measured) -> str:
     "| --- | --- | ---: | " + " | ".join("---:" for _ in METRICS) + " |",
   ]
   for dataset, label, m, acc in measured:
-    cells = [
-      f"{m[k]:.3g} ± {m[k + '_std']:.2g}" if k + "_std" in m else f"{m[k]:.3g}" for k in METRICS
-    ]
+    cells = [metric_cell(m, k) for k in METRICS]
     lines.append(f"| {dataset} | {label} | {acc:.1%} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 

@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan import train, xla_options
-from jaxgan.config import Config
+from jaxgan.config import RESUMABLE_CHANGES, Config
 from jaxgan.gan import GAN, GANState, update_options
 
 # Fields that may differ within a group: they are data of the compiled program.
@@ -53,20 +53,10 @@ MEMBER_FIELDS = (
   "seed",
   "workdir",
 )
-# Fields that change how a run is driven and written, not what one step computes.
-RUN_FIELDS = (
-  "sample_every",
-  "ckpt_every",
-  "log_every",
-  "eval_every",
-  "eval_samples",
-  "classifier_steps",
-  "steps_per_call",
-  "resume",
-  "data_dir",
-  "progress",
-  "compilation_cache",
-)
+# Fields that change how a run is driven and written, not what one step computes: those a
+# resumed run may change, but for its length (the scan lengths compiled) and its workdir (a
+# member's own, above).
+RUN_FIELDS = tuple(f for f in RESUMABLE_CHANGES if f not in ("steps", "epochs", "workdir"))
 
 
 def group_key(cfg: Config) -> tuple:

@@ -41,11 +41,14 @@ from jaxgan.train import to_unit_range
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
 METRICS = ("fd", "kid", "classifier_score", "precision", "recall", "density", "coverage")
-CLASSIFIER_VERSION = 1
-RADII = (
-  3,
-  5,
-)  # the k of precision/recall and of density/coverage: their radii are cached  # bump when Classifier or its training changes: caches are keyed on it
+CLASSIFIER_VERSION = 1  # bump when Classifier or its training changes: caches are keyed on it
+RADII = (3, 5)  # the k of precision/recall and of density/coverage: their radii are cached
+
+
+def metric_cell(record: dict, key: str) -> str:
+  """A table cell of ``record[key]``, with its ± std when the record has one."""
+  std = record.get(key + "_std")
+  return f"{record[key]:.3g}" if std is None else f"{record[key]:.3g} ± {std:.2g}"
 
 
 def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
