@@ -99,7 +99,11 @@ def timed_run(args, cache: str) -> dict:
     capture_output=True,
     text=True,
     timeout=args.timeout,
-    env=dict(os.environ, PYTHONPATH=ROOT, JAXGAN_CACHE=cache),
+    env=dict(
+      os.environ,
+      PYTHONPATH=os.pathsep.join(filter(None, (ROOT, os.environ.get("PYTHONPATH")))),
+      JAXGAN_CACHE=cache,
+    ),
   )
   wall = time.perf_counter() - t0
   if proc.returncode != 0:

@@ -1,6 +1,8 @@
 """``make bench``: jaxgan and the PyTorch reference, timed in one run on this machine.
 
-  python -m bench.run [--quick] [--only=SUBSTRING]
+  python -m bench.run [--quick] [--only=SUBSTRING ...] [--records=FILE]
+  python -m bench.run --tabulate=FILE
+
 
 Every configuration runs in its own subprocess (a fresh process: its compile time is
 honest, its peak memory its own, one failure does not stop the others) and prints one JSON
@@ -8,6 +10,12 @@ line. The table goes into BENCHMARKS.md between the markers of this platform
 (``<!-- results:cpu -->`` … ``<!-- /results:cpu -->``), and the raw records into
 ``bench/results/<platform>.json`` (a run with ``--only`` prints its table and writes
 neither unless ``--output`` is given). Runs unchanged on a GPU: the configurations adapt.
+
+A machine lent for minutes (a GPU) runs the configurations that matter most first
+(``--only`` repeated: in the order given) and appends each record to ``--records`` as soon as
+it is measured, so a run stopped at its time limit keeps what it measured; ``--tabulate``
+then writes that file's table and raw records here, as a full run would, naming what was not
+run.
 """
 
 from __future__ import annotations
@@ -58,6 +66,14 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
         ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={steps}", f"--population={pop}"],
       )
     )
+  if gpu:  # fp32 populations reach the GPU's fp32 (non-tensor-core) arithmetic rate
+    rows.append(
+      (
+        f"jaxgan mlp, population 64, lax.scan of {scan}, bfloat16",
+        ["bench.jax_gan", "--arch=mlp", "--loop=scan", f"--steps={scan}", "--population=64",
+         "--compute_dtype=bfloat16"],
+      )
+    )  # fmt: skip
   # The sweep runner (bench.sweep_runner) at each population size; on the CPU each chunk is
   # about 1,500 GAN-steps (a 256-member chunk would take minutes per 10 steps otherwise).
   for pop in [1, 8, 64] if quick else [1, 8, 64, 256]:
@@ -114,8 +130,9 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
 
 
 def run_one(module_args: list[str], timeout: int) -> dict:
+  path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
   env = dict(
-    os.environ, PYTHONPATH=ROOT, TORCHINDUCTOR_CACHE_DIR=tempfile.mkdtemp(prefix="inductor-")
+    os.environ, PYTHONPATH=path, TORCHINDUCTOR_CACHE_DIR=tempfile.mkdtemp(prefix="inductor-")
   )  # cold compiles
   try:
     out = subprocess.run(
@@ -224,6 +241,23 @@ def speed_table(results: list[tuple[str, dict]]) -> str:
   return "\n".join(lines)
 
 
+def backend() -> str:
+  """JAX's default backend, found without taking the accelerator's memory from the workers:
+  this process would otherwise preallocate most of a GPU before they start."""
+  key = "XLA_PYTHON_CLIENT_PREALLOCATE"
+  before = os.environ.get(key)
+  os.environ[key] = "false"
+  try:
+    import jax
+
+    return jax.default_backend()
+  finally:
+    if before is None:
+      del os.environ[key]
+    else:
+      os.environ[key] = before
+
+
 def machine() -> str:
   try:
     import jax
@@ -238,10 +272,27 @@ def machine() -> str:
   )
 
 
+def select(rows: list[tuple[str, list[str]]], patterns: list[str]) -> list:
+  """The rows whose label contains any of ``patterns``, pattern by pattern in the order given
+  (each row once); all rows without patterns."""
+  if not patterns:
+    return rows
+  chosen = []
+  for pattern in patterns:
+    chosen += [row for row in rows if pattern in row[0] and row not in chosen]
+  return chosen
+
+
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
   p.add_argument("--quick", action="store_true", help="skip the 256-member population")
-  p.add_argument("--only", default="", help="run only configurations whose label contains this")
+  p.add_argument(
+    "--only",
+    action="append",
+    default=[],
+    help="run only configurations whose label contains this; repeated: any of them, in the "
+    "order given",
+  )
   p.add_argument("--timeout", type=int, default=900, help="seconds per configuration")
   p.add_argument(
     "--output",
@@ -249,32 +300,66 @@ def main(argv=None) -> int:
     help="file whose results section to rewrite (default BENCHMARKS.md; with "
     "--only, none unless given: a partial run never replaces a full table)",
   )
+  p.add_argument(
+    "--records", default=None, help="append each record to this JSON-lines file once measured"
+  )
+  p.add_argument(
+    "--tabulate",
+    default=None,
+    metavar="RECORDS",
+    help="run nothing: write the table and raw records of a --records file made elsewhere",
+  )
   args = p.parse_args(argv)
-  import jax
-
-  gpu = jax.default_backend() == "gpu"
-  plat = "gpu" if gpu else jax.default_backend()
+  if args.tabulate:
+    return tabulate(args.tabulate, args.output)
+  gpu = backend() == "gpu"
+  plat = "gpu" if gpu else backend()
+  today = datetime.date.today().isoformat()
+  if args.records:
+    append_record(args.records, {"date": today, "machine": machine(), "platform": plat})
   results = []
-  for label, cmd in configs(gpu, args.quick):
-    if args.only and args.only not in label:
-      continue
+  for label, cmd in select(configs(gpu, args.quick), args.only):
     print(f"… {label}", file=sys.stderr, flush=True)
     record = run_one(cmd, args.timeout)
     results.append((label, record))
+    if args.records:
+      append_record(args.records, {"label": label, **record})
     print(f"  {progress_line(record)}", file=sys.stderr, flush=True)
-  today = datetime.date.today().isoformat()
   section = f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results)
   if not args.only:
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "bench", "results", f"{plat}.json"), "w") as f:
-      json.dump(
-        {"date": today, "machine": machine(), "results": [{"label": l, **r} for l, r in results]},
-        f,
-        indent=1,
-      )
+    write_raw(plat, today, machine(), results)
   output = args.output or (None if args.only else os.path.join(ROOT, "BENCHMARKS.md"))
   if output:
     write_section(output, plat, section)
+  print(section)
+  return 0
+
+
+def append_record(path: str, record: dict) -> None:
+  with open(path, "a") as f:
+    f.write(json.dumps(record) + "\n")
+
+
+def write_raw(plat: str, date: str, host: str, results: list[tuple[str, dict]]) -> None:
+  os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+  with open(os.path.join(ROOT, "bench", "results", f"{plat}.json"), "w") as f:
+    records = [{"label": l, **r} for l, r in results]
+    json.dump({"date": date, "machine": host, "results": records}, f, indent=1)
+
+
+def tabulate(path: str, output: str | None) -> int:
+  """Writes the section and raw records of a ``--records`` file, naming the configurations of
+  that platform that it lacks (a run cut short by its machine's time limit)."""
+  lines = [json.loads(line) for line in open(path) if line.strip()]
+  head, records = lines[0], lines[1:]
+  results = [(r.pop("label"), r) for r in records]
+  gpu = head["platform"] == "gpu"
+  missing = [l for l, _ in configs(gpu, quick=False) if l not in dict(results)]
+  section = f"Measured {head['date']} on {head['machine']} by `make bench`.\n\n" + table(results)
+  if missing:
+    section += "\n\nNot run there (its time ran out first): " + "; ".join(missing) + "."
+  write_raw(head["platform"], head["date"], head["machine"], results)
+  write_section(output or os.path.join(ROOT, "BENCHMARKS.md"), head["platform"], section)
   print(section)
   return 0
 

@@ -78,7 +78,7 @@ def test_end_to_end_worker_times_a_whole_training_process(offline_env):
 def test_results_section_is_replaced_in_place(tmp_path):
   path = tmp_path / "BENCHMARKS.md"
   path.write_text(
-    "# Benchmarks\n\nintro\n\n<!-- results:cpu -->\nold\n<!-- /results:cpu -->\n\n"
+    "# Benchmarks\n\nintro\n\n<!-- results:cpu -->\nSTALE\n<!-- /results:cpu -->\n\n"
     "## Analysis\nkept\n"
   )
   bench_run.write_section(str(path), "cpu", "new table")
@@ -192,6 +192,41 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
   assert (tmp_path / "bench" / "results" / "cpu.json").exists()
   assert "| sweep runner, mlp, population 1, 1500 steps | 40.0 | 1.00× | 0.80× | 5.0 |" in text
   assert "| sweep runner, mlp, population 8, 187 steps | 30.0 | 0.75× | 0.60× | 5.0 |" in text
+
+
+def test_a_run_cut_short_keeps_its_records_and_tabulates_them_elsewhere(tmp_path, monkeypatch):
+  """--only in priority order, each record appended once measured, a worker that never
+  returns (the machine's time limit), then --tabulate writes the section naming what is
+  missing."""
+  calls = []
+
+  def run_one(cmd, timeout):
+    calls.append(cmd)
+    if len(calls) == 3:
+      raise KeyboardInterrupt  # the lent machine's limit stops the run here
+    return {"arch": "mlp", "steps_per_s": 10.0 * len(calls), "first_call_s": 1.0,
+            "peak_mb": 9, "peak_kind": "RSS"}  # fmt: skip
+
+  monkeypatch.setattr(bench_run, "run_one", run_one)
+  monkeypatch.setattr(bench_run, "ROOT", str(tmp_path))
+  records = tmp_path / "records.jsonl"
+  only = ["--only=jaxgan mlp, population 64", "--only=jaxgan mlp, lax.scan"]
+  try:
+    bench_run.main([*only, f"--records={records}"])
+  except KeyboardInterrupt:
+    pass
+  labels = [json.loads(l).get("label") for l in records.read_text().splitlines()]
+  assert labels == [None, "jaxgan mlp, population 64, lax.scan of 2", "jaxgan mlp, lax.scan of 100"]
+  out = tmp_path / "BENCHMARKS.md"
+  out.write_text("# B\n\n<!-- results:cpu -->\nSTALE\n<!-- /results:cpu -->\n")
+  assert bench_run.main([f"--tabulate={records}", f"--output={out}"]) == 0
+  text = out.read_text()
+  assert "STALE" not in text and "| jaxgan mlp, population 64, lax.scan of 2 | 10.0 |" in text
+  assert (
+    "Not run there" in text and "jaxgan mlp, lax.scan of 100, bfloat16" in text.split("Not run")[1]
+  )
+  saved = json.loads((tmp_path / "bench" / "results" / "cpu.json").read_text())
+  assert [r["steps_per_s"] for r in saved["results"]] == [10.0, 20.0]
 
 
 def test_precision_table_groups_seeds_and_sections_are_named():
