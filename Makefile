@@ -42,7 +42,7 @@ run: install
 
 # Every reproduction built so far (experiments.reproduce --list), at the cpu budget, into results/.
 reproduce: install
-	$(PY) -m experiments.reproduce mescheder2018 --budget=cpu $(ARGS)
+	$(PY) -m experiments.reproduce --all --budget=cpu $(ARGS)
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests

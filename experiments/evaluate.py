@@ -24,12 +24,13 @@ import sys
 from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
+from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.quality import METRICS, metric_cell
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer("num_samples", 10000, "Generated images per checkpoint.", lower_bound=10)
 flags.DEFINE_integer(
-  "classifier_steps", 3000, "Training steps of the feature classifier.", lower_bound=1
+  "classifier_steps", CLASSIFIER_STEPS, "Training steps of the feature classifier.", lower_bound=1
 )
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")

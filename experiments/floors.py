@@ -17,12 +17,15 @@ import sys
 from absl import app, flags, logging
 
 from experiments.flags import parse_flags
+from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.quality import METRICS, metric_cell
 
 flags.DEFINE_list("datasets", ["fashion_mnist", "mnist"], "Datasets to measure.")
 flags.DEFINE_integer("num", 10000, "Real train images of the 'perfect' row.", lower_bound=100)
 flags.DEFINE_integer("collapsed_class", 0, "The class of the collapsed 'generator'.")
-flags.DEFINE_integer("classifier_steps", 3000, "Training steps of the classifier.", lower_bound=1)
+flags.DEFINE_integer(
+  "classifier_steps", CLASSIFIER_STEPS, "Training steps of the classifier.", lower_bound=1
+)
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 FLAGS = flags.FLAGS
 

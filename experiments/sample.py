@@ -28,13 +28,17 @@ import sys
 from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
+from jaxgan.config import CLASSIFIER_STEPS
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer("step", None, "The checkpoint to draw from (default: the latest).")
 flags.DEFINE_integer("num_samples", 10000, "Samples for the class histogram.", lower_bound=100)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_integer(
-  "classifier_steps", 3000, "Training steps of the classifier (class histogram).", lower_bound=1
+  "classifier_steps",
+  CLASSIFIER_STEPS,
+  "Training steps of the classifier (class histogram).",
+  lower_bound=1,
 )
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
 FLAGS = flags.FLAGS

@@ -21,6 +21,7 @@ import sys
 from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
+from jaxgan.config import CLASSIFIER_STEPS
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer(
@@ -30,7 +31,7 @@ flags.DEFINE_integer(
   lower_bound=2,
 )
 flags.DEFINE_integer(
-  "classifier_steps", 3000, "Training steps of the feature classifier.", lower_bound=1
+  "classifier_steps", CLASSIFIER_STEPS, "Training steps of the feature classifier.", lower_bound=1
 )
 flags.DEFINE_integer("classifier_seed", 0, "Seed of the feature classifier.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
@@ -45,7 +46,7 @@ class ScoreError(RuntimeError):
 def score_workdir(
   workdir: str,
   num_samples: int = 10000,
-  classifier_steps: int = 3000,
+  classifier_steps: int = CLASSIFIER_STEPS,
   classifier_seed: int = 0,
   seed: int = 0,
   data_dir=None,

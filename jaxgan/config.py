@@ -43,6 +43,11 @@ def _field(
   return dataclasses.field(default=default, metadata=meta)
 
 
+# Training steps of the feature classifier that scores samples (jaxgan.quality); its test
+# accuracy at this length is in BENCHMARKS.md, "The feature classifier".
+CLASSIFIER_STEPS = 6000
+
+
 def _penalty_choices() -> tuple:
   return ("none",) + penalties.PENALTIES.names()
 
@@ -142,7 +147,7 @@ class Config:
     5000, "Samples of G per evaluation (0: a sweep scores nothing).", lower=0
   )
   classifier_steps: int = _field(
-    3000, "Training steps of the evaluations' feature classifier (cached).", lower=1
+    CLASSIFIER_STEPS, "Training steps of the evaluations' feature classifier (cached).", lower=1
   )
   steps_per_call: int | None = _field(
     None,

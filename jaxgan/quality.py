@@ -36,12 +36,13 @@ import optax
 from jaxgan import data as data_lib
 from jaxgan import feature_metrics as fm
 from jaxgan.cache import cache_dir
+from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.io import write_atomic
 from jaxgan.train import to_unit_range
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
 METRICS = ("fd", "kid", "classifier_score", "precision", "recall", "density", "coverage")
-CLASSIFIER_VERSION = 1  # bump when Classifier or its training changes: caches are keyed on it
+CLASSIFIER_VERSION = 2  # bump when Classifier or its training changes: caches are keyed on it
 RADII = (3, 5)  # the k of precision/recall and of density/coverage: their radii are cached
 
 
@@ -85,21 +86,32 @@ def frechet_distance(
 
 
 class Classifier(nn.Module):
-  """conv 4×4/2 (32) → ReLU → conv 4×4/2 (64) → ReLU → dense 128 → ReLU (the features) →
-  dense (classes). Returns ``(features, logits)``; inputs in [-1, 1].
+  """conv 3×3 (32) → ReLU → max-pool 2 → conv 3×3 (64) → ReLU → max-pool 2 → dropout →
+  dense 128 → ReLU (the features) → dropout → dense (classes). Returns ``(features,
+  logits)``; inputs in [-1, 1]; dropout only with ``train``.
 
-  Strided 'VALID' convolutions rather than 3×3 ones with pooling: XLA:CPU trains this form
-  about 8× faster (BENCHMARKS.md)."""
+  Version 1 used two strided 4×4 convolutions without pooling or dropout: about 3.5× faster
+  to train on XLA:CPU, but 90.2% on Fashion-MNIST's test split against this one's 92.4%
+  (the evaluation issue's target is 92%; BENCHMARKS.md, "The feature classifier")."""
 
   num_classes: int = 10
   num_features: int = 128
+  dropout: float = 0.3
 
   @nn.compact
-  def __call__(self, x):
+  def __call__(self, x, train: bool = False):
     for width in (32, 64):
-      x = nn.relu(nn.Conv(width, (4, 4), (2, 2), padding="VALID")(x))
-    h = nn.relu(nn.Dense(self.num_features)(x.reshape(x.shape[0], -1)))
-    return h, nn.Dense(self.num_classes)(h)
+      x = nn.relu(nn.Conv(width, (3, 3), padding="SAME")(x))
+      x = nn.max_pool(x, (2, 2), (2, 2))
+    x = nn.Dropout(self.dropout, deterministic=not train)(x.reshape(x.shape[0], -1))
+    h = nn.relu(nn.Dense(self.num_features)(x))
+    logits = nn.Dense(self.num_classes)(nn.Dropout(self.dropout, deterministic=not train)(h))
+    return h, logits
+
+
+# Datasets whose labels survive a left-right mirror (garments, objects; not digits): their
+# classifier trains on randomly mirrored images.
+MIRROR_INVARIANT = ("fashion_mnist", "cifar10")
 
 
 def train_classifier(
@@ -110,24 +122,32 @@ def train_classifier(
   seed: int = 0,
   batch_size: int = 128,
   learning_rate: float = 1e-3,
+  mirror: bool = False,
 ):
-  """Parameters of a :class:`Classifier` fitted by Adam to softmax cross-entropy on
-  ``images`` (uint8) and ``labels``, batches drawn uniformly from ``fold_in(key, step)``;
-  the whole run is one ``lax.scan`` with the data on the device."""
+  """Parameters of a :class:`Classifier` fitted by Adam (learning rate cosine-decayed to 0
+  over ``steps``) to softmax cross-entropy on ``images`` (uint8) and ``labels``, with
+  dropout, and each image mirrored left-right with probability ½ when ``mirror``; batches
+  drawn uniformly from ``fold_in(key, step)``, the data on the device."""
   model = Classifier(num_classes)
   key = jax.random.key(seed)
   params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, *images.shape[1:])))["params"]
-  tx = optax.adam(learning_rate)
+  tx = optax.adam(optax.cosine_decay_schedule(learning_rate, steps))
   x, y = jax.device_put(images), jax.device_put(labels.astype(np.int32))
 
   def step(carry, i):
     params, opt_state = carry
-    idx = jax.random.randint(
-      jax.random.fold_in(jax.random.fold_in(key, 1), i), (batch_size,), 0, x.shape[0]
-    )
+    k = jax.random.fold_in(jax.random.fold_in(key, 1), i)
+    k_idx, k_mirror, k_dropout = jax.random.split(k, 3)
+    idx = jax.random.randint(k_idx, (batch_size,), 0, x.shape[0])
+    batch = x[idx]
+    if mirror:
+      flip = jax.random.bernoulli(k_mirror, 0.5, (batch_size, 1, 1, 1))
+      batch = jnp.where(flip, batch[:, :, ::-1], batch)
 
     def loss(p):
-      logits = model.apply({"params": p}, to_unit_range(x[idx]))[1]
+      logits = model.apply(
+        {"params": p}, to_unit_range(batch), train=True, rngs={"dropout": k_dropout}
+      )[1]
       return optax.softmax_cross_entropy_with_integer_labels(logits, y[idx]).mean()
 
     value, grads = jax.value_and_grad(loss)(params)
@@ -184,11 +204,12 @@ class FrechetClassifierDistance:
     train_labels: np.ndarray,
     ref_images: np.ndarray,
     ref_labels: np.ndarray,
-    steps: int = 3000,
+    steps: int = CLASSIFIER_STEPS,
     seed: int = 0,
     cache_path: str | None = None,
     name: str = "the",
     reference_name: str = "reference images",
+    mirror: bool = False,
   ):
     """Trains the classifier on ``train_*`` (or reads it from ``cache_path``, keyed by the
     caller) and fits the reference statistics to ``ref_images``."""
@@ -206,7 +227,9 @@ class FrechetClassifierDistance:
       print(
         f"training {name} feature classifier ({steps} steps, seed {seed}){where}", file=sys.stderr
       )
-      self.params = train_classifier(train_images, train_labels, self.num_classes, steps, seed)
+      self.params = train_classifier(
+        train_images, train_labels, self.num_classes, steps, seed, mirror=mirror
+      )
       if cache_path:
         payload = flax.serialization.to_bytes(self.params)
         write_atomic(cache_path, lambda f: f.write(payload))
@@ -240,7 +263,7 @@ class FrechetClassifierDistance:
     data_dir: str | None = None,
     train_split: str = "train",
     reference_split: str = "test",
-    steps: int = 3000,
+    steps: int = CLASSIFIER_STEPS,
     seed: int = 0,
     cache: str | None = None,
   ) -> FrechetClassifierDistance:
@@ -263,6 +286,7 @@ class FrechetClassifierDistance:
       os.path.join(cache or cache_dir(), file),
       name=f"the {dataset}",
       reference_name=f"{dataset} {reference_split} split",
+      mirror=dataset in MIRROR_INVARIANT,
     )
 
   def train_split_fcd(self, num: int = 10000) -> float:

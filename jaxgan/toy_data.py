@@ -19,9 +19,14 @@ from jaxgan.registry import Registry
 
 @dataclasses.dataclass(frozen=True)
 class Toy:
+  """``sample(key, n)`` draws; ``locate(u)`` maps quantiles u ∈ [0, 1) of shape (n,) to the
+  noiseless points, so that ``locate(U) + std · N(0, I)`` with U uniform has the law of
+  ``sample`` (a generator built from Gaussian latents can reproduce the distribution)."""
+
   sample: Callable[[jax.Array, int], jax.Array]
   modes: np.ndarray  # (k, 2) centres, or empty for a continuous distribution
   std: float  # spread of each mode (for the 3σ quality radius)
+  locate: Callable[[jax.Array], jax.Array]
 
 
 TOYS: Registry[Callable[..., Toy]] = Registry("toy distribution")
@@ -35,7 +40,10 @@ def _mixture(centres: np.ndarray, std: float) -> Toy:
     which = jax.random.randint(k_c, (n,), 0, len(centres))
     return centres_j[which] + std * jax.random.normal(k_n, (n, 2))
 
-  return Toy(sample, np.asarray(centres, np.float32), std)
+  def locate(u):  # mode ⌊uK⌋, each with probability 1/K as randint draws them
+    return centres_j[jnp.minimum((u * len(centres)).astype(jnp.int32), len(centres) - 1)]
+
+  return Toy(sample, np.asarray(centres, np.float32), std, locate)
 
 
 def ring_centres(num_modes: int = 8, radius: float = 2.0) -> np.ndarray:
@@ -63,13 +71,15 @@ def grid(side: int = 5, spacing: float = 2.0, std: float = 0.02) -> Toy:
 def swiss_roll(scale: float = 0.25, std: float = 0.05) -> Toy:
   """The 2-D Swiss roll: t ~ U[1.5π, 4.5π], x = scale·(t cos t, t sin t) + N(0, std²)."""
 
+  def locate(u):
+    t = 1.5 * math.pi + 3 * math.pi * u
+    return scale * jnp.stack([t * jnp.cos(t), t * jnp.sin(t)], axis=1)
+
   def sample(key, n):
     k_t, k_n = jax.random.split(key)
-    t = jax.random.uniform(k_t, (n,), minval=1.5 * math.pi, maxval=4.5 * math.pi)
-    points = scale * jnp.stack([t * jnp.cos(t), t * jnp.sin(t)], axis=1)
-    return points + std * jax.random.normal(k_n, (n, 2))
+    return locate(jax.random.uniform(k_t, (n,))) + std * jax.random.normal(k_n, (n, 2))
 
-  return Toy(sample, np.zeros((0, 2), np.float32), std)
+  return Toy(sample, np.zeros((0, 2), np.float32), std, locate)
 
 
 def mode_coverage(samples: np.ndarray, toy: Toy, min_count: int = 1) -> dict:

@@ -88,6 +88,7 @@ def test_reproduce_lists_its_reproductions_and_writes_mescheder2018(tmp_path, ca
   assert reproduce.main(["--list"]) == 0
   listed = capsys.readouterr().out
   assert "mescheder2018    built" in listed and "pacgan2018       not yet built" in listed
+  assert "gulrajani2017    built" in listed
   assert reproduce.main(["pacgan2018"]) == 2 and reproduce.main(["nope"]) == 2
   assert reproduce.main(["mescheder2018", f"--outdir={tmp_path}"]) == 0
   out = tmp_path / "mescheder2018"

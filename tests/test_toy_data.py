@@ -71,3 +71,22 @@ def test_toy2d_command_writes_plots_and_coverage(tmp_path):
   assert [r["step"] for r in rows] == [20, 40]
   assert rows[-1]["num_modes"] == 25 and 0 <= rows[-1]["modes_covered"] <= 25
   assert "penalty" in rows[-1]  # wgan_gp brought its gradient penalty
+
+
+@pytest.mark.parametrize("name", ["ring", "grid", "swissroll"])
+def test_locate_plus_noise_has_the_law_of_sample(name):
+  """locate(U) + σN, U uniform, against sample: the same mode frequencies and moments."""
+  toy = toy_data.TOYS.get(name)()
+  n = 40_000
+  k_u, k_n, k_s = jax.random.split(jax.random.key(3), 3)
+  built = toy.locate(jax.random.uniform(k_u, (n,))) + toy.std * jax.random.normal(k_n, (n, 2))
+  drawn = toy.sample(k_s, n)
+  built, drawn = np.asarray(built), np.asarray(drawn)
+  np.testing.assert_allclose(built.mean(0), drawn.mean(0), atol=0.05)
+  scale = np.cov(drawn.T).max()  # sampling error of a covariance ≈ scale / √n ≈ 0.5%
+  np.testing.assert_allclose(np.cov(built.T), np.cov(drawn.T), atol=0.03 * scale)
+  if len(toy.modes):
+    nearest = lambda x: np.linalg.norm(x[:, None] - toy.modes[None], axis=2).argmin(1)
+    freq = lambda x: np.bincount(nearest(x), minlength=len(toy.modes)) / n
+    np.testing.assert_allclose(freq(built), 1 / len(toy.modes), atol=0.01)
+    np.testing.assert_allclose(freq(drawn), 1 / len(toy.modes), atol=0.01)
