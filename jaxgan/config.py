@@ -116,6 +116,12 @@ class Config:
     "through them (Metz et al. 2017); 0: off.",
     lower=0,
   )
+  pack: int = _field(
+    1,
+    "PacGAN: D judges packs of this many samples, all real or all generated (Lin et al. "
+    "2018); --batch_size counts samples and must be a multiple of it. 1: off.",
+    lower=1,
+  )
   consensus: float = _field(
     0.0,
     "γ of consensus optimization (Mescheder et al. 2017; 0: off); needs --simultaneous.",
@@ -244,6 +250,10 @@ def _validate_combination(cfg: Config) -> None:
     raise ConfigError("--simultaneous needs --n_disc=1")
   if cfg.consensus and not cfg.simultaneous:
     raise ConfigError("--consensus is a simultaneous update: add --simultaneous")
+  if cfg.batch_size % cfg.pack:
+    raise ConfigError(
+      f"--pack={cfg.pack} must divide --batch_size={cfg.batch_size} (D sees batch_size/pack packs)"
+    )
 
 
 def to_dict(cfg: Config) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxgan import models, optimizers, precision
+from jaxgan import models, optimizers, packing, precision
 from jaxgan.losses import LOSSES, Losses, LossSpec
 from jaxgan.penalties import PENALTIES, example_keys
 
@@ -80,6 +80,9 @@ class UpdateOptions:
     would otherwise face (each on the same real batch and fresh latents), f_K(θ_G, θ_D) =
     f(θ_G, θ_D^K), and G's gradient flows through those k steps; D itself takes only its
     normal step. 0: off.
+  pack: PacGAN's packing degree m (Lin et al. 2018, arXiv:1712.04086; :mod:`jaxgan.packing`):
+    D judges packs of m real or m generated samples concatenated on the last axis, so a batch
+    of B gives B/m logits per side (B must be a multiple of m); penalties act on packs. 1: off.
   """
 
   penalty: str | None = None
@@ -91,8 +94,11 @@ class UpdateOptions:
   instance_noise: float = 0.0
   consensus: float = 0.0
   unroll: int = 0
+  pack: int = 1
 
   def __post_init__(self):
+    if self.pack < 1:
+      raise ValueError(f"pack must be >= 1, got {self.pack}")
     if self.unroll < 0:
       raise ValueError(f"unroll must be >= 0, got {self.unroll}")
     if self.n_disc < 1:
@@ -152,7 +158,7 @@ class GAN:
     state (BEGAN). Pure: compile it with :func:`jaxgan.xla_options.jit_init`."""
     k_g, k_d = jax.random.split(key)
     z = jnp.zeros((2, self.z_dim), jnp.float32)
-    x = jnp.zeros((2, *self.image_shape), jnp.float32)
+    x = packing.pack(jnp.zeros((2 * self.options.pack, *self.image_shape)), self.options.pack)
     g_params, g_state = _split_variables(self.generator.init(k_g, z, train=False))
     d_params, d_state = _split_variables(self.discriminator.init(k_d, x, train=False))
     return GANState(
@@ -275,6 +281,8 @@ def d_objective(gan: GAN, d_params, d_state, images, fake, loss_state, keys):
   """D's loss (with the penalty) on real ``images`` and generated ``fake``:
   ``loss.d + weight · penalty``. Returns (loss, (d_state, real_logits, fake_logits, penalty))."""
   k_r, k_f, k_p, pen_keys = keys
+  m = gan.options.pack  # D sees packs; a penalty interpolates and differentiates whole packs
+  images, fake, pen_keys = packing.pack(images, m), packing.pack(fake, m), pen_keys[::m]
   real_logits, new_d_state = _apply_d(gan, d_params, d_state, images, k_r)
   fake_logits, new_d_state = _apply_d(gan, d_params, new_d_state, fake, k_f)
   loss = _loss(gan)(real_logits, fake_logits, loss_state).d
@@ -291,8 +299,11 @@ def g_objective(gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_st
   Returns (loss, (g_state, new loss state, the loss's metrics))."""
   k_g, k_df, k_dr = jax.random.split(key, 3)
   fake, new_g_state = _apply_g(gan, g_params, g_state, z, k_g)
-  fake_logits, _ = _apply_d(gan, d_params, d_state, fake, k_df)
-  real_logits, _ = _apply_d(gan, d_params, d_state, real, k_dr)  # dropped unless used
+  m = gan.options.pack
+  fake_logits, _ = _apply_d(gan, d_params, d_state, packing.pack(fake, m), k_df)
+  real_logits, _ = _apply_d(
+    gan, d_params, d_state, packing.pack(real, m), k_dr
+  )  # dropped unless used
   out: Losses = _loss(gan)(real_logits, fake_logits, loss_state)
   return out.g, (new_g_state, out.state, out.metrics or {})
 
@@ -515,6 +526,9 @@ def _check_inputs(gan: GAN, state: GANState, images: jax.Array) -> None:
   n = gan.options.n_disc
   if n > 1 and (images.ndim < 2 or images.shape[0] != n):
     raise ValueError(f"with n_disc={n}, images need a leading axis of that size")
+  batch = images.shape[1] if n > 1 else images.shape[0]
+  if batch % gan.options.pack:
+    raise ValueError(f"pack={gan.options.pack} must divide the (per-device) batch of {batch}")
   if gan.loss.stateful and state.loss_state is None:
     raise ValueError("this loss keeps state (BEGAN's k): make the state with GAN.init")
 
@@ -536,6 +550,7 @@ def update_options(cfg) -> UpdateOptions:
     instance_noise=cfg.instance_noise,
     consensus=cfg.consensus,
     unroll=cfg.unroll,
+    pack=cfg.pack,
   )
 
 
@@ -550,7 +565,13 @@ def build_gan(cfg, image_shape, axis_name: str | None = None) -> GAN:
   loss = loss.with_params(**{p: values[f"{cfg.loss}_{p}"] for p in loss.params})
   arch = models.ARCHS.get(cfg.arch)
   g, d = models.build(
-    cfg.arch, image_shape, cfg.z_dim, axis_name, cfg.d_norm, autoencoder=loss.needs_autoencoder
+    cfg.arch,
+    image_shape,
+    cfg.z_dim,
+    axis_name,
+    cfg.d_norm,
+    autoencoder=loss.needs_autoencoder,
+    pack=cfg.pack,
   )
   return GAN(
     generator=precision.with_compute_dtype(g, cfg.compute_dtype),

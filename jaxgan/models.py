@@ -25,6 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgan import packing
 from jaxgan.conv_cpu import ConvTranspose
 from jaxgan.registry import Registry
 
@@ -125,6 +126,66 @@ class NormedLayer(nn.Module):
     if self.norm != "none":
       raise ValueError(f"unknown norm {self.norm!r}; choices: {', '.join(D_NORMS)}")
     return x
+
+
+class PaperMLP(nn.Module):
+  """An MLP in the exact form of a paper's code, for G (``features`` = the data's size) or D
+  (``features`` = 1, logits).
+
+  activation: ``relu`` (batch-normalized hidden layers without bias when ``batch_norm``),
+    ``tanh``, or ``maxout`` (each hidden unit the max over ``pieces`` linear pieces, as
+    blocks' ``LinearMaxout`` and pylearn2's ``Maxout``).
+  weights: ``normal`` N(0, scale²) weights (PacGAN's, scale 0.02), ``uniform`` U(−scale,
+    scale) (pylearn2's ``irange``), or ``orthogonal`` with gain 1.4 (Metz et al.'s notebook,
+    ``tf.orthogonal_initializer(gain=1.4)``); biases start at 0.
+  dropout: (rate on the input, rate on each hidden layer's output), in training mode only.
+  output: ``linear``, or ``tanh`` (a sigmoid unit on [0, 1] rescaled to [−1, 1]:
+    2σ(a) − 1 = tanh(a/2)).
+  """
+
+  hidden: Sequence[int]
+  features: int
+  activation: str = "relu"
+  pieces: int = 5
+  batch_norm: bool = False
+  weights: str = "normal"
+  scale: float = 0.02
+  dropout: tuple[float, float] = (0.0, 0.0)
+  output: str = "linear"
+  axis_name: str | None = None
+
+  def _dense(self, features: int, use_bias: bool = True) -> nn.Dense:
+    kernel = {
+      "normal": lambda: nn.initializers.normal(self.scale),
+      "uniform": lambda: _symmetric_uniform(self.scale),
+      "orthogonal": lambda: nn.initializers.orthogonal(1.4),
+    }[self.weights]()
+    return nn.Dense(features, use_bias=use_bias, kernel_init=kernel)
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    h = x.reshape((x.shape[0], -1))
+    h = nn.Dropout(self.dropout[0], deterministic=not train)(h)
+    for width in self.hidden:
+      if self.activation == "maxout":
+        h = self._dense(width * self.pieces)(h).reshape((-1, width, self.pieces)).max(-1)
+      elif self.batch_norm:
+        h = self._dense(width, use_bias=False)(h)
+        # blocks' BatchNormalization: population statistics ← 0.95 · old + 0.05 · batch.
+        h = nn.BatchNorm(not train, momentum=0.95, epsilon=1e-4, axis_name=self.axis_name)(h)
+        h = getattr(nn, self.activation)(h)
+      else:
+        h = getattr(nn, self.activation)(self._dense(width)(h))
+      h = nn.Dropout(self.dropout[1], deterministic=not train)(h)
+    out = self._dense(self.features)(h)
+    return _head(jnp.tanh(out / 2) if self.output == "tanh" else out)
+
+
+def _symmetric_uniform(scale: float):
+  def init(key, shape, dtype=jnp.float32):
+    return jax.random.uniform(key, shape, dtype, -scale, scale)
+
+  return init
 
 
 class DCGANGenerator(nn.Module):
@@ -374,6 +435,7 @@ class ArchSpec:
     ``uniform`` U(−1, 1)).
   d_norm: its own D normalization; d_norms: the ones its D accepts.
   autoencoder_code: the code size when D becomes BEGAN's autoencoder (64 in Lucic et al.).
+  points: built for 2-D points (toy data), not images.
   """
 
   build: Callable[..., tuple[nn.Module, nn.Module]]
@@ -382,6 +444,7 @@ class ArchSpec:
   d_norm: str = "none"
   d_norms: tuple[str, ...] = D_NORMS
   autoencoder_code: int = 64
+  points: bool = False
 
 
 ARCHS: Registry[ArchSpec] = Registry("architecture")
@@ -394,8 +457,12 @@ def build(
   axis_name: str | None = None,
   d_norm: str | None = None,
   autoencoder: bool = False,
+  pack: int = 1,
 ) -> tuple[nn.Module, nn.Module]:
   """(G, D) of a registered architecture; ``z_dim`` and ``d_norm`` None take its own.
+
+  ``pack``: D judges packs of that many examples (PacGAN, :mod:`jaxgan.packing`), so it is
+  built for inputs of :func:`~jaxgan.packing.packed_shape` (m·C channels or features).
 
   ``autoencoder``: D becomes an :class:`AutoencoderDiscriminator` (BEGAN) with the
   architecture's code size, built from the same architecture's D and G.
@@ -406,10 +473,13 @@ def build(
     raise ValueError(f"{arch}'s D takes d_norm {' or '.join(spec.d_norms)}, not {d_norm!r}")
   image_shape = tuple(image_shape)
   generator, discriminator = spec.build(image_shape, z_dim or spec.z_dim, axis_name, d_norm)
+  d_shape = packing.packed_shape(image_shape, pack)
+  if pack > 1:
+    _, discriminator = spec.build(d_shape, z_dim or spec.z_dim, axis_name, d_norm)
   if autoencoder:
     code = spec.autoencoder_code
     encoder = discriminator.clone(features=code)
-    decoder, _ = spec.build(image_shape, code, axis_name, d_norm)
+    decoder, _ = spec.build(d_shape, code, axis_name, d_norm)  # reconstructs whole packs
     discriminator = AutoencoderDiscriminator(encoder, decoder)
   return generator, discriminator
 
@@ -425,6 +495,37 @@ def _toy_mlp(image_shape, z_dim, axis_name, d_norm):
     MLPGenerator(image_shape, z_dim, hidden=(128, 128, 128), tanh_output=False),
     MLPDiscriminator(image_shape, hidden=(128, 128, 128), dropout=0.0),
   )
+
+
+def _pacgan_mlp(image_shape, z_dim, axis_name, d_norm):
+  del z_dim, d_norm
+  n = math.prod(image_shape)
+  g = PaperMLP((400,) * 4, n, "relu", batch_norm=True, axis_name=axis_name)
+  return _Reshaped(g, tuple(image_shape)), PaperMLP((200,) * 3, 1, "maxout")
+
+
+def _unrolled_mlp(image_shape, z_dim, axis_name, d_norm):
+  del z_dim, axis_name, d_norm
+  g = PaperMLP((128, 128), math.prod(image_shape), "tanh", weights="orthogonal")
+  return _Reshaped(g, tuple(image_shape)), PaperMLP((128, 128), 1, "tanh", weights="orthogonal")
+
+
+class _Reshaped(nn.Module):
+  """A generator whose flat output takes the data's shape."""
+
+  net: nn.Module
+  image_shape: tuple[int, ...]
+
+  def __call__(self, z, train: bool = True):
+    return self.net(z, train).reshape((z.shape[0], *self.image_shape))
+
+
+def _goodfellow_mlp(image_shape, z_dim, axis_name, d_norm):
+  del axis_name, d_norm
+  n = math.prod(image_shape)
+  g = PaperMLP((1200, 1200), n, "relu", weights="uniform", scale=0.05, output="tanh")
+  d = PaperMLP((240, 240), 1, "maxout", weights="uniform", scale=0.005, dropout=(0.2, 0.5))
+  return _Reshaped(g, tuple(image_shape)), d
 
 
 def _dcgan(image_shape, z_dim, axis_name, d_norm):
@@ -466,4 +567,16 @@ ARCHS.register("resnet")(
 )
 # The 2-D toy networks (experiments.toy2d): z of 64 → 3×128 ReLU → 2, linear; D 2 → 3×128
 # LeakyReLU → 1, no dropout.
-ARCHS.register("toy_mlp")(ArchSpec(_toy_mlp, z_dim=64, d_norms=("none",), autoencoder_code=8))
+ARCHS.register("toy_mlp")(
+  ArchSpec(_toy_mlp, z_dim=64, d_norms=("none",), autoencoder_code=8, points=True)
+)
+# PacGAN's 2-D networks (fjxmlzn/PacGAN, synthetic_data_experiments, from ALI's code): z of 2
+# → 4×400 batch-normalized ReLU → 2; D 2·m → 3×200 maxout of 5 pieces → 1; N(0, 0.02²).
+ARCHS.register("pacgan_mlp")(ArchSpec(_pacgan_mlp, z_dim=2, d_norms=("none",), points=True))
+# Metz et al.'s 2-D notebook (Unrolled GAN): z of 256 → 2×128 tanh → 2; D 2 → 2×128 tanh → 1;
+# orthogonal weights of gain 1.4.
+ARCHS.register("unrolled_mlp")(ArchSpec(_unrolled_mlp, z_dim=256, d_norms=("none",), points=True))
+# Goodfellow et al. 2014's MNIST networks (goodfeli/adversarial, mnist.yaml): z of 100 → 2×1200
+# ReLU → sigmoid pixels; D of 2×240 maxout units of 5 pieces with dropout (input 0.2, hidden
+# 0.5); weights U(±0.05) in G, U(±0.005) in D.
+ARCHS.register("goodfellow_mlp")(ArchSpec(_goodfellow_mlp, z_dim=100, d_norms=("none",)))

@@ -129,9 +129,13 @@ def _with_opt_hparams(opt_state, lr, b1, b2):
 
 
 def make_init(gan: GAN):
-  """``init(keys) -> stacked GANState``: ``gan.init`` vmapped and compiled once (keep it for
-  every chunk of a group: each new function would be traced and compiled again)."""
-  return xla_options.jit_init(jax.vmap(gan.init))
+  """``init(keys) -> stacked GANState``: ``gan.init`` mapped over the keys and compiled once
+  (keep it for every chunk of a group: each new function would be traced and compiled again).
+
+  ``lax.map``, one member after another, not ``vmap``: the vmapped init of a GAN with
+  orthogonal weights (batched QR decompositions) never finished on XLA:CPU with jax 0.10.2
+  (``unrolled_mlp``, 2, 4 or 5 members; 3 finished), and init runs once."""
+  return xla_options.jit_init(lambda keys: jax.lax.map(gan.init, keys))
 
 
 def init_members(gan: GAN, cfgs: list[Config], init=None) -> tuple[Members, jax.Array]:

@@ -82,16 +82,61 @@ def test_closed_forms_of_the_simple_cases():
   assert dirac.closed_form_update(METHOD["WGAN-GP (λ=1)"], "simultaneous") is None
 
 
-def test_reproduce_lists_its_reproductions_and_writes_mescheder2018(tmp_path, capsys):
+def test_reproduce_lists_its_reproductions_and_writes_mescheder2018(tmp_path, capsys, monkeypatch):
   from experiments import reproduce
 
   assert reproduce.main(["--list"]) == 0
   listed = capsys.readouterr().out
-  assert "mescheder2018    built" in listed and "pacgan2018       not yet built" in listed
-  assert "gulrajani2017    built" in listed
-  assert reproduce.main(["pacgan2018"]) == 2 and reproduce.main(["nope"]) == 2
+  for name in ("mescheder2018", "gulrajani2017", "pacgan2018", "veegan2017", "lucic2018"):
+    assert f"{name:16s} built" in listed
+  monkeypatch.setitem(reproduce.REPRODUCTIONS, "later2030", None)
+  monkeypatch.setitem(reproduce.PLANNED, "later2030", ("Someone 2030", "Table 9"))
+  assert (
+    reproduce.main(["--list"]) == 0 and "later2030        not yet built" in capsys.readouterr().out
+  )
+  assert reproduce.main(["later2030"]) == 2 and reproduce.main(["nope"]) == 2
+  assert reproduce.main(["pacgan2018", "--dataset=mnist"]) == 2  # a 2-D reproduction
+  # No MNIST anywhere: goodfellow2014 says so (exit 1) and leaves no empty results folder.
+  monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
+  monkeypatch.setenv("JAXGAN_IDX_DIR", str(tmp_path / "no_idx"))
+  assert reproduce.main(["goodfellow2014", f"--outdir={tmp_path}"]) == 1
+  err = capsys.readouterr().err
+  assert "'mnist' split 'train' is not available" in err and "--dataset=fashion_mnist" in err
+  assert not (tmp_path / "goodfellow2014").exists()
   assert reproduce.main(["mescheder2018", f"--outdir={tmp_path}"]) == 0
   out = tmp_path / "mescheder2018"
   table = (out / "table.md").read_text()
   assert "| R1 (γ=1) | convergent" in table and "no Jacobian" in table
   assert (out / "dirac.png").stat().st_size > 10_000 and "differs" in (out / "setup.md").read_text()
+
+
+def test_goodfellow2014_sgd_is_pylearn2s_momentum_with_decaying_rate():
+  """v ← μv − lr·g, θ ← θ + v with lr = lr₀/1.000004^t and μ from 0.5 (epoch 1) to 0.7
+  (epoch 250), here over steps of an epoch of 2 updates, for a constant gradient 1."""
+  import jax.numpy as jnp
+  import optax
+
+  from experiments.reproductions import goodfellow2014 as gf
+
+  tx = gf.optimizer(steps_per_epoch=2, lr0=0.1)
+  theta, state, v, want = jnp.float32(0.0), None, 0.0, 0.0
+  state = tx.init(theta)
+  for t in range(6):
+    updates, state = tx.update(jnp.float32(1.0), state, theta)
+    theta = optax.apply_updates(theta, updates)
+    mu = 0.5 + 0.2 * min(max((t // 2 - 1) / 249, 0.0), 1.0)
+    v = mu * v - 0.1 / 1.000004**t * 1.0
+    want += v
+    assert float(theta) == pytest.approx(want, rel=1e-5)
+
+
+def test_lucic2018_expected_best_score_of_a_budget_is_the_bootstrap_mean():
+  from experiments.reproductions import lucic2018
+
+  values = np.array([5.0, 1.0, 3.0, 9.0])
+  rng = np.random.default_rng(0)
+  for k in (1, 2, 5):
+    draws = rng.choice(values, size=(200_000, k)).min(axis=1)
+    assert lucic2018.expected_minimum(values, k) == pytest.approx(draws.mean(), rel=0.01)
+  assert lucic2018.expected_minimum(values, 1) == pytest.approx(values.mean())
+  assert lucic2018.expected_minimum(values, 200) == pytest.approx(1.0)

@@ -9,7 +9,7 @@ import pytest
 
 from jaxgan import models, xla_options
 
-IMAGE_ARCHS = [a for a in models.ARCHS.names() if a != "toy_mlp"]  # toy_mlp: 2-D points
+IMAGE_ARCHS = [a for a in models.ARCHS.names() if not models.ARCHS.get(a).points]
 
 
 @pytest.mark.parametrize("arch", IMAGE_ARCHS)
@@ -81,3 +81,49 @@ def test_dcgan_rejects_odd_sizes():
   g, _ = models.build("dcgan", (30, 30, 1), z_dim=8)
   with pytest.raises(ValueError, match="divisible by 4"):
     g.init(jax.random.key(0), jnp.zeros((1, 8)))
+
+
+def test_paper_mlps_are_the_papers_networks():
+  """PacGAN's G (4×400, batch norm, no bias) and maxout D (3×200 of 5 pieces) for packs of 3;
+  Goodfellow et al.'s maxout D (2×240 of 5) and sigmoid G (as tanh(a/2) on [−1, 1])."""
+  g, d = models.build("pacgan_mlp", (2,), pack=3)
+  g_vars = g.init(jax.random.key(0), jnp.zeros((4, 2)), train=False)
+  d_vars = d.init(jax.random.key(1), jnp.zeros((4, 6)), train=False)
+  g_dense = {k: v for k, v in g_vars["params"]["net"].items() if k.startswith("Dense")}
+  assert _layer_shapes(g_dense) == [(2, 400), (400, 400), (400, 400), (400, 400), (400, 2)]
+  assert "bias" not in g_dense["Dense_0"] and "bias" in g_dense["Dense_4"]
+  assert _layer_shapes(d_vars["params"]) == [(6, 1000), (200, 1000), (200, 1000), (200, 1)]
+  assert float(jnp.std(d_vars["params"]["Dense_1"]["kernel"])) == pytest.approx(0.02, rel=0.05)
+  # A maxout unit is the largest of its 5 pieces.
+  x = jax.random.normal(jax.random.key(2), (4, 6))
+  h = models.PaperMLP((200,), 1, "maxout")
+  v = h.init(jax.random.key(3), x)
+  pieces = x @ v["params"]["Dense_0"]["kernel"] + v["params"]["Dense_0"]["bias"]
+  hidden = pieces.reshape(4, 200, 5).max(-1)
+  want = hidden @ v["params"]["Dense_1"]["kernel"] + v["params"]["Dense_1"]["bias"]
+  np.testing.assert_allclose(h.apply(v, x), want[:, 0], rtol=1e-5)
+  g, d = models.build("goodfellow_mlp", (28, 28, 1))
+  d_vars = d.init(jax.random.key(4), jnp.zeros((2, 28, 28, 1)), train=False)
+  assert _layer_shapes(d_vars["params"]) == [(784, 1200), (240, 1200), (240, 1)]
+  assert float(jnp.abs(d_vars["params"]["Dense_0"]["kernel"]).max()) <= 0.005
+
+
+def test_a_population_of_orthogonally_initialized_gans_initializes():
+  """The vmapped init of ``unrolled_mlp`` (batched QR) never finished on XLA:CPU; the
+  population's init maps over members instead. Run apart, so a regression fails, not hangs."""
+  import subprocess
+  import sys
+
+  from conftest import REPO
+
+  code = (
+    "import jax; from jaxgan import population; from jaxgan.config import make_config; "
+    "from jaxgan.gan import build_gan; "
+    "gan = build_gan(make_config(arch='unrolled_mlp', dataset='ring', loss='mm'), (2,)); "
+    "s = population.make_init(gan)(jax.random.split(jax.random.key(0), 4)); "
+    "print(s.g_params['net']['Dense_0']['kernel'].shape)"
+  )
+  out = subprocess.run(
+    [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+  )
+  assert out.stdout.strip() == "(4, 256, 128)", out.stderr[-2000:]
