@@ -44,8 +44,10 @@ run: install
 # reproductions (goodfellow2014, lucic2018) run on Fashion-MNIST: MNIST's train split is not
 # available offline; `make reproduce DATASET=mnist` where it is.
 DATASET ?= fashion_mnist
+# Data from ../shared/data beside the checkout unless JAXGAN_IDX_DIR says otherwise (as .ci/run).
 reproduce: install
-	$(PY) -m experiments.reproduce --all --budget=cpu --dataset=$(DATASET) $(ARGS)
+	JAXGAN_IDX_DIR="$${JAXGAN_IDX_DIR:-$(abspath ..)/shared/data}" \
+	  $(PY) -m experiments.reproduce --all --budget=cpu --dataset=$(DATASET) $(ARGS)
 
 test: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests

@@ -41,7 +41,7 @@ def test_d_loss_is_the_loss_over_packs_of_real_and_of_generated_samples():
   assert state.d_params["Dense_0"]["kernel"].shape == (4, 16)  # D reads 2 points of 2 values
   real = jax.random.normal(jax.random.key(1), (8, 2))
   keys = StepKeys(jax.random.key(2), jax.random.key(3))
-  _, metrics = gan_lib.d_step(gan, state, real, keys)
+  _, metrics = jax.jit(lambda s: gan_lib.d_step(gan, s, real, keys))(state)
   z = gan.latents(jax.random.split(keys.latents)[0], 8)
   fake = gan.sample(state.g_params, {}, z)
   d = lambda x: gan.discriminator.apply({"params": state.d_params}, x, train=False)
@@ -60,7 +60,8 @@ def test_a_gradient_penalty_acts_on_whole_packs():
   state = gan.init(jax.random.key(0))
   w = state.d_params["Dense_0"]["kernel"]
   assert w.shape == (4, 1)
-  _, metrics = gan_lib.d_step(gan, state, jnp.ones((6, 2)), StepKeys(*jax.random.split(jax.random.key(1))))  # fmt: skip
+  keys = StepKeys(*jax.random.split(jax.random.key(1)))
+  _, metrics = jax.jit(lambda s: gan_lib.d_step(gan, s, jnp.ones((6, 2)), keys))(state)
   np.testing.assert_allclose(metrics["penalty"], (jnp.linalg.norm(w) - 1.0) ** 2, rtol=1e-4)
 
 
