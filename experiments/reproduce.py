@@ -84,11 +84,8 @@ def run(name: str, args) -> int:
   try:
     print(importlib.import_module(REPRODUCTIONS[name]).run(args.budget, outdir, **options))
   except DatasetUnavailable as e:
-    hint = (
-      " (or --dataset=fashion_mnist: the same protocol, labelled so)"
-      if name in TAKES_DATASET
-      else ""
-    )
+    other = name in TAKES_DATASET and options.get("dataset") != "fashion_mnist"
+    hint = " (or --dataset=fashion_mnist: the same protocol, labelled so)" if other else ""
     print(f"error: {name}: {e}{hint}", file=sys.stderr)
     if not os.listdir(outdir):
       os.rmdir(outdir)
