@@ -133,8 +133,8 @@ def step_rounds(rounds: int, steps: int = 5):
   compiled in each variant, timed in alternating rounds of ``steps`` steps in this one process,
   so that both see the same machine. Returns steps/s per round for each variant."""
   from jaxgan import train, xla_options
+  from jaxgan.build import build_gan
   from jaxgan.config import make_config
-  from jaxgan.gan import build_gan
 
   shape = (28, 28, 1)
   gan = build_gan(make_config(arch="dcgan", d_norm="batch"), shape)

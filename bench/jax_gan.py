@@ -19,8 +19,8 @@ import numpy as np
 
 from bench.common import emit, measure, peak_rss_mb
 from jaxgan import models, precision, train, xla_options
+from jaxgan.build import build_gan
 from jaxgan.config import make_config
-from jaxgan.gan import build_gan
 
 SHAPE, BATCH = (28, 28, 1), 64
 

@@ -15,8 +15,8 @@ import jax
 import numpy as np
 
 from jaxgan import models, train, xla_options
+from jaxgan.build import build_gan
 from jaxgan.config import make_config
-from jaxgan.gan import build_gan
 
 
 def main():

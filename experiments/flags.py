@@ -83,3 +83,59 @@ def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
 
     enable_compilation_cache()
   return cfg
+
+
+_ROLES = {
+  config_lib.STATIC: "static",
+  config_lib.MEMBER: "member",
+  config_lib.LENGTH: "length",
+  config_lib.DRIVER: "driver",
+}
+
+
+def _values(meta) -> str:
+  if meta["choices"] is not None:
+    return "\\|".join(meta["choices"]())
+  lower, upper = meta["lower"], meta["upper"]
+  if lower is not None and upper is not None:
+    return f"[{lower:g}, {upper:g}]"
+  return f"≥ {lower:g}" if lower is not None else ""
+
+
+def reference() -> str:
+  """``docs/flags.md``: every setting of :class:`jaxgan.config.Config`, as declared."""
+  implied = set(config_lib.implied("ns", "mlp")) | {"penalty", "penalty_weight", "clip"}
+  lines = [
+    "# Flags",
+    "",
+    "Every setting of `jaxgan.config.Config` is a flag of `experiments.mnist`, `experiments.toy2d`",
+    "and `experiments.sweep` (a sweep's `--grid`/`--random` axes take the same names). This page",
+    "is generated from the declarations: `python -m experiments.flags docs/flags.md`",
+    "(`tests/test_config.py` fails when it is stale). Each command's `--help` lists its flags.",
+    "",
+    "Role: **static** settings change the compiled program (a sweep's members that differ in",
+    "one train in separate populations); **member** settings are data of the program (members of",
+    "one population may differ; † marks a switch: whether it is on, non-zero, is static);",
+    "**length** is the run's length; **driver** settings change how a run is driven and written.",
+    "A resumed run may change the length and driver settings (and `--workdir`), except that a",
+    "run with an `--lr_schedule` keeps its length.",
+    "",
+    "| flag | default | role | values | help |",
+    "| --- | --- | --- | --- | --- |",
+  ]
+  for f in dataclasses.fields(config_lib.Config):
+    meta = f.metadata
+    default = "(implied)" if f.name in implied else f"`{f.default}`"
+    role = _ROLES[meta["role"]] + (" †" if meta["switch"] else "")
+    help_text = meta["help"].replace("|", "\\|")
+    lines.append(f"| `--{f.name}` | {default} | {role} | {_values(meta)} | {help_text} |")
+  return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+  from jaxgan.io import write_atomic
+
+  if len(sys.argv) != 2:
+    sys.exit("usage: python -m experiments.flags docs/flags.md")
+  text = reference().encode()
+  write_atomic(sys.argv[1], lambda f: f.write(text))

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import sys
 
-from absl import app, logging
+from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from jaxgan.config import IMAGE_DATASETS
 
 config_flags.define_config_flags()
+flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
 
 
 def main(argv: list[str]) -> int:

@@ -28,7 +28,7 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   import jax
 
   from jaxgan import population, toy_data, train
-  from jaxgan.gan import build_gan
+  from jaxgan.build import build_gan
 
   data = toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS)
   gan = build_gan(cfg, (2,))

@@ -40,6 +40,7 @@ from jaxgan.io import write_atomic
 from jaxgan.sweep_spec import SpecError, SweepSpec
 
 config_flags.define_config_flags(workdir="runs/sweep")
+flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
 flags.DEFINE_enum("preset", None, search.PRESETS, "A search space of Lucic et al. 2018.")
 flags.DEFINE_list("losses", None, "Losses to sweep (default: --loss).")
 flags.DEFINE_multi_string("grid", [], "A grid axis, field:v1,v2,... (repeatable).")

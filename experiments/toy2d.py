@@ -36,6 +36,7 @@ TOY_DEFAULTS = dict(
   sample_every=2000,
 )
 config_flags.define_config_flags(**TOY_DEFAULTS)
+flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
 flags.DEFINE_alias("data", "dataset")
 flags.DEFINE_float(
   "mode_std",

@@ -20,7 +20,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jaxgan import losses, models, penalties, precision
+from jaxgan import losses, models, optimizers, penalties, precision
+from jaxgan.gan import UpdateOptions
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 TOY_DATASETS = ("ring", "grid", "swissroll")
@@ -30,16 +31,51 @@ class ConfigError(ValueError):
   """A setting that is out of range or contradicts another; the message names the flag."""
 
 
+# What a setting is to a population of GANs trained by one program (jaxgan.population):
+# STATIC changes the compiled program, so members must share it; MEMBER is data that may
+# differ between members (a learning rate, a seed); LENGTH is the run's length (shared by a
+# group, the scan lengths compiled; a run alone may extend it on resume); DRIVER changes how the
+# run is driven and what it writes, not what a step computes.
+STATIC, MEMBER, LENGTH, DRIVER = "static", "member", "length", "driver"
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+  """What a setting sets besides itself: parameter ``name`` of ``owner`` (a loss or an
+  optimizer) named ``of`` (``Param("loss", "began", "gamma")``)."""
+
+  owner: str
+  of: str
+  name: str
+
+
 def _field(
   default,
   help: str,
+  role: str = STATIC,
   choices: Callable[[], tuple] | None = None,
   lower: float | None = None,
   upper: float | None = None,
+  switch: bool = False,
+  resumable: bool | None = None,
+  sets: Param | None = None,
 ):
-  """A config field with its flag's help text, its choices (a function, so the registries
-  are read when flags are made) and its inclusive bounds."""
-  meta = {"help": help, "choices": choices, "lower": lower, "upper": upper}
+  """A setting, declared once: its default, its flag's help text, its role (STATIC, MEMBER,
+  LENGTH or DRIVER), its choices (a function, so the registries are read when flags are made)
+  and inclusive bounds. ``switch``: a MEMBER value whose being on (non-zero) changes the
+  program, so members share whether it is on. ``resumable``: a resumed run may change it
+  (default: LENGTH and DRIVER settings). ``sets``: the loss's or optimizer's own parameter it
+  is."""
+  meta = {
+    "help": help,
+    "role": role,
+    "choices": choices,
+    "lower": lower,
+    "upper": upper,
+    "switch": switch,
+    "resumable": role in (LENGTH, DRIVER) if resumable is None else resumable,
+    "sets": sets,
+  }
   return dataclasses.field(default=default, metadata=meta)
 
 
@@ -84,32 +120,76 @@ class Config:
     "float32 (bfloat16: mixed precision).",
     choices=lambda: tuple(sorted(precision.DTYPES)),
   )
-  # Optimizers (Adam).
-  lr: float = _field(2e-4, "Adam learning rate of G and D.", lower=0.0)
-  g_lr: float | None = _field(None, "G's learning rate (default --lr).", lower=0.0)
-  d_lr: float | None = _field(None, "D's learning rate (default --lr).", lower=0.0)
-  beta1: float = _field(0.5, "Adam β1.", lower=0.0, upper=1.0)
-  beta2: float = _field(0.999, "Adam β2.", lower=0.0, upper=1.0)
+  # Optimizers.
+  optimizer: str = _field(
+    "adam", "Optimizer of G and D (optax).", choices=lambda: optimizers.OPTIMIZERS.names()
+  )
+  lr: float = _field(2e-4, "Learning rate of G and D.", MEMBER, lower=0.0)
+  g_lr: float | None = _field(None, "G's learning rate (default --lr).", MEMBER, lower=0.0)
+  d_lr: float | None = _field(None, "D's learning rate (default --lr).", MEMBER, lower=0.0)
+  beta1: float = _field(
+    0.5, "Adam β1.", MEMBER, lower=0.0, upper=1.0, sets=Param("optimizer", "adam", "b1")
+  )
+  beta2: float = _field(
+    0.999, "Adam β2.", MEMBER, lower=0.0, upper=1.0, sets=Param("optimizer", "adam", "b2")
+  )
+  grad_clip: float = _field(
+    0.0,
+    "Clip each player's gradient to this global norm before its optimizer "
+    "(optax.clip_by_global_norm; 0: off).",
+    MEMBER,
+    lower=0.0,
+  )
+  lr_schedule: str = _field(
+    "constant",
+    "Learning-rate schedule of G and D over the run's steps: constant, linear decay to 0, or "
+    "cosine decay to 0 (optax).",
+    choices=lambda: optimizers.SCHEDULES.names(),
+  )
   # Training controls.
   penalty: str = _field(
     "none",
     "D regularizer (default: the loss's own; wgan_gp: gp, dragan: dragan).",
     choices=_penalty_choices,
   )
-  penalty_weight: float = _field(10.0, "λ of gp/dragan or γ of r1/r2.", lower=0.0)
+  penalty_weight: float = _field(10.0, "λ of gp/dragan or γ of r1/r2.", MEMBER, lower=0.0)
   n_disc: int = _field(1, "D steps per G step.", lower=1)
-  clip: float = _field(0.0, "Clip D's weights to [-c, c] (default: wgan 0.01; 0: off).", lower=0.0)
-  ema_decay: float = _field(
-    0.0, "Decay of the EMA of G's weights used for samples (0: off).", lower=0.0, upper=1.0
+  clip: float = _field(
+    0.0,
+    "Clip D's weights to [-c, c] (default: wgan 0.01; 0: off).",
+    MEMBER,
+    lower=0.0,
+    switch=True,
   )
-  instance_noise: float = _field(0.0, "Std of Gaussian noise on D's inputs (0: off).", lower=0.0)
+  ema_decay: float = _field(
+    0.0,
+    "Decay of the EMA of G's weights used for samples (0: off).",
+    MEMBER,
+    lower=0.0,
+    upper=1.0,
+    switch=True,
+  )
+  instance_noise: float = _field(
+    0.0, "Std of Gaussian noise on D's inputs (0: off).", MEMBER, lower=0.0, switch=True
+  )
   simultaneous: bool = _field(
     False, "Simultaneous instead of alternating G and D steps (needs --n_disc=1)."
   )
   began_gamma: float = _field(
-    0.5, "BEGAN's diversity ratio γ (Berthelot et al. 2017).", lower=0.0, upper=1.0
+    0.5,
+    "BEGAN's diversity ratio γ (Berthelot et al. 2017).",
+    MEMBER,
+    lower=0.0,
+    upper=1.0,
+    sets=Param("loss", "began", "gamma"),
   )
-  began_lambda_k: float = _field(0.001, "BEGAN's learning rate λ_k of k_t.", lower=0.0)
+  began_lambda_k: float = _field(
+    0.001,
+    "BEGAN's learning rate λ_k of k_t.",
+    MEMBER,
+    lower=0.0,
+    sets=Param("loss", "began", "lambda_k"),
+  )
   unroll: int = _field(
     0,
     "Unrolled GAN: G's loss against D advanced by this many optimizer steps, differentiated "
@@ -125,73 +205,97 @@ class Config:
   consensus: float = _field(
     0.0,
     "γ of consensus optimization (Mescheder et al. 2017; 0: off); needs --simultaneous.",
+    MEMBER,
     lower=0.0,
+    switch=True,
   )
   # Length and randomness.
-  steps: int | None = _field(None, "Number of G updates (overrides --epochs).", lower=1)
+  steps: int | None = _field(None, "Number of G updates (overrides --epochs).", LENGTH, lower=1)
   epochs: float = _field(
-    100.0, "Epochs of (examples // batch_size) sampled batches each.", lower=0.0
+    100.0, "Epochs of (examples // batch_size) sampled batches each.", LENGTH, lower=0.0
   )
-  seed: int = _field(0, "Random seed.")
+  seed: int = _field(0, "Random seed.", MEMBER)
   # Outputs and the loop.
   workdir: str | None = _field(
-    None, "Output folder (default runs/<dataset>_<arch>_<loss>_s<seed>)."
+    None,
+    "Output folder (default runs/<dataset>_<arch>_<loss>_s<seed>).",
+    MEMBER,
+    resumable=True,
   )
   sample_every: int = _field(
-    1000, "Write a sample grid every N steps (0: only at the end).", lower=0
+    1000, "Write a sample grid every N steps (0: only at the end).", DRIVER, lower=0
   )
-  ckpt_every: int = _field(5000, "Checkpoint every N steps (0: only at the end).", lower=0)
-  log_every: int = _field(100, "Read and log metrics every N steps.", lower=1)
+  ckpt_every: int = _field(5000, "Checkpoint every N steps (0: only at the end).", DRIVER, lower=0)
+  log_every: int = _field(100, "Read and log metrics every N steps.", DRIVER, lower=1)
   eval_every: int = _field(
     0,
     "Score G every N steps: a run logs every metric of jaxgan.quality into metrics.jsonl, a "
     "sweep each member's FCD into its eval.jsonl, keeping the best (0: a sweep scores at the "
     "end only, a run not at all).",
+    DRIVER,
     lower=0,
   )
   eval_samples: int = _field(
-    5000, "Samples of G per evaluation (0: a sweep scores nothing).", lower=0
+    5000, "Samples of G per evaluation (0: a sweep scores nothing).", DRIVER, lower=0
   )
   classifier_steps: int = _field(
-    CLASSIFIER_STEPS, "Training steps of the evaluations' feature classifier (cached).", lower=1
+    CLASSIFIER_STEPS,
+    "Training steps of the evaluations' feature classifier (cached).",
+    DRIVER,
+    lower=1,
   )
   steps_per_call: int | None = _field(
     None,
     "Updates per device dispatch (one lax.scan); default: the measured best for the platform.",
+    DRIVER,
     lower=1,
   )
-  resume: bool = _field(False, "Continue from the latest checkpoint in --workdir.")
+  resume: bool = _field(False, "Continue from the latest checkpoint in --workdir.", DRIVER)
   data_dir: str | None = _field(
-    None, "TFDS data directory (default $TFDS_DATA_DIR or ~/tensorflow_datasets)."
+    None, "TFDS data directory (default $TFDS_DATA_DIR or ~/tensorflow_datasets).", DRIVER
   )
-  progress: bool = _field(True, "Show a progress bar.")
+  progress: bool = _field(True, "Show a progress bar.", DRIVER)
   compilation_cache: bool = _field(
     True,
     "Keep compiled executables in JAX's persistent "
     "compilation cache ($JAXGAN_CACHE/xla, default "
     "~/.cache/jaxgan/xla), so a rerun skips compiling.",
+    DRIVER,
+  )
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Config))
+
+
+def fields_where(**meta) -> tuple[str, ...]:
+  """The settings whose declaration has these metadata values, e.g.
+  ``fields_where(role=MEMBER)`` or ``fields_where(resumable=True)``."""
+  return tuple(
+    f.name for f in dataclasses.fields(Config) if all(f.metadata[k] == v for k, v in meta.items())
   )
 
 
 # Fields that may differ between a run and its resumption: they change how the run is
 # driven and what it writes, not what it computes.
-RESUMABLE_CHANGES = (
-  "steps",
-  "epochs",
-  "resume",
-  "sample_every",
-  "ckpt_every",
-  "log_every",
-  "eval_every",
-  "eval_samples",
-  "classifier_steps",
-  "steps_per_call",
-  "progress",
-  "data_dir",
-  "workdir",
-  "compilation_cache",
-)
-FIELDS = tuple(f.name for f in dataclasses.fields(Config))
+RESUMABLE_CHANGES = fields_where(resumable=True)
+
+
+def params_of(cfg: Config, owner: str, of: str) -> dict[str, Any]:
+  """{parameter: value} of the settings that set ``owner`` ``of``'s own parameters
+  (``params_of(cfg, "loss", "began") == {"gamma": 0.5, "lambda_k": 0.001}``)."""
+  found = {}
+  for f in dataclasses.fields(Config):
+    sets = f.metadata["sets"]
+    if sets is not None and (sets.owner, sets.of) == (owner, of):
+      found[sets.name] = getattr(cfg, f.name)
+  return found
+
+
+def total_steps(cfg: Config, num_examples: int) -> int:
+  """The run's number of updates: ``steps``, or ``epochs`` of the data's full batches."""
+  if cfg.steps is not None:
+    return cfg.steps
+  return int(round(cfg.epochs * (num_examples // cfg.batch_size)))
 
 
 def implied(loss: str, arch: str) -> dict[str, Any]:
@@ -246,14 +350,31 @@ def _validate_combination(cfg: Config) -> None:
         else ""
       )
     )
-  if cfg.simultaneous and cfg.n_disc != 1:
-    raise ConfigError("--simultaneous needs --n_disc=1")
-  if cfg.consensus and not cfg.simultaneous:
-    raise ConfigError("--consensus is a simultaneous update: add --simultaneous")
+  try:
+    update_options(cfg)  # the update's own rules, checked where they are written
+  except ValueError as e:
+    raise ConfigError(str(e)) from None
   if cfg.batch_size % cfg.pack:
     raise ConfigError(
       f"--pack={cfg.pack} must divide --batch_size={cfg.batch_size} (D sees batch_size/pack packs)"
     )
+
+
+def update_options(cfg: Config) -> UpdateOptions:
+  """The update's options of a :class:`Config` (whose "off" is none or 0)."""
+  penalty = None if cfg.penalty == "none" else cfg.penalty
+  return UpdateOptions(
+    penalty=penalty,
+    penalty_weight=cfg.penalty_weight if penalty else 0.0,
+    n_disc=cfg.n_disc,
+    clip=cfg.clip or None,
+    simultaneous=cfg.simultaneous,
+    ema_decay=cfg.ema_decay or None,
+    instance_noise=cfg.instance_noise,
+    consensus=cfg.consensus,
+    unroll=cfg.unroll,
+    pack=cfg.pack,
+  )
 
 
 def to_dict(cfg: Config) -> dict[str, Any]:
@@ -286,8 +407,9 @@ def load(path: str) -> Config:
 def differences(saved: Config, current: Config) -> dict[str, tuple[Any, Any]]:
   """{field: (saved, current)} of the fields that a resumed run may not change."""
   old, new = dataclasses.asdict(saved), dataclasses.asdict(current)
+  free = set(RESUMABLE_CHANGES)
+  if saved.lr_schedule != "constant":  # the schedule spans the run's length: keep it
+    free -= set(fields_where(role=LENGTH))
   return {
-    name: (old[name], new[name])
-    for name in FIELDS
-    if name not in RESUMABLE_CHANGES and old[name] != new[name]
+    name: (old[name], new[name]) for name in FIELDS if name not in free and old[name] != new[name]
   }

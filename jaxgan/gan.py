@@ -35,8 +35,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxgan import models, optimizers, packing, precision
-from jaxgan.losses import LOSSES, Losses, LossSpec
+from jaxgan import packing
+from jaxgan.losses import Losses, LossSpec
 from jaxgan.penalties import PENALTIES, example_keys
 
 PyTree = Any
@@ -104,11 +104,9 @@ class UpdateOptions:
     if self.n_disc < 1:
       raise ValueError(f"n_disc must be >= 1, got {self.n_disc}")
     if self.simultaneous and self.n_disc != 1:
-      raise ValueError("simultaneous updates need n_disc == 1")
+      raise ValueError("simultaneous updates (--simultaneous) need --n_disc=1")
     if self.consensus and not self.simultaneous:
-      raise ValueError(
-        "consensus optimization is a simultaneous update: set simultaneous (and n_disc == 1)"
-      )
+      raise ValueError("--consensus is a simultaneous update: add --simultaneous (--n_disc=1)")
     if self.penalty is not None:
       PENALTIES.get(self.penalty)  # fails early, listing the choices
 
@@ -531,57 +529,3 @@ def _check_inputs(gan: GAN, state: GANState, images: jax.Array) -> None:
     raise ValueError(f"pack={gan.options.pack} must divide the (per-device) batch of {batch}")
   if gan.loss.stateful and state.loss_state is None:
     raise ValueError("this loss keeps state (BEGAN's k): make the state with GAN.init")
-
-
-# ---------------------------------------------------------------------------------------------
-# Building a GAN from a configuration.
-
-
-def update_options(cfg) -> UpdateOptions:
-  """The update's options of a :class:`~jaxgan.config.Config` (whose "off" is none or 0)."""
-  penalty = None if cfg.penalty == "none" else cfg.penalty
-  return UpdateOptions(
-    penalty=penalty,
-    penalty_weight=cfg.penalty_weight if penalty else 0.0,
-    n_disc=cfg.n_disc,
-    clip=cfg.clip or None,
-    simultaneous=cfg.simultaneous,
-    ema_decay=cfg.ema_decay or None,
-    instance_noise=cfg.instance_noise,
-    consensus=cfg.consensus,
-    unroll=cfg.unroll,
-    pack=cfg.pack,
-  )
-
-
-def build_gan(cfg, image_shape, axis_name: str | None = None) -> GAN:
-  """The GAN a :class:`~jaxgan.config.Config` describes, for data of ``image_shape``: its
-  architecture (an autoencoder D when the loss needs one), both computing in
-  ``cfg.compute_dtype``, the loss, Adam for G and D with hyperparameters in their states,
-  and the update's options; the loss's own hyperparameters (``began_gamma``, ...) from the
-  config. ``axis_name``: the pmap axis of the update and batch norm."""
-  values = dataclasses.asdict(cfg)
-  loss = LOSSES.get(cfg.loss)
-  loss = loss.with_params(**{p: values[f"{cfg.loss}_{p}"] for p in loss.params})
-  arch = models.ARCHS.get(cfg.arch)
-  g, d = models.build(
-    cfg.arch,
-    image_shape,
-    cfg.z_dim,
-    axis_name,
-    cfg.d_norm,
-    autoencoder=loss.needs_autoencoder,
-    pack=cfg.pack,
-  )
-  return GAN(
-    generator=precision.with_compute_dtype(g, cfg.compute_dtype),
-    discriminator=precision.with_compute_dtype(d, cfg.compute_dtype),
-    loss=loss,
-    g_tx=optimizers.adam(cfg.g_lr or cfg.lr, cfg.beta1, cfg.beta2),
-    d_tx=optimizers.adam(cfg.d_lr or cfg.lr, cfg.beta1, cfg.beta2),
-    image_shape=tuple(image_shape),
-    z_dim=cfg.z_dim,
-    z_prior=arch.z_prior,
-    options=update_options(cfg),
-    axis_name=axis_name,
-  )

@@ -24,9 +24,10 @@ import numpy as np
 from jaxgan import config as config_lib
 from jaxgan import data as data_lib
 from jaxgan import metrics, train, xla_options
+from jaxgan.build import build_gan
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config
-from jaxgan.gan import GANState, build_gan
+from jaxgan.gan import GANState
 
 EXIT_DIVERGED = 3
 
@@ -96,9 +97,9 @@ def default_steps_per_call(arch: str, platform: str) -> int:
 class Run:
   """The pieces of one configured run, built once: the GAN, its keys, its compiled steps."""
 
-  def __init__(self, cfg: Config, image_shape):
+  def __init__(self, cfg: Config, image_shape, total_steps: int | None = None):
     self.cfg = cfg
-    self.gan = build_gan(cfg, image_shape)
+    self.gan = build_gan(cfg, image_shape, total_steps)
     root = jax.random.key(cfg.seed)
     self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i) for i in range(3))
     self.run_steps = train.make_multi_step(train.make_train_step(self.gan, cfg.batch_size))
@@ -160,12 +161,10 @@ class _Loop:
   def __init__(self, cfg: Config, task: Task, ckpt: Checkpointer, writer: metrics.BackgroundWriter):
     self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
     data = task.data
-    self.total = (
-      cfg.steps if cfg.steps is not None else int(round(cfg.epochs * (len(data) // cfg.batch_size)))
-    )
+    self.total = config_lib.total_steps(cfg, len(data))
     platform = jax.default_backend()
     self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, platform)
-    self.run_ = Run(cfg, data.shape[1:])
+    self.run_ = Run(cfg, data.shape[1:], self.total)
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
     self.log = metrics.MetricsLog(

@@ -32,47 +32,31 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan import train, xla_options
-from jaxgan.config import RESUMABLE_CHANGES, Config
-from jaxgan.gan import GAN, GANState, update_options
+from jaxgan import build, optimizers, train, xla_options
+from jaxgan import config as config_lib
+from jaxgan.config import Config
+from jaxgan.gan import GAN, MEMBER_HPARAMS, GANState
 
 # Fields that may differ within a group: they are data of the compiled program.
-MEMBER_FIELDS = (
-  "lr",
-  "g_lr",
-  "d_lr",
-  "beta1",
-  "beta2",
-  "penalty_weight",
-  "clip",
-  "ema_decay",
-  "instance_noise",
-  "consensus",
-  "began_gamma",
-  "began_lambda_k",
-  "seed",
-  "workdir",
-)
-# Fields that change how a run is driven and written, not what one step computes: those a
-# resumed run may change, but for its length (the scan lengths compiled) and its workdir (a
-# member's own, above).
-RUN_FIELDS = tuple(f for f in RESUMABLE_CHANGES if f not in ("steps", "epochs", "workdir"))
+MEMBER_FIELDS = config_lib.fields_where(role=config_lib.MEMBER)
+# Fields that change how a run is driven and written, not what one step computes.
+RUN_FIELDS = config_lib.fields_where(role=config_lib.DRIVER)
+# Member fields whose being on changes the program: members share whether each is on.
+SWITCHES = config_lib.fields_where(role=config_lib.MEMBER, switch=True)
 
 
 def group_key(cfg: Config) -> tuple:
   """What members must share to train in one compiled program: every field that is neither
-  a member's own value nor a run setting, plus which optional controls are on."""
+  a member's own value nor a run setting, plus which switches are on."""
   values = dataclasses.asdict(cfg)
   static = tuple((k, v) for k, v in values.items() if k not in MEMBER_FIELDS + RUN_FIELDS)
-  on = update_options(cfg)
-  switches = (
-    ("clip_on", on.clip is not None),
-    ("ema_on", on.ema_decay is not None),
-    ("noise_on", bool(on.instance_noise)),
-    ("consensus_on", bool(on.consensus)),
-    ("penalty_on", on.penalty is not None),
-  )
-  return static + switches
+  return static + tuple((f"{k}_on", bool(values[k])) for k in SWITCHES)
+
+
+def group_config(cfgs: list[Config]) -> Config:
+  """The configuration a group's GAN is built from: its first member's, clipping gradients
+  when any member does (members that do not clip get an infinite norm: the identity)."""
+  return dataclasses.replace(cfgs[0], grad_clip=max(c.grad_clip for c in cfgs))
 
 
 def group(members: list[Config]) -> dict[tuple, list[int]]:
@@ -93,39 +77,19 @@ class Members:
   diverged_step: jax.Array  # int32: the step whose metrics were first non-finite, or -1
 
 
-def member_hparams(cfg: Config, gan: GAN) -> dict:
-  """A member's continuous hyperparameters as the update reads them (``gan.MEMBER_HPARAMS``;
-  the EMA as its rate 1 − d in double precision, as a run alone computes it)."""
-  o = update_options(cfg)
-  values = dataclasses.asdict(cfg)
-  hp = {
-    "penalty_weight": o.penalty_weight,
-    "clip": o.clip or 0.0,
-    "ema_rate": 0.0 if o.ema_decay is None else 1.0 - o.ema_decay,
-    "instance_noise": o.instance_noise,
-    "consensus": o.consensus,
-  }
-  loss = {p: values[f"{cfg.loss}_{p}"] for p in gan.loss.params}
-  return {k: np.float32(v) for k, v in hp.items()} | (
-    {"loss": {k: np.float32(v) for k, v in loss.items()}} if loss else {}
-  )
+def member_hparams(cfg: Config) -> dict:
+  """A member's continuous hyperparameters as the update reads them (``GAN.member``): those
+  of ``gan.MEMBER_HPARAMS`` (off as 0) and the loss's own parameters."""
+  o = config_lib.update_options(cfg)
+  hp = {k: np.float32(f(o) or 0.0) for k, f in MEMBER_HPARAMS.items()}
+  loss = config_lib.params_of(cfg, "loss", cfg.loss)
+  return hp | ({"loss": {k: np.float32(v) for k, v in loss.items()}} if loss else {})
 
 
 def member_keys(cfg: Config) -> tuple[jax.Array, jax.Array]:
   """(init key, train key) of a member: those of a run alone with its seed (jaxgan.loop.Run)."""
   root = jax.random.key(cfg.seed)
   return jax.random.fold_in(root, 0), jax.random.fold_in(root, 2)
-
-
-def _with_opt_hparams(opt_state, lr, b1, b2):
-  """An ``inject_hyperparams`` Adam state with these (stacked) hyperparameters."""
-  hp = dict(opt_state.hyperparams)
-  hp.update(
-    learning_rate=jnp.asarray(lr, jnp.float32),
-    b1=jnp.asarray(b1, jnp.float32),
-    b2=jnp.asarray(b2, jnp.float32),
-  )
-  return opt_state._replace(hyperparams=hp)
 
 
 def make_init(gan: GAN):
@@ -144,14 +108,15 @@ def init_members(gan: GAN, cfgs: list[Config], init=None) -> tuple[Members, jax.
   its own optimizer hyperparameters (Adam's state at step 0 does not depend on them)."""
   init_keys, train_keys = zip(*(member_keys(c) for c in cfgs))
   state = (init or make_init(gan))(jnp.stack(init_keys))
-  col = lambda f: np.array([f(c) for c in cfgs], np.float32)
-  g_lr, d_lr = col(lambda c: c.g_lr or c.lr), col(lambda c: c.d_lr or c.lr)
-  b1, b2 = col(lambda c: c.beta1), col(lambda c: c.beta2)
-  state = state.replace(
-    g_opt_state=_with_opt_hparams(state.g_opt_state, g_lr, b1, b2),
-    d_opt_state=_with_opt_hparams(state.d_opt_state, d_lr, b1, b2),
-  )
-  hparams = jax.tree.map(lambda *v: jnp.stack(v), *(member_hparams(c, gan) for c in cfgs))
+  opt_states = {}
+  for player in build.PLAYERS:
+    hps = [build.optimizer_hyperparams(c, player) for c in cfgs]
+    columns = {k: np.array([hp[k] for hp in hps], np.float32) for k in hps[0]}
+    opt_states[f"{player}_opt_state"] = optimizers.set_hyperparams(
+      getattr(state, f"{player}_opt_state"), **columns
+    )
+  state = state.replace(**opt_states)
+  hparams = jax.tree.map(lambda *v: jnp.stack(v), *(member_hparams(c) for c in cfgs))
   n = len(cfgs)
   members = Members(state, hparams, jnp.ones((n,), bool), jnp.full((n,), -1, jnp.int32))
   return members, jnp.stack(train_keys)

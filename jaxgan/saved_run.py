@@ -10,6 +10,7 @@ the run kept them. Used by ``experiments.score``, ``experiments.evaluate`` and
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 
 import jax
@@ -17,9 +18,10 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import train, xla_options
+from jaxgan.build import build_gan
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config
-from jaxgan.gan import GAN, GANState, build_gan
+from jaxgan.gan import GAN, GANState
 
 
 class RunError(RuntimeError):
@@ -43,7 +45,8 @@ class SavedRun:
       ckpt.close()
     if not steps:
       raise RunError(f"{workdir} has no checkpoints")
-    return cls(workdir, cfg, build_gan(cfg, tuple(image_shape)), steps)
+    total = cls.recorded(workdir).get("total_steps")  # the length a schedule ran over
+    return cls(workdir, cfg, build_gan(cfg, tuple(image_shape), total), steps)
 
   @classmethod
   def config(cls, workdir: str) -> Config:
@@ -55,6 +58,12 @@ class SavedRun:
       return config_lib.load(path)
     except (config_lib.ConfigError, ValueError) as e:
       raise RunError(f"{path} is not a readable run config ({e})") from e
+
+  @classmethod
+  def recorded(cls, workdir: str) -> dict:
+    """Everything the run's config.json holds, its facts (``total_steps``, ...) included."""
+    with open(os.path.join(workdir, "config.json")) as f:
+      return json.load(f)
 
   def state(self, step: int | None = None) -> GANState:
     """The state of checkpoint ``step`` (default: the latest)."""

@@ -32,9 +32,9 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import metrics, population, train
+from jaxgan.build import build_gan
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config
-from jaxgan.gan import build_gan
 from jaxgan.io import write_atomic
 from jaxgan.loop import Task, default_steps_per_call
 
@@ -108,22 +108,23 @@ def run_sweep(
   mine = share(members, *shard)
   done = _agreed(read_results(workdir), len(members))
   chunk_size = _chunk_size(chunk_size)
-  todo = {
-    k: [i for i in idx if i in mine and i not in done]
-    for k, idx in population.group(members).items()
-  }
-  bar = _progress(sum(len(v) for v in todo.values()), progress and _lead())
+  groups = list(population.group(members).values())
+  todo = [[i for i in idx if i in mine and i not in done] for idx in groups]
+  bar = _progress(sum(map(len, todo)), progress and _lead())
   results = os.path.join(
     workdir, RESULTS if shard[1] == 1 else f"shards/{shard[0]}-of-{shard[1]}.jsonl"
   )
   t0, gan_steps = time.perf_counter(), 0
-  for indices in filter(None, todo.values()):
+  for group, indices in zip(groups, todo):
+    if not indices:
+      continue
     cfgs = [members[i] for i in indices]
     task = task_for(cfgs[0])
     samples = cfgs[0].eval_samples  # a run field: the group's first member's
     scorer = scorer_for(cfgs[0]) if scorer_for and samples and _lead() else None
     scoring = Scoring(samples if _all_know(scorer is not None) else 0, scorer)
-    trainer = GroupTrainer(cfgs[0], task)
+    # Built for the whole group, so that a resumed sweep compiles the program it started with.
+    trainer = GroupTrainer(population.group_config([members[i] for i in group]), task)
     for start in range(0, len(indices), chunk_size):
       chunk = indices[start : start + chunk_size]
       ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
@@ -169,13 +170,9 @@ class GroupTrainer:
 
   def __init__(self, cfg: Config, task: Task):
     self.cfg, self.task = cfg, task
-    self.gan = build_gan(cfg, task.data.shape[1:])
+    self.total = config_lib.total_steps(cfg, len(task.data))
+    self.gan = build_gan(cfg, task.data.shape[1:], self.total)
     self.data = jax.device_put(task.data)
-    self.total = (
-      cfg.steps
-      if cfg.steps is not None
-      else int(round(cfg.epochs * (len(task.data) // cfg.batch_size)))
-    )
     self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, jax.default_backend())
     self.steps_for = {}  # chunk size -> compiled program (the last chunk may be smaller)
     self.init = population.make_init(self.gan)

@@ -18,22 +18,18 @@ from collections import defaultdict
 
 import numpy as np
 
-# The configuration fields a results table shows: what a sweep usually varies.
-SHOWN = (
-  "loss",
-  "arch",
-  "lr",
-  "beta1",
-  "beta2",
-  "n_disc",
-  "d_norm",
-  "penalty",
-  "penalty_weight",
-  "clip",
-  "began_gamma",
-  "began_lambda_k",
-  "seed",
-)
+from jaxgan import config as config_lib
+
+
+def shown(rows: list[dict]) -> list[str]:
+  """The settings a results table shows: the loss, every setting that differs between the
+  members (in the order :class:`~jaxgan.config.Config` declares them), and the seed."""
+  varied = [
+    k
+    for k in config_lib.FIELDS
+    if k not in ("loss", "seed", "workdir") and len({repr(r["config"].get(k)) for r in rows}) > 1
+  ]
+  return ["loss", *varied, "seed"]
 
 
 def _setting(row: dict) -> tuple:
@@ -42,13 +38,13 @@ def _setting(row: dict) -> tuple:
 
 
 def write_csv(rows: list[dict], path: str) -> None:
-  finals = sorted({k for r in rows for k in r["final"]})
+  finals, columns = sorted({k for r in rows for k in r["final"]}), shown(rows)
   with open(path, "w", newline="") as f:
     out = csv.writer(f)
     out.writerow(
       [
         "member",
-        *SHOWN,
+        *columns,
         *finals,
         "fcd",
         "best_fcd",
@@ -62,7 +58,7 @@ def write_csv(rows: list[dict], path: str) -> None:
       out.writerow(
         [
           r["member"],
-          *(r["config"][k] for k in SHOWN),
+          *(r["config"].get(k) for k in columns),
           *(r["final"].get(k) for k in finals),
           r["fcd"],
           r["best_fcd"],
@@ -108,9 +104,8 @@ def markdown(rows: list[dict]) -> str:
       continue
     c = t["best"]["config"]
     setting = ", ".join(
-      f"{k}={c[k]:.3g}" if isinstance(c[k], float) else f"{k}={c[k]}"
-      for k in SHOWN
-      if k not in ("loss", "seed")
+      f"{k}={c.get(k):.3g}" if isinstance(c.get(k), float) else f"{k}={c.get(k)}"
+      for k in shown(rows)[1:-1]
     )
     seeds = np.asarray(t["seeds"])
     lines.append(

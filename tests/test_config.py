@@ -93,3 +93,44 @@ def test_every_field_is_a_flag_with_its_help():
   for field in dataclasses.fields(config_lib.Config):
     assert f"--{field.name}" in out or f"--[no]{field.name}" in out, field.name
     assert field.metadata["help"].split()[0] in out
+
+
+def test_the_flag_reference_is_the_declarations():
+  """docs/flags.md is generated from Config; regenerate it with
+  `python -m experiments.flags docs/flags.md` when a setting changes."""
+  from experiments import flags as config_flags
+
+  assert (REPO / "docs" / "flags.md").read_text() == config_flags.reference()
+
+
+def test_help_lists_the_commands_own_flags_with_defaults():
+  out = subprocess.run(
+    [sys.executable, "-m", "experiments.mnist", "--help"],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+    timeout=120,
+  ).stdout
+  assert "--optimizer: <adam|rmsprop|sgd>" in out and "(default: 'adam')" in out
+  assert "--grad_clip" in out and "--lr_schedule" in out
+  assert "--flagfile" not in out  # absl's own flags stay in --helpfull
+
+
+def test_roles_give_the_population_and_resume_sets():
+  from jaxgan import population
+
+  assert {"lr", "beta1", "grad_clip", "began_gamma", "seed"} <= set(population.MEMBER_FIELDS)
+  assert {"optimizer", "lr_schedule", "n_disc"}.isdisjoint(population.MEMBER_FIELDS)
+  assert "ema_decay" in population.SWITCHES and "grad_clip" not in population.SWITCHES
+  assert set(config_lib.RESUMABLE_CHANGES) >= {"steps", "log_every", "workdir"}
+  assert config_lib.params_of(make_config(), "loss", "began") == {"gamma": 0.5, "lambda_k": 0.001}
+  assert config_lib.params_of(make_config(beta1=0.1), "optimizer", "adam") == {
+    "b1": 0.1,
+    "b2": 0.999,
+  }
+
+
+def test_a_scheduled_run_may_not_change_its_length_on_resume():
+  a = make_config(steps=10, lr_schedule="linear")
+  assert config_lib.differences(a, dataclasses.replace(a, steps=20)) == {"steps": (10, 20)}
+  assert config_lib.differences(a, dataclasses.replace(a, log_every=5)) == {}

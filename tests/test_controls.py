@@ -83,7 +83,7 @@ def test_penalty_enters_the_d_loss(penalty):
 
 
 def test_bad_options_fail_early():
-  with pytest.raises(ValueError, match="n_disc == 1"):
+  with pytest.raises(ValueError, match="--n_disc=1"):
     UpdateOptions(simultaneous=True, n_disc=2)
   with pytest.raises(KeyError, match="choices: gp"):
     UpdateOptions(penalty="nope")

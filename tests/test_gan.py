@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from jaxgan import gan as gan_lib
-from jaxgan import losses, optimizers, precision, train
+from jaxgan import losses, models, optimizers, precision, train
+from jaxgan.build import build_gan
 from jaxgan.config import make_config
-from jaxgan.gan import StepKeys, UpdateOptions, build_gan, d_step, g_step, update_keys
+from jaxgan.gan import StepKeys, UpdateOptions, d_step, g_step, update_keys
 
 from helpers import SHAPE, assert_trees_close, fake_data, small_gan, small_mlp
 
@@ -104,7 +105,7 @@ def test_build_gan_follows_the_config():
 def test_an_autoencoder_d_for_began_and_the_prior_of_the_architecture():
   gan = build_gan(make_config(arch="infogan", loss="began"), SHAPE)
   assert gan.loss.needs_autoencoder and gan.z_prior == "uniform" and gan.z_dim == 64
-  assert isinstance(gan.discriminator, gan_lib.models.AutoencoderDiscriminator)
+  assert isinstance(gan.discriminator, models.AutoencoderDiscriminator)
   assert float(gan.init(jax.random.key(0)).loss_state["k"]) == 0.0
 
 

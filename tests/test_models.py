@@ -118,7 +118,7 @@ def test_a_population_of_orthogonally_initialized_gans_initializes():
 
   code = (
     "import jax; from jaxgan import population; from jaxgan.config import make_config; "
-    "from jaxgan.gan import build_gan; "
+    "from jaxgan.build import build_gan; "
     "gan = build_gan(make_config(arch='unrolled_mlp', dataset='ring', loss='mm'), (2,)); "
     "s = population.make_init(gan)(jax.random.split(jax.random.key(0), 4)); "
     "print(s.g_params['net']['Dense_0']['kernel'].shape)"

@@ -8,8 +8,9 @@ import pytest
 
 from jaxgan import gan as gan_lib
 from jaxgan import losses, models, packing
+from jaxgan.build import build_gan
 from jaxgan.config import ConfigError, make_config
-from jaxgan.gan import StepKeys, UpdateOptions, build_gan
+from jaxgan.gan import StepKeys, UpdateOptions
 
 from helpers import small_gan
 

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from jaxgan import losses, models, train, xla_options
+from jaxgan.build import build_gan
 from jaxgan.config import make_config
-from jaxgan.gan import UpdateOptions, build_gan
+from jaxgan.gan import UpdateOptions
 
 SHAPE = (16, 16, 1)  # small images keep the CPU time down; every architecture accepts them
 Z_DIM = 8

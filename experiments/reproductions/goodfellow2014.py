@@ -55,8 +55,8 @@ def _sgd_momentum(learning_rate, momentum):
 def build(dataset: str, lr: float = 0.1):
   """(GAN, train images, validation images, test images) of the paper's setup on ``dataset``."""
   from jaxgan import data
+  from jaxgan.build import build_gan
   from jaxgan.config import make_config
-  from jaxgan.gan import build_gan
 
   train = data.load_images(dataset, "train")
   test = data.load_images(dataset, "test")
