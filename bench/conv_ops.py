@@ -1,5 +1,5 @@
 """Where the CPU convolution time goes: each convolution of the DCGAN step, alone, in JAX
-(XLA:CPU, compiled with its defaults and with jaxgan's options, ``jaxgan.xla_options``) and in
+(XLA:CPU, compiled with its defaults and with jaxgan's options, ``jaxgan.backend.xla_options``) and in
 PyTorch, forward and both gradients, at batch 64.
 
   python -m bench.conv_ops [--torch] [--scan=N] [--step_rounds=N]
@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan import xla_options
+from jaxgan.backend import xla_options
 
 B = 64
 # (name, input NHWC, kernel HWIO, stride, transposed)
@@ -132,14 +132,15 @@ def step_rounds(rounds: int, steps: int = 5):
   """The whole DCGAN step (bench.jax_gan's: NS loss, Adam, batch 64, D with batch norm)
   compiled in each variant, timed in alternating rounds of ``steps`` steps in this one process,
   so that both see the same machine. Returns steps/s per round for each variant."""
-  from jaxgan import train, xla_options
-  from jaxgan.build import build_gan
+  from jaxgan.backend import xla_options
   from jaxgan.config import make_config
+  from jaxgan.core.build import build_gan
+  from jaxgan.run import train_steps
 
   shape = (28, 28, 1)
   gan = build_gan(make_config(arch="dcgan", d_norm="batch"), shape)
   state = xla_options.jit_init(gan.init)(jax.random.key(1))
-  step = train.make_train_step(gan, B)
+  step = train_steps.make_train_step(gan, B)
   data = jax.device_put(np.random.default_rng(0).integers(0, 256, (6000, *shape), np.uint8))
   key = jax.random.key(2)
   compiled = {

@@ -44,10 +44,10 @@ def main():
   )
   args = p.parse_args()
 
-  from jaxgan import data  # the untimed first load: TFDS preparation and the decoded cache
+  from jaxgan.data import datasets  # the untimed first load: TFDS preparation and the decoded cache
 
   t0 = time.perf_counter()
-  data.load_images(args.dataset, args.split)
+  datasets.load_images(args.dataset, args.split)
   first_load = time.perf_counter() - t0
 
   # Twice, with a fresh JAX compilation cache: compiling (cold), then loading (warm).

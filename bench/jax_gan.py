@@ -18,9 +18,12 @@ import jax
 import numpy as np
 
 from bench.common import emit, measure, peak_rss_mb
-from jaxgan import models, precision, train, xla_options
-from jaxgan.build import build_gan
+from jaxgan.backend import xla_options
 from jaxgan.config import make_config
+from jaxgan.core import precision
+from jaxgan.core.build import build_gan
+from jaxgan.nets import models
+from jaxgan.run import train_steps
 
 SHAPE, BATCH = (28, 28, 1), 64
 
@@ -38,7 +41,7 @@ def main():
 
   norm = {} if args.d_norm is None else {"d_norm": args.d_norm}
   gan = build_gan(make_config(arch=args.arch, compute_dtype=args.compute_dtype, **norm), SHAPE)
-  step = train.make_train_step(gan, BATCH)
+  step = train_steps.make_train_step(gan, BATCH)
   data = jax.device_put(np.random.default_rng(0).integers(0, 256, (60000, *SHAPE), np.uint8))
   init = gan.init
   pop = args.population
@@ -53,7 +56,7 @@ def main():
 
   # jaxgan's own loop: one jit with the state donated and jaxgan's XLA options; a scan of
   # --steps steps per dispatch, or one step per dispatch.
-  run = train.make_multi_step(step)
+  run = train_steps.make_multi_step(step)
   per_call = args.steps if args.loop == "scan" else 1
   holder = {"state": state, "out": None}
 

@@ -2,7 +2,7 @@
 
   python -m bench.metrics_reference [--dataset=fashion_mnist] [--output=BENCHMARKS.md]
 
-Features: the dataset classifier of ``jaxgan.quality`` (128-d), real = the test split; three
+Features: the dataset classifier of ``jaxgan.eval.quality`` (128-d), real = the test split; three
 "generated" sets: 10,000 real train images (near perfect), train images with Gaussian pixel
 noise (σ = 0.5 in [-1, 1]: degraded), and one class's train images (collapsed). For each, the
 Fréchet distance, KID, precision/recall and density/coverage from jaxgan and from
@@ -39,8 +39,8 @@ TOLERANCE = {
 
 
 def feature_sets(dataset: str, data_dir=None):
-  from jaxgan import data as data_lib
-  from jaxgan import quality
+  from jaxgan.data import datasets as data_lib
+  from jaxgan.eval import quality
 
   scorer = quality.FrechetClassifierDistance.for_dataset(dataset, data_dir)
   images, labels = data_lib.load_labeled(dataset, "train", data_dir)
@@ -55,8 +55,8 @@ def feature_sets(dataset: str, data_dir=None):
 
 
 def jaxgan_metrics(real, fake) -> dict:
-  from jaxgan import feature_metrics as fm
-  from jaxgan import quality
+  from jaxgan.eval import feature_metrics as fm
+  from jaxgan.eval import quality
 
   kid, _ = fm.kid(real, fake, subsets=100, subset_size=1000, seed=2020)
   p, r = fm.precision_recall(real, fake, k=3)

@@ -5,7 +5,7 @@
 For each architecture, compute dtype (float32, bfloat16) and seed, trains the NS GAN on
 Fashion-MNIST (the one dataset here with a full labelled train split offline) with
 ``python -m experiments.mnist --compute_dtype=...``, then scores it with
-``python -m experiments.score`` (FCD of 10,000 samples, jaxgan.quality; lower is better).
+``python -m experiments.score`` (FCD of 10,000 samples, jaxgan.eval.quality; lower is better).
 Speed is the median of the run's logged steps/s, the first (compiling) interval left out.
 The table goes into BENCHMARKS.md between ``<!-- precision:<platform> -->`` markers.
 """

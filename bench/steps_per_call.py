@@ -14,9 +14,11 @@ import time
 import jax
 import numpy as np
 
-from jaxgan import models, train, xla_options
-from jaxgan.build import build_gan
+from jaxgan.backend import xla_options
 from jaxgan.config import make_config
+from jaxgan.core.build import build_gan
+from jaxgan.nets import models
+from jaxgan.run import train_steps
 
 
 def main():
@@ -32,7 +34,7 @@ def main():
   key = jax.random.key(0)
   print(f"backend={jax.default_backend()} arch={args.arch} batch={batch}")
   for n in [int(v) for v in args.steps_per_call.split(",")]:
-    run = train.make_multi_step(train.make_train_step(gan, batch))
+    run = train_steps.make_multi_step(train_steps.make_train_step(gan, batch))
     state = xla_options.jit_init(gan.init)(jax.random.key(1))
     t0 = time.perf_counter()
     state, m = run(state, data, key, n)

@@ -3,7 +3,7 @@
   python -m bench.sweep_runner --population=64 --steps=50
 
 P MLP GANs of one group (NS loss, batch 64, each its own seed and learning rate) on 60,000
-random uint8 28×28 images, trained by ``jaxgan.sweep``'s group trainer exactly as
+random uint8 28×28 images, trained by ``jaxgan.sweeps.runner``'s group trainer exactly as
 ``experiments.sweep`` trains a chunk: vmapped and scanned, each member's metrics logged, a
 10×10 sample grid per member and an orbax checkpoint at the end; no FCD. The first chunk
 compiles; the next ``--repeats`` chunks (new members' folders and checkpoints, the compiled
@@ -21,10 +21,10 @@ import jax
 import numpy as np
 
 from bench.common import emit, peak_rss_mb
-from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import make_config
-from jaxgan.loop import Task
-from jaxgan.sweep import GroupTrainer, Scoring
+from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.driver import Task
+from jaxgan.sweeps.runner import GroupTrainer, Scoring
 
 SHAPE = (28, 28, 1)
 

@@ -27,8 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan import losses, optimizers, penalties
-from jaxgan.gan import GAN, UpdateOptions
+from jaxgan.core import losses, optimizers, penalties
+from jaxgan.core.gan import GAN, UpdateOptions
 
 
 class DiracGenerator(nn.Module):

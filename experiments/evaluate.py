@@ -4,7 +4,7 @@ r"""Score every checkpoint of a run with every image metric, and mark the best.
 
 For each checkpoint the run kept (the last ``--max_to_keep`` of training), draws
 --num_samples images from G (its EMA when kept) and computes, in the features of a classifier
-trained on the dataset's train split against its test split (jaxgan.quality): the Fréchet
+trained on the dataset's train split against its test split (jaxgan.eval.quality): the Fréchet
 distance (``fd``, the FCD), KID (mean ± std over subsets), the classifier score (an Inception
 Score analogue, mean ± std over 10 splits), precision and recall (k = 3), density and coverage
 (k = 5). Each record states the feature space, the reference split and both sample sizes.
@@ -25,7 +25,7 @@ from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
-from jaxgan.quality import METRICS, metric_cell
+from jaxgan.eval.quality import METRICS, metric_cell
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer("num_samples", 10000, "Generated images per checkpoint.", lower_bound=10)
@@ -39,8 +39,8 @@ FLAGS = flags.FLAGS
 
 def evaluate(workdir: str, num_samples: int, classifier_steps: int, seed: int, data_dir=None):
   """The records of every checkpoint of the run in ``workdir``, the best (lowest FD) marked."""
-  from jaxgan import quality
-  from jaxgan.saved_run import RunError, SavedRun
+  from jaxgan.eval import quality
+  from jaxgan.run.saved_run import RunError, SavedRun
 
   cfg = SavedRun.config(workdir)
   try:
@@ -85,10 +85,10 @@ def main(argv: list[str]) -> int:
   if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
     return bad
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.checkpoint import CorruptCheckpoint
-  from jaxgan.data import DatasetUnavailable
+  from jaxgan.data.datasets import DatasetUnavailable
   from jaxgan.io import write_atomic
-  from jaxgan.saved_run import RunError
+  from jaxgan.run.checkpoint import CorruptCheckpoint
+  from jaxgan.run.saved_run import RunError
 
   try:
     records = evaluate(
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> int:
     return 1
   text = "".join(json.dumps(r) + "\n" for r in records)
   write_atomic(os.path.join(FLAGS.workdir, "evaluation.jsonl"), lambda f: f.write(text.encode()))
-  from jaxgan.metrics import plot_series
+  from jaxgan.run.outputs import plot_series
 
   plot_series(records, METRICS, os.path.join(FLAGS.workdir, "evaluation.png"))
   first = next((r for r in records if "fd" in r), None)

@@ -79,7 +79,7 @@ def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
   if cfg.compilation_cache:
-    from jaxgan.cache import enable_compilation_cache
+    from jaxgan.run.cache import enable_compilation_cache
 
     enable_compilation_cache()
   return cfg

@@ -3,7 +3,7 @@ r"""What perfect and what collapse score: every image metric for real images.
   python -m experiments.floors [--datasets=fashion_mnist,mnist] [--num=10000]
 
 Per dataset with labelled train and test splits present, in its classifier's features against
-its test split (jaxgan.quality): (1) --num real train images, what a perfect generator would
+its test split (jaxgan.eval.quality): (1) --num real train images, what a perfect generator would
 score with as many samples; (2) a "generator" collapsed onto one class, the train images of
 class --collapsed_class (at most --num of them) (train, not test, images: test images would lie inside the reference
 set itself and flatter precision and density). Prints a Markdown table; a dataset without a
@@ -18,7 +18,7 @@ from absl import app, flags, logging
 
 from experiments.flags import parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
-from jaxgan.quality import METRICS, metric_cell
+from jaxgan.eval.quality import METRICS, metric_cell
 
 flags.DEFINE_list("datasets", ["fashion_mnist", "mnist"], "Datasets to measure.")
 flags.DEFINE_integer("num", 10000, "Real train images of the 'perfect' row.", lower_bound=100)
@@ -31,8 +31,8 @@ FLAGS = flags.FLAGS
 
 
 def rows(dataset: str, num: int, collapsed_class: int, classifier_steps: int, data_dir=None):
-  from jaxgan import data as data_lib
-  from jaxgan import quality
+  from jaxgan.data import datasets as data_lib
+  from jaxgan.eval import quality
 
   scorer = quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=classifier_steps)
   images, labels = data_lib.load_labeled(dataset, "train", data_dir)
@@ -59,7 +59,7 @@ def main(argv: list[str]) -> int:
     print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.data import DatasetUnavailable
+  from jaxgan.data.datasets import DatasetUnavailable
 
   measured = []
   for dataset in FLAGS.datasets:

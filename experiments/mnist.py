@@ -35,9 +35,9 @@ def main(argv: list[str]) -> int:
       file=sys.stderr,
     )
     return 2
-  from jaxgan.checkpoint import CorruptCheckpoint
-  from jaxgan.data import DatasetUnavailable
-  from jaxgan.loop import WorkdirError, train_run
+  from jaxgan.data.datasets import DatasetUnavailable
+  from jaxgan.run.checkpoint import CorruptCheckpoint
+  from jaxgan.run.driver import WorkdirError, train_run
 
   try:
     return train_run(cfg)

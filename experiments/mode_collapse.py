@@ -1,9 +1,9 @@
 """Mode collapse on 2-D Gaussian mixtures, measured as VEEGAN and PacGAN measure it.
 
 :func:`train_trials` trains one configuration with several seeds at once (a population:
-``jax.vmap`` of the one update, :mod:`jaxgan.population`) on points drawn once from a toy
+``jax.vmap`` of the one update, :mod:`jaxgan.sweeps.population`) on points drawn once from a toy
 distribution, then draws a fixed set of latents through each trial's G (inference mode) and
-scores the samples with :func:`jaxgan.toy_data.mode_coverage`. :func:`summary` gives the mean
+scores the samples with :func:`jaxgan.data.toys.mode_coverage`. :func:`summary` gives the mean
 and standard error over trials, as the papers' tables report them. Used by the ``pacgan2018``
 and ``veegan2017`` reproductions.
 """
@@ -27,14 +27,18 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   reported with ``diverged_step`` and scored as it was when frozen."""
   import jax
 
-  from jaxgan import population, toy_data, train
-  from jaxgan.build import build_gan
+  from jaxgan.core.build import build_gan
+  from jaxgan.data import toys
+  from jaxgan.run import train_steps
+  from jaxgan.sweeps import population
 
   data = toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS)
   gan = build_gan(cfg, (2,))
   cfgs = [dataclasses.replace(cfg, seed=s) for s in seeds]
   members, keys = population.init_members(gan, cfgs)
-  run = train.make_multi_step(population.make_population_step(gan, cfg.batch_size, len(seeds)))
+  run = train_steps.make_multi_step(
+    population.make_population_step(gan, cfg.batch_size, len(seeds))
+  )
   chunk = math.gcd(chunk, steps)  # one compiled length
   for _ in range(steps // chunk):
     members, _ = run(members, data, keys, chunk)
@@ -43,7 +47,7 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   samples = np.asarray(sample(members.state.g_params, members.state.g_state, z))
   diverged = np.asarray(members.diverged_step)
   results = [
-    toy_data.mode_coverage(s, toy) | {"diverged_step": int(d) if d >= 0 else None}
+    toys.mode_coverage(s, toy) | {"diverged_step": int(d) if d >= 0 else None}
     for s, d in zip(samples, diverged)
   ]
   return results, samples
@@ -63,9 +67,9 @@ def summary(results: list[dict]) -> dict[str, tuple[float, float]]:
 def toys():
   """PacGAN's 2-D data (fjxmlzn/PacGAN): 8 Gaussians of std 0.01 on the unit circle; 25 of
   std 0.05 on a grid of spacing 2 over [−4, 4]²."""
-  from jaxgan import toy_data
+  from jaxgan.data import toys
 
-  return {"ring": toy_data.ring(8, 1.0, 0.01), "grid": toy_data.grid(5, 2.0, 0.05)}
+  return {"ring": toys.ring(8, 1.0, 0.01), "grid": toys.grid(5, 2.0, 0.05)}
 
 
 def plot_samples(samples: dict, labels: dict, path: str) -> None:

@@ -76,7 +76,7 @@ def run(name: str, args) -> int:
       print(f"error: {name} has no --dataset (only {', '.join(TAKES_DATASET)})", file=sys.stderr)
       return 2
     options = {"dataset": args.dataset} if name in TAKES_DATASET else {}
-  from jaxgan.data import DatasetUnavailable
+  from jaxgan.data.datasets import DatasetUnavailable
 
   outdir = os.path.join(args.outdir, name)
   os.makedirs(outdir, exist_ok=True)

@@ -49,9 +49,9 @@ def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int,
   import jax
   import numpy as np
 
-  from jaxgan import data as data_lib
-  from jaxgan import metrics
-  from jaxgan.saved_run import SavedRun
+  from jaxgan.data import datasets as data_lib
+  from jaxgan.run import outputs
+  from jaxgan.run.saved_run import SavedRun
 
   cfg = SavedRun.config(workdir)
   shape = data_lib.load_images(cfg.dataset, "test", data_dir or cfg.data_dir).shape[1:]
@@ -61,14 +61,14 @@ def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int,
   out = os.path.join(workdir, "samples")
   os.makedirs(out, exist_ok=True)
   written = {"grid": os.path.join(out, f"grid_{step}.png")}
-  metrics.save_image_grid(run.samples(state, 100, seed), written["grid"], rows=10)
+  outputs.save_image_grid(run.samples(state, 100, seed), written["grid"], rows=10)
   ends = np.asarray(run.gan.latents(jax.random.key(seed + 1), 16))
-  from jaxgan.interpolation import lerp, slerp
+  from jaxgan.eval.interpolation import lerp, slerp
 
   path = (slerp if run.gan.z_prior == "normal" else lerp)(ends[:8], ends[8:], np.linspace(0, 1, 10))
   strip = run.generate(state, path.reshape(80, -1).astype(np.float32))
   written["interpolation"] = os.path.join(out, f"interpolation_{step}.png")
-  metrics.save_image_grid(strip, written["interpolation"], rows=8)
+  outputs.save_image_grid(strip, written["interpolation"], rows=8)
   record = {"workdir": workdir, "step": step, "pictures": written}
   record.update(
     class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out)
@@ -81,8 +81,8 @@ def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_d
   split's true ones, drawn side by side; empty for a dataset without labels."""
   import numpy as np
 
-  from jaxgan import data as data_lib
-  from jaxgan import quality
+  from jaxgan.data import datasets as data_lib
+  from jaxgan.eval import quality
 
   try:
     clf = quality.FrechetClassifierDistance.for_dataset(
@@ -129,9 +129,9 @@ def main(argv: list[str]) -> int:
   if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
     return bad
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.checkpoint import CorruptCheckpoint
-  from jaxgan.data import DatasetUnavailable
-  from jaxgan.saved_run import RunError
+  from jaxgan.data.datasets import DatasetUnavailable
+  from jaxgan.run.checkpoint import CorruptCheckpoint
+  from jaxgan.run.saved_run import RunError
 
   try:
     record = draw(

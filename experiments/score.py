@@ -4,7 +4,7 @@ r"""Score a trained run: the FCD of its generator's samples against the dataset'
 
 Reads the run's config.json and latest checkpoint, draws --num_samples images from G (its EMA
 when the run kept one; in the run's compute dtype), and compares their features with the test
-split's in a classifier trained on the train split (jaxgan.quality: Fréchet distance, lower
+split's in a classifier trained on the train split (jaxgan.eval.quality: Fréchet distance, lower
 is better). For scale it also reports the score of --num_samples real train images, the floor
 a perfect generator would reach. Prints one JSON line and writes it to <workdir>/score.json.
 
@@ -52,8 +52,8 @@ def score_workdir(
   data_dir=None,
 ) -> dict:
   """The score record of the run in ``workdir`` (see the module docstring)."""
-  from jaxgan import quality
-  from jaxgan.saved_run import RunError, SavedRun
+  from jaxgan.eval import quality
+  from jaxgan.run.saved_run import RunError, SavedRun
 
   try:
     cfg = SavedRun.config(workdir)
@@ -92,8 +92,8 @@ def main(argv: list[str]) -> int:
   if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
     return bad
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.checkpoint import CorruptCheckpoint
-  from jaxgan.data import DatasetUnavailable
+  from jaxgan.data.datasets import DatasetUnavailable
+  from jaxgan.run.checkpoint import CorruptCheckpoint
 
   try:
     record = score_workdir(

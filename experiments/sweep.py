@@ -12,7 +12,7 @@ alone), or the crossing of ``--grid=field:v1,v2`` axes with ``--samples`` random
 ``--random=field:uniform:a:b`` / ``field:loguniform:a:b`` (10^U[a, b]) / ``field:choice:v1,v2``
 axes. Every other flag is a config flag (as in experiments.mnist) and applies to all members.
 
-Members that share everything static train together (jaxgan.population); ``--list`` prints
+Members that share everything static train together (jaxgan.sweeps.population); ``--list`` prints
 the members, ``--dry_run`` the groups. The workdir gets ``sweep.json`` (the members),
 ``results.jsonl`` / ``.csv`` / ``.md``, ``fcd_by_loss.png``, ``fcd_vs_lr.png`` and
 ``members/<i>/metrics.jsonl`` and ``chunks/<members>/checkpoints`` (orbax, every --ckpt_every
@@ -35,9 +35,10 @@ from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from jaxgan import config as config_lib
-from jaxgan import search, sweep_spec
 from jaxgan.io import write_atomic
-from jaxgan.sweep_spec import SpecError, SweepSpec
+from jaxgan.sweeps import search
+from jaxgan.sweeps import spec as sweep_spec
+from jaxgan.sweeps.spec import SpecError, SweepSpec
 
 config_flags.define_config_flags(workdir="runs/sweep")
 flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
@@ -183,7 +184,7 @@ def _first_difference(saved: list[dict], new: list[dict]) -> str:
 
 
 def describe(members, dry_run: bool) -> str:
-  from jaxgan import population
+  from jaxgan.sweeps import population
 
   if not dry_run:
     rows = [dataclasses.asdict(m) for m in members]
@@ -231,12 +232,12 @@ def main(argv):
 
 
 def merge(members, workdir: str) -> int:
-  from jaxgan import sweep
-  from jaxgan.sweep_report import write_report
+  from jaxgan.sweeps import runner
+  from jaxgan.sweeps.report import write_report
 
   try:
-    rows = sweep.merge(workdir, len(members))
-  except sweep.MissingResults as e:
+    rows = runner.merge(workdir, len(members))
+  except runner.MissingResults as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
   print(write_report(rows, workdir))
@@ -260,22 +261,22 @@ def start_runtime() -> None:
 def run(members, workdir: str, shard: tuple[int, int]) -> int:
   import jax
 
-  from jaxgan import sweep
-  from jaxgan.data import DatasetUnavailable
-  from jaxgan.sweep_report import write_report
+  from jaxgan.data.datasets import DatasetUnavailable
+  from jaxgan.sweeps import runner
+  from jaxgan.sweeps.report import write_report
 
   start_runtime()
   if FLAGS.compilation_cache:
-    from jaxgan.cache import enable_compilation_cache
+    from jaxgan.run.cache import enable_compilation_cache
 
     enable_compilation_cache()
   lead = jax.process_index() == 0
-  mine = sweep.share(members, *shard)
-  if lead and all(i in sweep.read_results(workdir) for i in mine):
+  mine = runner.share(members, *shard)
+  if lead and all(i in runner.read_results(workdir) for i in mine):
     print(f"{workdir}: all {len(mine)} members are done; nothing to train", file=sys.stderr)
   t0 = time.perf_counter()
   try:
-    rows = sweep.run_sweep(
+    rows = runner.run_sweep(
       members, workdir, _task_for(), FLAGS.chunk, _scorer_for,
       FLAGS.progress, shard,
     )  # fmt: skip
@@ -285,7 +286,7 @@ def run(members, workdir: str, shard: tuple[int, int]) -> int:
   if not lead:
     return 0
   if shard[1] > 1:
-    left = len(members) - len(sweep.read_results(workdir))
+    left = len(members) - len(runner.read_results(workdir))
     print(
       f"shard {shard[0]}/{shard[1]}: {len(rows)} members done; {left} of the sweep's "
       f"{len(members)} still without results" + ("" if left else ": run it with --merge"),
@@ -301,7 +302,7 @@ def run(members, workdir: str, shard: tuple[int, int]) -> int:
 
 
 def _task_for():
-  from jaxgan.loop import image_task
+  from jaxgan.run.driver import image_task
 
   cache = {}
 
@@ -321,8 +322,8 @@ def _scorer_for(cfg):
 
 @functools.cache
 def _scorer(dataset: str, data_dir, steps: int):
-  from jaxgan import quality
-  from jaxgan.data import DatasetUnavailable
+  from jaxgan.data.datasets import DatasetUnavailable
+  from jaxgan.eval import quality
 
   try:
     return quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=steps)

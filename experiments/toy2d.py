@@ -4,7 +4,7 @@ r"""GANs on 2-D toy distributions: a ring of 8 Gaussians, a 5×5 grid, a Swiss r
   python -m experiments.toy2d --loss=wgan_gp --data=grid --n_disc=5 --steps=20000
 
 MLP G (z of 64 dims → 3×128 ReLU → 2, linear output) and D (2 → 3×128 LeakyReLU → 1),
-(the ``toy_mlp`` architecture), trained by the library's one loop (jaxgan.loop) on 100,000
+(the ``toy_mlp`` architecture), trained by the library's one loop (jaxgan.run.driver) on 100,000
 points drawn once from the distribution. Writes ``samples_<step>.png`` (generated points over
 the data, with a density estimate of the generated ones), ``metrics.jsonl`` (losses and, at
 every sample step, for mixtures the modes covered and the fraction of samples within 3σ of a
@@ -51,7 +51,7 @@ NUM_POINTS, NUM_SHOWN = 100_000, 2000
 
 
 def make_toy():
-  from jaxgan import toy_data
+  from jaxgan.data import toys
 
   kwargs = {}
   if FLAGS.mode_std is not None:
@@ -60,7 +60,7 @@ def make_toy():
     kwargs["radius"] = FLAGS.radius
   if FLAGS.dataset == "grid":
     kwargs["spacing"] = FLAGS.spacing
-  return toy_data.TOYS.get(FLAGS.dataset)(**kwargs)
+  return toys.TOYS.get(FLAGS.dataset)(**kwargs)
 
 
 def density_plot(samples, data, path, title):
@@ -92,15 +92,15 @@ def toy_task(cfg, toy):
   of 2,000 fixed samples, and their mode coverage."""
   import jax
 
-  from jaxgan import toy_data
-  from jaxgan.loop import Task
+  from jaxgan.data import toys
+  from jaxgan.run.driver import Task
 
   data = np.asarray(toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS))
   return Task(
     data,
     num_fixed=NUM_SHOWN,
     draw=functools.partial(_draw, data=data[:NUM_SHOWN]),
-    evaluate=functools.partial(toy_data.mode_coverage, toy=toy),
+    evaluate=functools.partial(toys.mode_coverage, toy=toy),
   )
 
 
@@ -119,8 +119,8 @@ def main(argv):
   if cfg.dataset not in TOY_DATASETS:
     print(f"error: --data={cfg.dataset}: choose one of {'|'.join(TOY_DATASETS)}", file=sys.stderr)
     return 2
-  from jaxgan.checkpoint import CorruptCheckpoint
-  from jaxgan.loop import WorkdirError, train_run
+  from jaxgan.run.checkpoint import CorruptCheckpoint
+  from jaxgan.run.driver import WorkdirError, train_run
 
   try:
     code = train_run(cfg, toy_task(cfg, make_toy()))

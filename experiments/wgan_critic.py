@@ -18,7 +18,7 @@ explode or vanish through the layers, with the penalty they do not.
 
   python -m experiments.reproduce gulrajani2017
 
-Everything here is a thin layer over :class:`jaxgan.gan.GAN`: G and D modules, optimizers,
+Everything here is a thin layer over :class:`jaxgan.core.gan.GAN`: G and D modules, optimizers,
 ``UpdateOptions(clip=…)`` or ``penalty="gp"``; the fixed generator's one parameter never moves
 (its optimizer is ``optax.set_to_zero()``).
 """
@@ -34,15 +34,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxgan import losses, toy_data
-from jaxgan.gan import GAN, UpdateOptions
+from jaxgan.core import losses
+from jaxgan.core.gan import GAN, UpdateOptions
+from jaxgan.data import toys
 
 # Their datasets, divided by their spread as gan_toy.py does (8 Gaussians: radius 2, std 0.02,
 # / 1.414; 25 Gaussians: spacing 2, std 0.05, / 2.828; Swiss roll: sklearn's, noise 0.25, / 7.5).
 TOYS = {
-  "8 Gaussians": lambda: toy_data.ring(8, radius=2 / 1.414, std=0.02 / 1.414),
-  "25 Gaussians": lambda: toy_data.grid(5, spacing=2 / 2.828, std=0.05 / 2.828),
-  "Swiss roll": lambda: toy_data.swiss_roll(scale=1 / 7.5, std=0.25 / 7.5),
+  "8 Gaussians": lambda: toys.ring(8, radius=2 / 1.414, std=0.02 / 1.414),
+  "25 Gaussians": lambda: toys.grid(5, spacing=2 / 2.828, std=0.05 / 2.828),
+  "Swiss roll": lambda: toys.swiss_roll(scale=1 / 7.5, std=0.25 / 7.5),
 }
 HE = nn.initializers.variance_scaling(2.0, "fan_in", "uniform")  # tflib's 'he' init
 BATCH, N_CRITIC, RANGE = 256, 5, 3.0
@@ -68,7 +69,7 @@ class NoisyData(nn.Module):
   """G(z) = locate(Φ(z₃)) + √(σ² + s²)·(z₁, z₂): a draw of ``toy`` plus N(0, s²I), from three
   Gaussian latents; s (``noise_std``) is its one parameter."""
 
-  toy: toy_data.Toy
+  toy: toys.Toy
   noise_std: float = 1.0
 
   @nn.compact
@@ -98,7 +99,7 @@ class ReLUNet(nn.Module):
     return y[:, 0] if self.out == 1 else y
 
 
-def fixed_generator_gan(toy: toy_data.Toy, method: Method, depth: int = 3, width: int = 512):
+def fixed_generator_gan(toy: toys.Toy, method: Method, depth: int = 3, width: int = 512):
   """A WGAN whose G is the data plus unit noise and never trains."""
   return GAN(
     NoisyData(toy),
@@ -127,7 +128,7 @@ def mlp_gan(method: Method, depth: int = 12, width: int = 512) -> GAN:
   )
 
 
-def train(gan: GAN, toy: toy_data.Toy, updates: int, seed: int = 0):
+def train(gan: GAN, toy: toys.Toy, updates: int, seed: int = 0):
   """``updates`` jaxgan updates (each N_CRITIC critic steps on fresh data, then G's), in one
   ``lax.scan``. Returns the final state."""
   k_init, key = jax.random.split(jax.random.key(seed))
@@ -168,7 +169,7 @@ def kantorovich_bound(critic, real: jax.Array, fake: jax.Array, key: jax.Array):
   return bound, float(cost[rows, cols].mean())
 
 
-def critic_bound(gan: GAN, state, toy: toy_data.Toy, num: int = 1024, seed: int = 2):
+def critic_bound(gan: GAN, state, toy: toys.Toy, num: int = 1024, seed: int = 2):
   """:func:`kantorovich_bound` of a trained GAN's critic, data against G, ``num`` each."""
   k_r, k_z, k_a = jax.random.split(jax.random.key(seed), 3)
   real = toy.sample(k_r, num)
@@ -177,7 +178,7 @@ def critic_bound(gan: GAN, state, toy: toy_data.Toy, num: int = 1024, seed: int 
   return kantorovich_bound(critic, real, fake, k_a)
 
 
-def layer_gradient_norms(gan: GAN, state, toy: toy_data.Toy, seed: int = 1) -> np.ndarray:
+def layer_gradient_norms(gan: GAN, state, toy: toys.Toy, seed: int = 1) -> np.ndarray:
   """‖∂L/∂h_l‖ for the critic loss L = E[D(fake)] − E[D(real)] on one batch and the
   activations h_1 … h_depth of D (both passes' gradients in one norm): array (depth,)."""
   critic = gan.discriminator.clone(probe=True)

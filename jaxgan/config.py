@@ -20,8 +20,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from jaxgan import losses, models, optimizers, penalties, precision
-from jaxgan.gan import UpdateOptions
+from jaxgan.core import losses, optimizers, penalties, precision
+from jaxgan.core.gan import UpdateOptions
+from jaxgan.nets import models
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 TOY_DATASETS = ("ring", "grid", "swissroll")
@@ -31,7 +32,7 @@ class ConfigError(ValueError):
   """A setting that is out of range or contradicts another; the message names the flag."""
 
 
-# What a setting is to a population of GANs trained by one program (jaxgan.population):
+# What a setting is to a population of GANs trained by one program (jaxgan.sweeps.population):
 # STATIC changes the compiled program, so members must share it; MEMBER is data that may
 # differ between members (a learning rate, a seed); LENGTH is the run's length (shared by a
 # group, the scan lengths compiled; a run alone may extend it on resume); DRIVER changes how the
@@ -79,7 +80,7 @@ def _field(
   return dataclasses.field(default=default, metadata=meta)
 
 
-# Training steps of the feature classifier that scores samples (jaxgan.quality); its test
+# Training steps of the feature classifier that scores samples (jaxgan.eval.quality); its test
 # accuracy at this length is in BENCHMARKS.md, "The feature classifier".
 CLASSIFIER_STEPS = 6000
 
@@ -229,7 +230,7 @@ class Config:
   log_every: int = _field(100, "Read and log metrics every N steps.", DRIVER, lower=1)
   eval_every: int = _field(
     0,
-    "Score G every N steps: a run logs every metric of jaxgan.quality into metrics.jsonl, a "
+    "Score G every N steps: a run logs every metric of jaxgan.eval.quality into metrics.jsonl, a "
     "sweep each member's FCD into its eval.jsonl, keeping the best (0: a sweep scores at the "
     "end only, a run not at all).",
     DRIVER,

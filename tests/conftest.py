@@ -39,3 +39,16 @@ def offline_env(shared_data, tfds_dir) -> dict:
   env["PYTHONPATH"] = str(REPO)
   env["JAXGAN_CACHE"] = str(tfds_dir.parent / "jaxgan-cache")  # never the user's ~/.cache
   return env
+
+
+@pytest.fixture(scope="session")
+def mnist_without_train(shared_data, tmp_path_factory) -> Path:
+  """An IDX folder holding MNIST's test split only (``mnist/t10k-*``), for the paths where
+  the train split is missing (../shared/data has both)."""
+  import shutil
+
+  folder = tmp_path_factory.mktemp("idx-test-only")
+  (folder / "mnist").mkdir()
+  for f in (shared_data / "mnist").glob("t10k-*"):
+    shutil.copy(f, folder / "mnist")
+  return folder

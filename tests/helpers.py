@@ -3,8 +3,10 @@
 import jax
 import jax.numpy as jnp
 
-from jaxgan import losses, models, optimizers, xla_options
-from jaxgan.gan import GAN, UpdateOptions
+from jaxgan.backend import xla_options
+from jaxgan.core import losses, optimizers
+from jaxgan.core.gan import GAN, UpdateOptions
+from jaxgan.nets import models
 
 SHAPE = (28, 28, 1)
 Z_DIM = 16

@@ -3,7 +3,7 @@
 import jax
 import pytest
 
-from jaxgan.checkpoint import Checkpointer, CorruptCheckpoint
+from jaxgan.run.checkpoint import Checkpointer, CorruptCheckpoint
 
 from helpers import assert_trees_close, setup, small_dcgan
 

@@ -33,7 +33,7 @@ def cli(args, env, check=True, **kw):
 
 
 def final_params(workdir):
-  from jaxgan.checkpoint import Checkpointer
+  from jaxgan.run.checkpoint import Checkpointer
 
   ckpt = Checkpointer(str(Path(workdir) / "checkpoints"))
   step = ckpt.latest_step()
@@ -176,8 +176,13 @@ def test_missing_offline_dataset_is_explained(offline_env, tmp_path):
   assert "Traceback" not in proc.stderr
 
 
-def test_score_says_when_the_classifier_data_is_missing(full_run, offline_env):
+def test_score_says_when_the_classifier_data_is_missing(
+  full_run, offline_env, mnist_without_train, tmp_path
+):
   """MNIST's train images (the classifier's training data) are not available offline."""
+  offline_env = dict(
+    offline_env, JAXGAN_IDX_DIR=str(mnist_without_train), TFDS_DATA_DIR=str(tmp_path / "tfds")
+  )
   proc = subprocess.run(
     [sys.executable, "-m", "experiments.score", f"--workdir={full_run}", "--num_samples=100"],
     cwd=REPO,

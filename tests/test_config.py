@@ -117,7 +117,7 @@ def test_help_lists_the_commands_own_flags_with_defaults():
 
 
 def test_roles_give_the_population_and_resume_sets():
-  from jaxgan import population
+  from jaxgan.sweeps import population
 
   assert {"lr", "beta1", "grad_clip", "began_gamma", "seed"} <= set(population.MEMBER_FIELDS)
   assert {"optimizer", "lr_schedule", "n_disc"}.isdisjoint(population.MEMBER_FIELDS)

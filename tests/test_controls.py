@@ -6,12 +6,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import models, optimizers, train
-from jaxgan.gan import UpdateOptions
+from jaxgan.core import optimizers
+from jaxgan.core.gan import UpdateOptions
+from jaxgan.data import pixels
+from jaxgan.nets import models
 
 from helpers import SHAPE, assert_trees_close, fake_data, small_gan, small_mlp
 
-IMAGES = train.to_unit_range(fake_data(16))
+IMAGES = pixels.to_unit_range(fake_data(16))
 
 
 def build(options, loss="ns", g_lr=1e-3, d_lr=1e-3):

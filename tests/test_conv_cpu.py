@@ -1,11 +1,11 @@
-"""jaxgan.conv_cpu: the sub-pixel transposed convolution equals Flax's, values and gradients."""
+"""jaxgan.backend.conv_cpu: the sub-pixel transposed convolution equals Flax's, values and gradients."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import conv_cpu
+from jaxgan.backend import conv_cpu
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from jaxgan import data, idx
+from jaxgan.data import datasets, idx
 
 
 def test_read_idx_matches_header(shared_data):
@@ -27,8 +27,8 @@ def test_read_idx_rejects_truncated_file(tmp_path, shared_data):
 
 def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
   """The MNIST test split is imported into TFDS's own 'mnist' dataset and read back intact."""
-  monkeypatch.setenv(data.IDX_ENV, str(shared_data))
-  images = data.load_images("mnist", "test", str(tfds_dir))
+  monkeypatch.setenv(datasets.IDX_ENV, str(shared_data))
+  images = datasets.load_images("mnist", "test", str(tfds_dir))
   assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
   # The same images as the IDX file (TFDS stores them in its own shuffled order).
   raw = idx.read_idx(shared_data / "mnist" / "t10k-images-idx3-ubyte.gz")
@@ -44,36 +44,38 @@ def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
 def test_decoded_arrays_are_cached_beside_the_dataset(shared_data, tfds_dir, monkeypatch, capsys):
   """The second load reads the cached arrays (no decoding); a corrupt cache is reported,
   ignored and replaced by a fresh decode."""
-  monkeypatch.setenv(data.IDX_ENV, str(shared_data))
-  first, labels = data.load_labeled("mnist", "test", str(tfds_dir))
+  monkeypatch.setenv(datasets.IDX_ENV, str(shared_data))
+  first, labels = datasets.load_labeled("mnist", "test", str(tfds_dir))
   import tensorflow_datasets as tfds
 
   version_dir = tfds.builder("mnist", data_dir=str(tfds_dir)).data_dir
-  path = data.decoded_cache_path(version_dir, "mnist", "test")
+  path = datasets.decoded_cache_path(version_dir, "mnist", "test")
   assert os.path.exists(path)
 
-  decode = data._decode
-  monkeypatch.setattr(data, "_decode", lambda *a: pytest.fail("decoded despite the cache"))
-  again, again_labels = data.load_labeled("mnist", "test", str(tfds_dir))
+  decode = datasets._decode
+  monkeypatch.setattr(datasets, "_decode", lambda *a: pytest.fail("decoded despite the cache"))
+  again, again_labels = datasets.load_labeled("mnist", "test", str(tfds_dir))
   np.testing.assert_array_equal(again, first)
   np.testing.assert_array_equal(again_labels, labels)
   assert np.bincount(labels).sum() == 10000 and labels.min() == 0 and labels.max() == 9
 
   with open(path, "r+b") as f:  # damage it: keep the zip's head, lose its directory
     f.truncate(1000)
-  monkeypatch.setattr(data, "_decode", decode)
+  monkeypatch.setattr(datasets, "_decode", decode)
   capsys.readouterr()
-  fresh = data.load_images("mnist", "test", str(tfds_dir))
+  fresh = datasets.load_images("mnist", "test", str(tfds_dir))
   assert "unreadable decoded-data cache" in capsys.readouterr().err
   np.testing.assert_array_equal(fresh, first)
-  monkeypatch.setattr(data, "_decode", lambda *a: pytest.fail("the cache was not rewritten"))
-  np.testing.assert_array_equal(data.load_images("mnist", "test", str(tfds_dir)), first)
+  monkeypatch.setattr(datasets, "_decode", lambda *a: pytest.fail("the cache was not rewritten"))
+  np.testing.assert_array_equal(datasets.load_images("mnist", "test", str(tfds_dir)), first)
 
 
 def test_fashion_mnist_import_command(shared_data, tmp_path):
-  """`python -m jaxgan.data import` prepares the full standard fashion_mnist (60k + 10k)."""
+  """`python -m jaxgan.data.datasets import` prepares the full standard fashion_mnist (60k + 10k)."""
   out = tmp_path / "tfds"
-  assert data.main(["import", "fashion_mnist", str(shared_data / "fashion-mnist"), str(out)]) == 0
+  assert (
+    datasets.main(["import", "fashion_mnist", str(shared_data / "fashion-mnist"), str(out)]) == 0
+  )
   import tensorflow_datasets as tfds
 
   builder = tfds.builder("fashion_mnist", data_dir=str(out))
@@ -89,38 +91,41 @@ def test_fashion_mnist_import_command(shared_data, tmp_path):
 
 
 def test_missing_dataset_names_both_remedies(tmp_path, monkeypatch):
-  monkeypatch.setenv(data.IDX_ENV, str(tmp_path / "nothing-here"))
-  monkeypatch.setattr(data, "_host_reachable", lambda url, timeout=3.0: False)  # offline
-  with pytest.raises(data.DatasetUnavailable) as err:
-    data.ensure_prepared("fashion_mnist", "train", str(tmp_path / "tfds"))
+  monkeypatch.setenv(datasets.IDX_ENV, str(tmp_path / "nothing-here"))
+  monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=3.0: False)  # offline
+  with pytest.raises(datasets.DatasetUnavailable) as err:
+    datasets.ensure_prepared("fashion_mnist", "train", str(tmp_path / "tfds"))
   msg = str(err.value)
-  assert "internet" in msg and data.IDX_ENV in msg and "/usr/share/datasets/fashion-mnist" in msg
+  assert (
+    "internet" in msg and datasets.IDX_ENV in msg and "/usr/share/datasets/fashion-mnist" in msg
+  )
   assert "train-images-idx3-ubyte.gz" in msg
 
 
-def test_partial_mnist_explains_missing_train_split(shared_data, tfds_dir, monkeypatch):
-  monkeypatch.setenv(data.IDX_ENV, str(shared_data))
-  monkeypatch.setattr(data, "_host_reachable", lambda url, timeout=3.0: False)
-  data.ensure_prepared("mnist", "test", str(tfds_dir))
-  with pytest.raises(data.DatasetUnavailable, match="has only the splits: test"):
-    data.ensure_prepared("mnist", "train", str(tfds_dir))
+def test_partial_mnist_explains_missing_train_split(mnist_without_train, tmp_path, monkeypatch):
+  monkeypatch.setenv(datasets.IDX_ENV, str(mnist_without_train))
+  monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=3.0: False)
+  data_dir = str(tmp_path / "tfds")
+  datasets.ensure_prepared("mnist", "test", data_dir)
+  with pytest.raises(datasets.DatasetUnavailable, match="has only the splits: test"):
+    datasets.ensure_prepared("mnist", "train", data_dir)
 
 
 def test_celeb_a_crop_and_resize():
   """The central 140×140 square of a 218×178 image, resized to 64×64."""
   image = np.zeros((218, 178, 3), np.uint8)
   image[39:179, 19:159] = 200  # exactly the central square
-  out = data.center_crop_resize(image, 140, 64)
+  out = datasets.center_crop_resize(image, 140, 64)
   assert out.shape == (64, 64, 3) and out.dtype == np.uint8
   assert (out == 200).all()
   image[:, :89] = 0  # left half dark
-  out = data.center_crop_resize(image, 140, 64)
+  out = datasets.center_crop_resize(image, 140, 64)
   assert out[:, :30].max() == 0 and out[:, 34:].min() == 200
 
 
 @pytest.mark.parametrize("name", ["cifar10", "celeb_a"])
 def test_datasets_without_local_files_explain_themselves(name, tmp_path, monkeypatch):
-  monkeypatch.setattr(data, "_host_reachable", lambda url, timeout=3.0: False)
-  monkeypatch.setenv(data.OFFLINE_ENV, "1")
-  with pytest.raises(data.DatasetUnavailable, match="internet"):
-    data.ensure_prepared(name, "train", str(tmp_path))
+  monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=3.0: False)
+  monkeypatch.setenv(datasets.OFFLINE_ENV, "1")
+  with pytest.raises(datasets.DatasetUnavailable, match="internet"):
+    datasets.ensure_prepared(name, "train", str(tmp_path))

@@ -6,8 +6,9 @@ import itertools
 import numpy as np
 import pytest
 
-from jaxgan import feature_metrics as fm
-from jaxgan import parzen, toy_data
+from jaxgan.data import toys
+from jaxgan.eval import feature_metrics as fm
+from jaxgan.eval import parzen
 
 
 def gaussians(n, d=16, shift=0.0, seed=0):
@@ -92,16 +93,16 @@ def test_density_and_coverage_of_hand_built_sets():
 
 
 def test_toy_mode_metrics_of_hand_built_samples():
-  toy = toy_data.ring()
-  one = toy_data.mode_coverage(np.repeat(toy.modes[:1], 100, axis=0), toy)
+  toy = toys.ring()
+  one = toys.mode_coverage(np.repeat(toy.modes[:1], 100, axis=0), toy)
   assert one["modes_covered"] == 1 and one["mode_kl"] == pytest.approx(np.log(8))
-  even = toy_data.mode_coverage(np.repeat(toy.modes, 10, axis=0), toy)
+  even = toys.mode_coverage(np.repeat(toy.modes, 10, axis=0), toy)
   assert even["modes_covered"] == 8 and even["mode_kl"] == pytest.approx(0.0, abs=1e-12)
   half_off = np.concatenate([toy.modes[:4], toy.modes[:4] + 1.0])  # 1.0 ≫ 3σ = 0.06
-  m = toy_data.mode_coverage(half_off, toy)
+  m = toys.mode_coverage(half_off, toy)
   assert m["high_quality_fraction"] == 0.5 and m["modes_covered"] == 4
   assert m["mode_kl"] == pytest.approx(np.log(2))  # uniform over 4 of 8 modes
-  assert toy_data.mode_coverage(toy.modes + 1.0, toy)["mode_kl"] is None
+  assert toys.mode_coverage(toy.modes + 1.0, toy)["mode_kl"] is None
 
 
 def test_parzen_window_of_one_point_is_a_gaussian_density():

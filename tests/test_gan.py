@@ -8,15 +8,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import gan as gan_lib
-from jaxgan import losses, models, optimizers, precision, train
-from jaxgan.build import build_gan
 from jaxgan.config import make_config
-from jaxgan.gan import StepKeys, UpdateOptions, d_step, g_step, update_keys
+from jaxgan.core import gan as gan_lib
+from jaxgan.core import losses, optimizers, precision
+from jaxgan.core.build import build_gan
+from jaxgan.core.gan import StepKeys, UpdateOptions, d_step, g_step, update_keys
+from jaxgan.data import pixels
+from jaxgan.nets import models
 
 from helpers import SHAPE, assert_trees_close, fake_data, small_gan, small_mlp
 
-IMAGES = train.to_unit_range(fake_data(8))
+IMAGES = pixels.to_unit_range(fake_data(8))
 
 
 def same(a, b) -> bool:

@@ -5,12 +5,12 @@ import threading
 
 import pytest
 
-from jaxgan import metrics
+from jaxgan.run import outputs
 
 
 def test_background_writer_runs_jobs_in_order_off_the_callers_thread():
   done, threads = [], set()
-  writer = metrics.BackgroundWriter()
+  writer = outputs.BackgroundWriter()
   for i in range(20):
     writer.submit(lambda i=i: (done.append(i), threads.add(threading.get_ident())))
   writer.close()
@@ -20,7 +20,7 @@ def test_background_writer_runs_jobs_in_order_off_the_callers_thread():
 
 def test_a_keyed_job_is_not_queued_twice_and_the_queued_one_sees_the_newest_data():
   gate, history, plotted = threading.Event(), [1], []
-  writer = metrics.BackgroundWriter()
+  writer = outputs.BackgroundWriter()
   writer.submit(gate.wait)  # holds the thread, so the next jobs stay queued
   for i in range(2, 6):
     history.append(i)
@@ -34,12 +34,12 @@ def test_a_failed_job_is_raised_at_close_and_at_the_next_submit():
   def boom():
     raise OSError("disk full")
 
-  writer = metrics.BackgroundWriter()
+  writer = outputs.BackgroundWriter()
   writer.submit(boom)
   with pytest.raises(OSError, match="disk full"):
     writer.close()
 
-  writer = metrics.BackgroundWriter()
+  writer = outputs.BackgroundWriter()
   writer.submit(boom)
   writer._pending[0].exception()  # wait until it has failed
   with pytest.raises(OSError, match="disk full"):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from experiments import mode_collapse
-from jaxgan import toy_data
 from jaxgan.config import make_config
+from jaxgan.data import toys
 
 
 def test_summary_is_the_mean_and_standard_error_over_trials():
@@ -25,9 +25,9 @@ def test_summary_is_the_mean_and_standard_error_over_trials():
 
 def test_trials_train_as_one_population_and_are_scored_apart():
   cfg = make_config(arch="toy_mlp", dataset="ring", loss="ns", batch_size=8, pack=2, z_dim=4)
-  toy = toy_data.ring(8, 1.0, 0.01)
+  toy = toys.ring(8, 1.0, 0.01)
   results, samples = mode_collapse.train_trials(cfg, toy, seeds=[0, 1], steps=4, chunk=2)
   assert samples.shape == (2, mode_collapse.NUM_SAMPLES, 2)
   assert not np.array_equal(samples[0], samples[1])  # each trial its own seed
   for r, s in zip(results, samples):
-    assert r == toy_data.mode_coverage(s, toy) | {"diverged_step": None}
+    assert r == toys.mode_coverage(s, toy) | {"diverged_step": None}

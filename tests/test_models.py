@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import models, xla_options
+from jaxgan.backend import xla_options
+from jaxgan.nets import models
 
 IMAGE_ARCHS = [a for a in models.ARCHS.names() if not models.ARCHS.get(a).points]
 
@@ -117,8 +118,8 @@ def test_a_population_of_orthogonally_initialized_gans_initializes():
   from conftest import REPO
 
   code = (
-    "import jax; from jaxgan import population; from jaxgan.config import make_config; "
-    "from jaxgan.build import build_gan; "
+    "import jax; from jaxgan.sweeps import population; from jaxgan.config import make_config; "
+    "from jaxgan.core.build import build_gan; "
     "gan = build_gan(make_config(arch='unrolled_mlp', dataset='ring', loss='mm'), (2,)); "
     "s = population.make_init(gan)(jax.random.split(jax.random.key(0), 4)); "
     "print(s.g_params['net']['Dense_0']['kernel'].shape)"

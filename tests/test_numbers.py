@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from jaxgan.config import make_config
-from jaxgan.loop import Run
+from jaxgan.run.driver import Run
 
 from conftest import REPO
 from helpers import assert_trees_close

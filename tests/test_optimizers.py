@@ -9,10 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import build, optimizers, population, train
-from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import make_config
-from jaxgan.loop import Run
+from jaxgan.core import build, optimizers
+from jaxgan.run import train_steps
+from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.driver import Run
+from jaxgan.sweeps import population
 
 from helpers import assert_trees_close
 
@@ -83,7 +85,7 @@ def train_population(cfgs, steps, group=CLIPS):
   gan = build.build_gan(population.group_config(group), SHAPE, total_steps=12)
   members, keys = population.init_members(gan, cfgs)
   step = population.make_population_step(gan, cfgs[0].batch_size, len(cfgs))
-  return train.make_multi_step(step, donate=False)(members, jnp.asarray(DATA), keys, steps)[0]
+  return train_steps.make_multi_step(step, donate=False)(members, jnp.asarray(DATA), keys, steps)[0]
 
 
 def alone_and_in_population(cfg, group):

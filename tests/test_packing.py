@@ -6,11 +6,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import gan as gan_lib
-from jaxgan import losses, models, packing
-from jaxgan.build import build_gan
 from jaxgan.config import ConfigError, make_config
-from jaxgan.gan import StepKeys, UpdateOptions
+from jaxgan.core import gan as gan_lib
+from jaxgan.core import losses
+from jaxgan.core.build import build_gan
+from jaxgan.core.gan import StepKeys, UpdateOptions
+from jaxgan.nets import models, packing
 
 from helpers import small_gan
 

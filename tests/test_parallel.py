@@ -10,8 +10,9 @@ import pytest
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import optimizers, train
-from jaxgan.gan import UpdateOptions
+from jaxgan.core import optimizers
+from jaxgan.core.gan import UpdateOptions
+from jaxgan.data import pixels
 
 from helpers import assert_trees_close, fake_data, setup, small_dcgan, small_gan, small_mlp
 
@@ -40,7 +41,7 @@ NETS = {
 # which does not depend on the optimizer; its Adam case cost 37 s of the suite's CPU time).
 @pytest.mark.parametrize("arch,opt", [("mlp", "adam"), ("mlp", "sgd"), ("dcgan", "sgd")])
 def test_pmap_and_sharded_jit_equal_one_device(arch, opt):
-  images = train.to_unit_range(fake_data(4 * N_DEV))
+  images = pixels.to_unit_range(fake_data(4 * N_DEV))
   key = jax.random.key(7)
 
   state, update = setup(NETS[arch](None), tx=OPTIMIZERS[opt]())
@@ -76,7 +77,7 @@ def test_pmap_and_sharded_jit_equal_one_device(arch, opt):
 def test_pmap_with_penalty_or_consensus_equals_one_device(options):
   """Per-example penalty draws are keyed by the global example index, and consensus
   optimization's Jᵀv is averaged over shards after v is: 8 shards equal one device (SGD)."""
-  images = train.to_unit_range(fake_data(4 * N_DEV))
+  images = pixels.to_unit_range(fake_data(4 * N_DEV))
   key = jax.random.key(7)
   gan = small_gan(small_mlp(dropout=0.0), OPTIMIZERS["sgd"](), "wgan", options)
   state = gan.init(jax.random.key(0))
@@ -94,7 +95,7 @@ def test_pmap_with_penalty_or_consensus_equals_one_device(options):
 
 def _update_ratio(tx_factory):
   """max |Δθ(8·g) − Δθ(g)| / max |Δθ(g)| of D (whose step comes first) in one update of the small MLP GAN."""
-  images = train.to_unit_range(fake_data(4 * N_DEV))
+  images = pixels.to_unit_range(fake_data(4 * N_DEV))
   key = jax.random.key(7)
   state, update = setup(small_mlp(), tx=tx_factory())
   good, _ = jax.jit(update)(state, images, key)

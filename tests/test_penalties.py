@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import penalties
+from jaxgan.core import penalties
 
 KEY = penalties.example_keys(jax.random.key(0), 6)  # one key per example
 REAL = jax.random.normal(jax.random.key(1), (6, 4, 3, 2))

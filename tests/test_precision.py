@@ -5,9 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import optimizers, precision, train
 from jaxgan.config import make_config
-from jaxgan.loop import Run
+from jaxgan.core import optimizers, precision
+from jaxgan.data import pixels
+from jaxgan.run.driver import Run
 
 from helpers import SHAPE, Z_DIM, fake_data, small_dcgan, small_gan, small_mlp
 
@@ -36,7 +37,7 @@ def test_products_run_in_bfloat16_and_outputs_are_float32():
 
 def test_close_to_float32_and_gradients_are_float32():
   g, d = small_dcgan()
-  x = train.to_unit_range(fake_data(8))
+  x = pixels.to_unit_range(fake_data(8))
   variables = jax.jit(lambda k: d.init(k, x, train=False))(jax.random.key(0))
 
   def loss(params, model):
@@ -58,7 +59,9 @@ def test_a_bfloat16_update_keeps_every_state_float32_and_tracks_float32():
   for nets in (small_mlp(), bf16(small_mlp())):  # batch norm: the loop test below
     gan = small_gan(nets, optimizers.adam(1e-3))
     state = gan.init(jax.random.key(0))
-    new, metrics = jax.jit(gan.update)(state, train.to_unit_range(fake_data(16)), jax.random.key(1))
+    new, metrics = jax.jit(gan.update)(
+      state, pixels.to_unit_range(fake_data(16)), jax.random.key(1)
+    )
     runs.append((state, new, metrics))
   (s32, n32, m32), (s16, n16, m16) = runs
   dtypes = lambda t: jax.tree.map(lambda a: a.dtype, t)

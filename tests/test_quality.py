@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from jaxgan import quality
+from jaxgan.eval import quality
 
 # One worker runs this module, so the classifier fixture below is trained once.
 pytestmark = pytest.mark.xdist_group("quality")
@@ -40,7 +40,7 @@ def test_frechet_distance_matches_the_general_matrix_square_root():
 @pytest.fixture(scope="module")
 def fashion(shared_data):
   """Fashion-MNIST read straight from its IDX files (TFDS's part is tested in test_data)."""
-  from jaxgan.data import read_idx
+  from jaxgan.data.datasets import read_idx
 
   read = lambda name: read_idx(shared_data / "fashion-mnist" / f"{name}-ubyte.gz")
   return (
@@ -74,7 +74,7 @@ def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer)
 
 def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion, capsys):
   fcd, path = scorer
-  from jaxgan import feature_metrics
+  from jaxgan.eval import feature_metrics
 
   def no_radii(*a):
     raise AssertionError("the reference k-NN radii were computed again, not read")

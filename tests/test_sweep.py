@@ -13,9 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import population, search, train
 from jaxgan.config import make_config
-from jaxgan.loop import Run
+from jaxgan.run import train_steps
+from jaxgan.run.driver import Run
+from jaxgan.sweeps import population, search
 
 from conftest import REPO
 from helpers import assert_trees_close, run_module
@@ -78,7 +79,7 @@ def train_population(cfgs, steps):
   gan = Run(cfgs[0], SHAPE).gan
   members, keys = population.init_members(gan, cfgs)
   step = population.make_population_step(gan, cfgs[0].batch_size, len(cfgs))
-  return train.make_multi_step(step, donate=False)(members, jnp.asarray(DATA), keys, steps)
+  return train_steps.make_multi_step(step, donate=False)(members, jnp.asarray(DATA), keys, steps)
 
 
 def train_alone(cfg, steps):
@@ -128,7 +129,7 @@ def test_members_sharded_over_8_devices_train_as_on_one():
   measured: 5.6e-5 in one of 8,192 weights at lr 3e-4)."""
   cfgs = [make_config(loss="ns", lr=lr, seed=s) for s, lr in enumerate([1e-4, 3e-4] * 4)]
   gan = Run(cfgs[0], SHAPE).gan
-  run = train.make_multi_step(population.make_population_step(gan, 64, 8), donate=False)
+  run = train_steps.make_multi_step(population.make_population_step(gan, 64, 8), donate=False)
   members, keys = population.init_members(gan, cfgs)
   one, _ = run(members, jnp.asarray(DATA), keys, 5)
   sharded, sharded_keys, data = population.shard(members, keys, jnp.asarray(DATA))
@@ -381,14 +382,14 @@ def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, offl
 def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(offline_env, tmp_path):
   spec = tmp_path / "spec.py"
   spec.write_text(
-    "from jaxgan.search import Choice\n"
-    "from jaxgan.sweep_spec import SweepSpec\n"
+    "from jaxgan.sweeps.search import Choice\n"
+    "from jaxgan.sweeps.spec import SweepSpec\n"
     "def get_spec():\n"
     "  return SweepSpec(base={'steps': 50, 'arch': 'mlp'}, losses=('ns', 'lsgan'),\n"
     "                   grid={'lr': [1e-4, 2e-4]}, random={'beta1': Choice((0.0, 0.5))},\n"
     "                   samples=2, seeds=3)\n"
   )
-  from jaxgan import sweep_spec
+  from jaxgan.sweeps import spec as sweep_spec
 
   members = sweep_spec.members(sweep_spec.load(str(spec)), str(tmp_path / "w"))
   assert len(members) == 2 * 2 * 2 * 3 and {m.steps for m in members} == {50}

@@ -2,18 +2,18 @@ import jax
 import numpy as np
 import pytest
 
-from jaxgan import toy_data
+from jaxgan.data import toys
 
 
 def test_ring_modes_are_distinct_and_evenly_spaced():
-  centres = toy_data.ring_centres(8, 2.0)
+  centres = toys.ring_centres(8, 2.0)
   gaps = np.linalg.norm(centres - np.roll(centres, 1, axis=0), axis=1)
   np.testing.assert_allclose(gaps, 2 * 2.0 * np.sin(np.pi / 8), rtol=1e-6)  # none coincide
   np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2.0, rtol=1e-6)
 
 
 def test_grid_has_25_centred_modes():
-  toy = toy_data.grid()
+  toy = toys.grid()
   assert toy.modes.shape == (25, 2)
   np.testing.assert_allclose(toy.modes.mean(axis=0), 0, atol=1e-6)
   assert len({tuple(m) for m in toy.modes.tolist()}) == 25
@@ -21,21 +21,21 @@ def test_grid_has_25_centred_modes():
 
 @pytest.mark.parametrize("name", ["ring", "grid"])
 def test_real_samples_cover_every_mode(name):
-  toy = toy_data.TOYS.get(name)()
+  toy = toys.TOYS.get(name)()
   samples = np.asarray(toy.sample(jax.random.key(0), 5000))
-  cov = toy_data.mode_coverage(samples, toy)
+  cov = toys.mode_coverage(samples, toy)
   assert cov["modes_covered"] == cov["num_modes"]
   assert cov["high_quality_fraction"] > 0.98
 
 
 def test_collapsed_samples_cover_one_mode():
-  toy = toy_data.ring()
+  toy = toys.ring()
   samples = np.repeat(toy.modes[:1], 1000, axis=0)
-  assert toy_data.mode_coverage(samples, toy)["modes_covered"] == 1
+  assert toys.mode_coverage(samples, toy)["modes_covered"] == 1
 
 
 def test_swiss_roll_parameters():
-  toy = toy_data.swiss_roll(scale=0.5, std=0.0)
+  toy = toys.swiss_roll(scale=0.5, std=0.0)
   pts = np.asarray(toy.sample(jax.random.key(0), 1000))
   r = np.linalg.norm(pts, axis=1) / 0.5
   assert r.min() >= 1.5 * np.pi - 1e-4 and r.max() <= 4.5 * np.pi + 1e-4
@@ -76,7 +76,7 @@ def test_toy2d_command_writes_plots_and_coverage(tmp_path):
 @pytest.mark.parametrize("name", ["ring", "grid", "swissroll"])
 def test_locate_plus_noise_has_the_law_of_sample(name):
   """locate(U) + σN, U uniform, against sample: the same mode frequencies and moments."""
-  toy = toy_data.TOYS.get(name)()
+  toy = toys.TOYS.get(name)()
   n = 40_000
   k_u, k_n, k_s = jax.random.split(jax.random.key(3), 3)
   built = toy.locate(jax.random.uniform(k_u, (n,))) + toy.std * jax.random.normal(k_n, (n, 2))

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from jaxgan import losses, optimizers, train, xla_options
-from jaxgan.gan import sample_latents
+from jaxgan.backend import xla_options
+from jaxgan.core import losses, optimizers
+from jaxgan.core.gan import sample_latents
+from jaxgan.data import pixels
+from jaxgan.run import train_steps
 
 from helpers import Z_DIM, assert_trees_close, fake_data, setup, small_dcgan, small_gan, small_mlp
 
@@ -23,7 +26,7 @@ def d_loss_on(state, nets, images, z):
 def test_update_lowers_discriminator_loss(make_nets):
   nets = make_nets()
   state, update = setup(nets, tx=optimizers.adam(1e-3))
-  images = train.to_unit_range(fake_data(32))
+  images = pixels.to_unit_range(fake_data(32))
   z = sample_latents(jax.random.key(5), 32, Z_DIM)
   before = d_loss_on(state, nets, images, z)
   new_state, metrics = jax.jit(update)(state, images, jax.random.key(0))
@@ -37,7 +40,7 @@ def test_update_lowers_discriminator_loss(make_nets):
 def test_update_changes_both_networks_and_batch_stats():
   nets = small_dcgan()
   state, update = setup(nets)
-  new, _ = jax.jit(update)(state, train.to_unit_range(fake_data(16)), jax.random.key(0))
+  new, _ = jax.jit(update)(state, pixels.to_unit_range(fake_data(16)), jax.random.key(0))
   for old_tree, new_tree in [
     (state.g_params, new.g_params),
     (state.d_params, new.d_params),
@@ -54,7 +57,7 @@ def test_scan_equals_single_steps():
   state = gan.init(jax.random.key(0))
   data = jax.device_put(fake_data(128))
   key = jax.random.key(3)
-  run = train.make_multi_step(train.make_train_step(gan, 16), donate=False)
+  run = train_steps.make_multi_step(train_steps.make_train_step(gan, 16), donate=False)
   scanned, m_scan = run(state, data, key, 5)
   single = state
   m_single = []
@@ -74,8 +77,8 @@ def test_multi_step_draws_the_dropout_masks_a_plain_jit_draws():
   gan = small_gan(small_mlp(dropout=0.3))
   state = gan.init(jax.random.key(0))
   data = jax.device_put(fake_data(128))
-  step = train.make_train_step(gan, 64)  # masks of 64 × 64: drawn unrolled
-  ours, m_ours = train.make_multi_step(step, donate=False)(state, data, jax.random.key(3), 1)
+  step = train_steps.make_train_step(gan, 64)  # masks of 64 × 64: drawn unrolled
+  ours, m_ours = train_steps.make_multi_step(step, donate=False)(state, data, jax.random.key(3), 1)
   plain, m_plain = jax.jit(step)(state, data, jax.random.key(3))
   assert_trees_close(ours, plain, rtol=1e-6)
   np.testing.assert_allclose(m_ours["d_loss"][0], m_plain["d_loss"], rtol=1e-6)
@@ -91,7 +94,7 @@ def test_vmapped_population_equals_members_trained_alone():
   ]
   data = jax.device_put(fake_data(128))
   keys = jax.random.split(jax.random.key(9), 2)
-  step = train.make_train_step(gan, 16)
+  step = train_steps.make_train_step(gan, 16)
 
   def two_steps(state, key):
     for _ in range(2):

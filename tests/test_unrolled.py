@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from experiments import dirac
-from jaxgan import optimizers
-from jaxgan.gan import UpdateOptions
+from jaxgan.core import optimizers
+from jaxgan.core.gan import UpdateOptions
 
 
 def softplus(x):

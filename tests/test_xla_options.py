@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import xla_options
+from jaxgan.backend import xla_options
 
 pytestmark = pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU options")
 

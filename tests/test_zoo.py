@@ -10,10 +10,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgan import losses, models, train, xla_options
-from jaxgan.build import build_gan
+from jaxgan.backend import xla_options
 from jaxgan.config import make_config
-from jaxgan.gan import UpdateOptions
+from jaxgan.core import losses
+from jaxgan.core.build import build_gan
+from jaxgan.core.gan import UpdateOptions
+from jaxgan.nets import models
+from jaxgan.run import train_steps
 
 SHAPE = (16, 16, 1)  # small images keep the CPU time down; every architecture accepts them
 Z_DIM = 8
@@ -57,7 +60,7 @@ def switched_step(arch: str):
 
   def step(state, data, key, index):
     switched = dataclasses.replace(gan, loss=switched_loss(index))
-    return train.make_train_step(switched, 8)(state, data, key)
+    return train_steps.make_train_step(switched, 8)(state, data, key)
 
   return jax.jit(step)
 
@@ -108,7 +111,7 @@ def test_losses_with_controls_train_on_every_architecture(arch, loss):
   """wgan (clip), wgan_gp (gp), dragan (its penalty), began (autoencoder D and k_t)."""
   gan = gan_for(arch, loss)
   assert gan.options != UpdateOptions() or gan.loss.stateful
-  step = jax.jit(train.make_train_step(gan, 8))
+  step = jax.jit(train_steps.make_train_step(gan, 8))
   state = train_two_steps_and_check(step, initial_state(arch, loss), f"{arch} × {loss}")
   if gan.loss.stateful:  # BEGAN's k stays in [0, 1]
     assert 0.0 <= float(state.loss_state["k"]) <= 1.0

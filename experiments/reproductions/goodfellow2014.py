@@ -54,12 +54,12 @@ def _sgd_momentum(learning_rate, momentum):
 
 def build(dataset: str, lr: float = 0.1):
   """(GAN, train images, validation images, test images) of the paper's setup on ``dataset``."""
-  from jaxgan import data
-  from jaxgan.build import build_gan
   from jaxgan.config import make_config
+  from jaxgan.core.build import build_gan
+  from jaxgan.data import datasets
 
-  train = data.load_images(dataset, "train")
-  test = data.load_images(dataset, "test")
+  train = datasets.load_images(dataset, "train")
+  test = datasets.load_images(dataset, "test")
   cfg = make_config(
     arch="goodfellow_mlp", loss="ns", dataset=dataset, batch_size=BATCH, simultaneous=True
   )
@@ -77,11 +77,11 @@ def train_and_sample(gan, images: np.ndarray, steps: int, seed: int = 0) -> np.n
   [0, 1] from G in inference mode."""
   import jax
 
-  from jaxgan import train
+  from jaxgan.run import train_steps
 
   k_init, k_train, k_z = jax.random.split(jax.random.key(seed), 3)
   state = gan.init(k_init)
-  run = train.make_multi_step(train.make_train_step(gan, BATCH))
+  run = train_steps.make_multi_step(train_steps.make_train_step(gan, BATCH))
   data = jax.device_put(images)
   chunk = 500
   for done in range(0, steps, chunk):
@@ -131,7 +131,7 @@ SETUP = """# goodfellow2014: how this run differs from the paper's
   mean log-likelihood of the test set ± std/√n, pixels in [0, 1].
 - **Data**: MNIST's train images do not exist offline here, so the default run is the same
   protocol on Fashion-MNIST, whose numbers cannot be compared with the paper's 225 ± 2.
-  With MNIST prepared (`python -m jaxgan.data --import …`), `--dataset=mnist` runs it.
+  With MNIST prepared (`python -m jaxgan.data.datasets --import …`), `--dataset=mnist` runs it.
 - G's loss: the non-saturating −log D(G(z)) (the paper's §3 advice; our reading of the code's
   `AdversaryCost2`).
 - G's output bias starts at 0; the paper's code starts it at the logit of the mean training
@@ -150,7 +150,7 @@ SETUP = """# goodfellow2014: how this run differs from the paper's
 
 
 def run(budget: str, outdir: str, dataset: str = "mnist") -> str:
-  from jaxgan import parzen
+  from jaxgan.eval import parzen
 
   steps, lr = BUDGETS[budget]["steps"], BUDGETS[budget]["lr"]
   gan, train_images, valid, test = build(dataset, lr)  # DatasetUnavailable: reproduce says so
@@ -170,6 +170,6 @@ def run(budget: str, outdir: str, dataset: str = "mnist") -> str:
 
 
 def _save_samples(images: np.ndarray, path: str) -> None:
-  from jaxgan import metrics
+  from jaxgan.run import outputs
 
-  metrics.save_image_grid(images * 2.0 - 1.0, path, rows=10)
+  outputs.save_image_grid(images * 2.0 - 1.0, path, rows=10)

@@ -46,10 +46,10 @@ def expected_minimum(values, k: int) -> float:
 
 def sweep(budget: dict, dataset: str, workdir: str) -> list[dict]:
   """Runs (or resumes) the sweep in ``workdir`` with ``experiments.sweep``; its rows."""
-  from jaxgan import data
-  from jaxgan.sweep import read_results
+  from jaxgan.data import datasets
+  from jaxgan.sweeps.runner import read_results
 
-  data.ensure_prepared(dataset, "train")  # DatasetUnavailable: experiments.reproduce says so
+  datasets.ensure_prepared(dataset, "train")  # DatasetUnavailable: experiments.reproduce says so
   args = [
     "--preset=lucic_narrow",
     f"--losses={','.join(LOSSES)}",
@@ -106,10 +106,10 @@ def verdicts(rows: list[dict], by_loss: dict) -> list[str]:
   """The paper's two findings checked on our scores, each said plainly. "Similar" holds when
   the leading loss's margin over the next is within twice the largest seed-to-seed spread
   (std) of any loss's best setting."""
-  from jaxgan import sweep_report
+  from jaxgan.sweeps import report
 
   best = sorted((float(v.min()), n) for n, v in by_loss.items() if len(v))
-  noise = max((float(np.std(t["seeds"])) for t in sweep_report.best_per_loss(rows)), default=0)
+  noise = max((float(np.std(t["seeds"])) for t in report.best_per_loss(rows)), default=0)
   lines = []
   if len(best) > 1:
     (lead, leader), (second, runner) = best[0], best[1]
@@ -131,7 +131,7 @@ def verdicts(rows: list[dict], by_loss: dict) -> list[str]:
 
 
 def table(rows: list[dict], by_loss: dict, budget: dict, dataset: str) -> str:
-  from jaxgan import sweep_report
+  from jaxgan.sweeps import report
 
   order = sorted((float(v.min()), n) for n, v in by_loss.items() if len(v))
   if not order:
@@ -143,7 +143,7 @@ def table(rows: list[dict], by_loss: dict, budget: dict, dataset: str) -> str:
     "",
     "Best member per loss (score: its best FCD over the run, the feature classifier v2):",
     "",
-    sweep_report.markdown(rows),
+    report.markdown(rows),
     "Ordering by best FCD: " + " < ".join(f"{n} ({v:.0f})" for v, n in order) + ".",
     "",
     "## Beside the paper",

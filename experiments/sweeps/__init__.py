@@ -1,1 +1,1 @@
-"""Sweep spec files: each ``get_spec()`` returns a :class:`jaxgan.sweep_spec.SweepSpec`."""
+"""Sweep spec files: each ``get_spec()`` returns a :class:`jaxgan.sweeps.spec.SweepSpec`."""

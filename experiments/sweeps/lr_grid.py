@@ -7,7 +7,7 @@ r"""Three losses over a grid of learning rates and Adam's β1, three seeds each.
 rate (``fcd_vs_lr.png``). Not yet run at this size; its small version is tested.
 """
 
-from jaxgan.sweep_spec import SweepSpec
+from jaxgan.sweeps.spec import SweepSpec
 
 
 def get_spec() -> SweepSpec:

@@ -9,7 +9,7 @@ between 400 and 470 (300 steps is far from converged; README, "Sweeps"). Any fla
 the command line replaces the spec's value, e.g. ``--steps=3000 --seeds=5``.
 """
 
-from jaxgan.sweep_spec import SweepSpec
+from jaxgan.sweeps.spec import SweepSpec
 
 
 def get_spec() -> SweepSpec:

@@ -1,6 +1,6 @@
 """Where jaxgan keeps what it can make again: ``$JAXGAN_CACHE`` (default ``~/.cache/jaxgan``).
 
-It holds the FCD's trained classifiers (:mod:`jaxgan.quality`) and, through
+It holds the FCD's trained classifiers (:mod:`jaxgan.eval.quality`) and, through
 :func:`enable_compilation_cache`, JAX's persistent compilation cache. Everything there may be
 deleted at any time; it is made again when needed.
 """

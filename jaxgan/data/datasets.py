@@ -17,7 +17,7 @@ dataset is not yet prepared in the TFDS data directory it is made there, in this
 Only the splits whose files are present are imported (the MNIST test split alone, say); a
 later import with more files replaces that partial dataset.
 
-Command line: ``python -m jaxgan.data import fashion_mnist /path/to/idx/files``.
+Command line: ``python -m jaxgan.data.datasets import fashion_mnist /path/to/idx/files``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from jaxgan.idx import (
+from jaxgan.data.idx import (
   IDX_DATASETS,
   IDX_ENV,
   SPLIT_FILES,
@@ -162,7 +162,7 @@ def _unavailable_message(name: str, split: str, data_dir: str, have: list[str]) 
     f"    * put {stem}-images-idx3-ubyte.gz and {stem}-labels-idx1-ubyte.gz in a folder and",
     f"      set {IDX_ENV}=<that folder>"
     + (" (or: apt-get install dataset-fashion-mnist)" if name == "fashion_mnist" else ""),
-    f"      or run: python -m jaxgan.data import {name} <that folder>",
+    f"      or run: python -m jaxgan.data.datasets import {name} <that folder>",
   ]
   if name == "mnist":
     lines.append(
@@ -315,7 +315,7 @@ def _write_decoded(path: str, arrays: dict[str, np.ndarray]) -> None:
 
 
 def main(argv: list[str]) -> int:
-  usage = f"usage: python -m jaxgan.data import {{{','.join(IDX_DATASETS)}}} IDX_FOLDER [DATA_DIR]"
+  usage = f"usage: python -m jaxgan.data.datasets import {{{','.join(IDX_DATASETS)}}} IDX_FOLDER [DATA_DIR]"
   if len(argv) not in (3, 4) or argv[0] != "import" or argv[1] not in IDX_DATASETS:
     print(usage, file=sys.stderr)
     return 2

@@ -15,7 +15,8 @@ import os
 from typing import Any
 
 from jaxgan import config as config_lib
-from jaxgan import models, search
+from jaxgan.nets import models
+from jaxgan.sweeps import search
 
 
 class SpecError(ValueError):
@@ -25,8 +26,8 @@ class SpecError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class SweepSpec:
   """``base``: config fields for every member. ``losses``: default ``base["loss"]``.
-  ``preset``: one of :data:`jaxgan.search.PRESETS` (then no ``grid``/``random``).
-  ``grid``: field -> values, crossed. ``random``: field -> :class:`jaxgan.search.Choice` /
+  ``preset``: one of :data:`jaxgan.sweeps.search.PRESETS` (then no ``grid``/``random``).
+  ``grid``: field -> values, crossed. ``random``: field -> :class:`jaxgan.sweeps.search.Choice` /
   ``Uniform`` / ``LogUniform``, ``samples`` draws per loss from ``search_seed``."""
 
   base: dict[str, Any] = dataclasses.field(default_factory=dict)

@@ -1,6 +1,6 @@
 """The sweep runner: members grouped into populations, trained chunk by chunk, scored, tabled.
 
-``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.population`), cuts each group
+``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.sweeps.population`), cuts each group
 into chunks of ``chunk_size`` members (per platform, :func:`default_chunk_size`), and trains
 each chunk with one compiled, vmapped, scanned program built once per group. A chunk is
 checkpointed with orbax (``chunks/<first>-<last>_<digest>/checkpoints``, every ``ckpt_every``
@@ -8,13 +8,13 @@ steps and at the end), and every finished chunk appends its members' rows to
 ``results.jsonl``: a sweep that is killed and run again trains only the members without a
 row, each unfinished chunk from its latest checkpoint, and ends with the results of an
 uninterrupted sweep. Each member writes ``members/<i>/metrics.jsonl`` in a single run's
-format, its metrics (:mod:`jaxgan.quality`: FCD, KID, precision/recall, ...) at each
+format, its metrics (:mod:`jaxgan.eval.quality`: FCD, KID, precision/recall, ...) at each
 evaluation when the dataset has labelled train images, and a grid of its samples at each evaluation and at the end.
 
 Many machines: ``shard=(k, n)`` trains every n-th member of each group, for independent jobs
 writing into one workdir (:func:`merge` joins their rows); a multi-process JAX runtime
 (``jax.distributed``) shards each chunk over every process's devices instead.
-:mod:`jaxgan.sweep_report` turns the rows into tables and figures.
+:mod:`jaxgan.sweeps.report` turns the rows into tables and figures.
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ import jax
 import numpy as np
 
 from jaxgan import config as config_lib
-from jaxgan import metrics, population, train
-from jaxgan.build import build_gan
-from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config
+from jaxgan.core.build import build_gan
 from jaxgan.io import write_atomic
-from jaxgan.loop import Task, default_steps_per_call
+from jaxgan.run import outputs, train_steps
+from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.driver import Task, default_steps_per_call
+from jaxgan.sweeps import population
 
 RESULTS = "results.jsonl"
 
@@ -225,7 +226,7 @@ class GroupTrainer:
     images, alive = self._samples(members, max(scoring.samples, 100)), _host(members.alive)
     for j, (cfg, log) in enumerate(zip(cfgs, evals)):
       ok = bool(alive[j]) and np.isfinite(images[j]).all()
-      metrics.save_image_grid(images[j, :100], os.path.join(cfg.workdir, f"samples_{step}.png"), 10)
+      outputs.save_image_grid(images[j, :100], os.path.join(cfg.workdir, f"samples_{step}.png"), 10)
       log.image("samples", images[j, :100], step, rows=10)
       if scoring.scorer is not None and scoring.samples:
         log.write(
@@ -238,14 +239,14 @@ class GroupTrainer:
   def run_steps(self, size: int):
     if size not in self.steps_for:
       step = population.make_population_step(self.gan, self.cfg.batch_size, size)
-      self.steps_for[size] = train.make_multi_step(step)
+      self.steps_for[size] = train_steps.make_multi_step(step)
     return self.steps_for[size]
 
-  def _open_log(self, cfg: Config, step: int, name: str = "metrics.jsonl") -> metrics.MetricsLog:
+  def _open_log(self, cfg: Config, step: int, name: str = "metrics.jsonl") -> outputs.MetricsLog:
     """A member's log, without records past ``step`` (where its chunk resumes; 0: fresh)."""
     os.makedirs(cfg.workdir, exist_ok=True)
     config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total)
-    log = metrics.MetricsLog(
+    log = outputs.MetricsLog(
       os.path.join(cfg.workdir, name), os.path.join(cfg.workdir, "tensorboard")
     )
     if os.path.exists(log.path):
@@ -304,7 +305,7 @@ class GroupTrainer:
 @dataclasses.dataclass(frozen=True)
 class Scoring:
   """How a sweep scores its members: ``samples`` per member and evaluation (0: none), and the
-  ``scorer``, a :class:`jaxgan.quality.FrechetClassifierDistance` (only process 0 holds one;
+  ``scorer``, a :class:`jaxgan.eval.quality.FrechetClassifierDistance` (only process 0 holds one;
   None: no labelled train images)."""
 
   samples: int = 0

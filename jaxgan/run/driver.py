@@ -1,6 +1,6 @@
 """The one training loop: data on the device, many steps per dispatch, outputs on the side.
 
-``train_run(cfg)`` builds the :class:`~jaxgan.gan.GAN` a :class:`~jaxgan.config.Config`
+``train_run(cfg)`` builds the :class:`~jaxgan.core.gan.GAN` a :class:`~jaxgan.config.Config`
 describes, puts the dataset on the accelerator (uint8 images, or float points for the 2-D
 toys), and runs ``steps_per_call`` updates per dispatch (one ``lax.scan``) until ``steps`` are
 done. Host work happens only at event boundaries (every ``log_every``, ``sample_every`` and
@@ -22,12 +22,13 @@ import jax
 import numpy as np
 
 from jaxgan import config as config_lib
-from jaxgan import data as data_lib
-from jaxgan import metrics, train, xla_options
-from jaxgan.build import build_gan
-from jaxgan.checkpoint import Checkpointer
+from jaxgan.backend import xla_options
 from jaxgan.config import Config
-from jaxgan.gan import GANState
+from jaxgan.core.build import build_gan
+from jaxgan.core.gan import GANState
+from jaxgan.data import datasets as data_lib
+from jaxgan.run import outputs, train_steps
+from jaxgan.run.checkpoint import Checkpointer
 
 EXIT_DIVERGED = 3
 
@@ -45,13 +46,13 @@ class Task:
   draw: ``draw(samples, path, title)`` writes a picture of G's samples (default: a grid).
   evaluate: ``evaluate(samples) -> {name: value}``, logged with the metrics at sample steps.
   score: ``score(samples) -> {name: value}`` of ``eval_samples`` samples, logged every
-    ``eval_every`` steps (image tasks: every metric of :mod:`jaxgan.quality`).
+    ``eval_every`` steps (image tasks: every metric of :mod:`jaxgan.eval.quality`).
   """
 
   data: np.ndarray
   num_fixed: int = 100
   draw: Callable[[np.ndarray, str, str], None] = lambda samples, path, title: (
-    metrics.save_image_grid(samples, path, rows=10)
+    outputs.save_image_grid(samples, path, rows=10)
   )
   evaluate: Callable[[np.ndarray], dict] | None = None
   score: Callable[[np.ndarray], dict] | None = None
@@ -59,7 +60,7 @@ class Task:
 
 def image_task(cfg: Config, score: bool = True) -> Task:
   """The task of an image dataset: its uint8 images, 10×10 sample grids and, with
-  ``--eval_every`` (and ``score``), every metric of :mod:`jaxgan.quality`."""
+  ``--eval_every`` (and ``score``), every metric of :mod:`jaxgan.eval.quality`."""
   images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir)
   if not (score and cfg.eval_every and cfg.eval_samples):
     return Task(images)
@@ -68,7 +69,7 @@ def image_task(cfg: Config, score: bool = True) -> Task:
 
 def _image_metrics(cfg: Config):
   """The metrics of a dataset's classifier, numbers only; None (said why) without one."""
-  from jaxgan import quality
+  from jaxgan.eval import quality
 
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
@@ -102,8 +103,10 @@ class Run:
     self.gan = build_gan(cfg, image_shape, total_steps)
     root = jax.random.key(cfg.seed)
     self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i) for i in range(3))
-    self.run_steps = train.make_multi_step(train.make_train_step(self.gan, cfg.batch_size))
-    self.sample = train.make_sampler(self.gan)
+    self.run_steps = train_steps.make_multi_step(
+      train_steps.make_train_step(self.gan, cfg.batch_size)
+    )
+    self.sample = train_steps.make_sampler(self.gan)
 
   def init(self) -> GANState:
     return xla_options.jit_init(self.gan.init)(self.init_key)  # one compiled init
@@ -140,7 +143,7 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
   process exit code (0, or EXIT_DIVERGED)."""
   os.makedirs(cfg.workdir, exist_ok=True)
   ckpt = Checkpointer(os.path.join(cfg.workdir, "checkpoints"))
-  writer = metrics.BackgroundWriter()  # sample pictures and plots, off the loop's thread
+  writer = outputs.BackgroundWriter()  # sample pictures and plots, off the loop's thread
   loop = None
   try:
     _check_workdir(cfg, ckpt)
@@ -158,7 +161,7 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
 class _Loop:
   """One run of the loop: its state, its log and its outputs."""
 
-  def __init__(self, cfg: Config, task: Task, ckpt: Checkpointer, writer: metrics.BackgroundWriter):
+  def __init__(self, cfg: Config, task: Task, ckpt: Checkpointer, writer: outputs.BackgroundWriter):
     self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
     data = task.data
     self.total = config_lib.total_steps(cfg, len(data))
@@ -167,7 +170,7 @@ class _Loop:
     self.run_ = Run(cfg, data.shape[1:], self.total)
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
-    self.log = metrics.MetricsLog(
+    self.log = outputs.MetricsLog(
       os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
     )
     self.wall_offset = self._restore_or_start()
@@ -218,20 +221,20 @@ class _Loop:
   def write_plot(self) -> None:
     cfg = self.cfg
     self.writer.submit(
-      lambda: metrics.plot_losses(
+      lambda: outputs.plot_losses(
         list(self.history),
         os.path.join(cfg.workdir, "losses.png"),
         title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}",
       ),
       key="plot",
     )
-    from jaxgan.quality import METRICS
+    from jaxgan.eval.quality import METRICS
 
     scored = [k for k in METRICS if any(k in r for r in self.history)]
     if scored:  # --eval_every's metrics over the steps
       path = os.path.join(cfg.workdir, "eval_metrics.png")
       self.writer.submit(
-        lambda: metrics.plot_series(list(self.history), scored, path), key="eval_plot"
+        lambda: outputs.plot_series(list(self.history), scored, path), key="eval_plot"
       )
 
   def score_now(self) -> dict:

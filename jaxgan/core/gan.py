@@ -35,9 +35,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxgan import packing
-from jaxgan.losses import Losses, LossSpec
-from jaxgan.penalties import PENALTIES, example_keys
+from jaxgan.core.losses import Losses, LossSpec
+from jaxgan.core.penalties import PENALTIES, example_keys
+from jaxgan.nets import packing
 
 PyTree = Any
 Metrics = dict[str, jax.Array]
@@ -80,7 +80,7 @@ class UpdateOptions:
     would otherwise face (each on the same real batch and fresh latents), f_K(θ_G, θ_D) =
     f(θ_G, θ_D^K), and G's gradient flows through those k steps; D itself takes only its
     normal step. 0: off.
-  pack: PacGAN's packing degree m (Lin et al. 2018, arXiv:1712.04086; :mod:`jaxgan.packing`):
+  pack: PacGAN's packing degree m (Lin et al. 2018, arXiv:1712.04086; :mod:`jaxgan.nets.packing`):
     D judges packs of m real or m generated samples concatenated on the last axis, so a batch
     of B gives B/m logits per side (B must be a multiple of m); penalties act on packs. 1: off.
   """
@@ -153,7 +153,7 @@ class GAN:
 
   def init(self, key: jax.Array) -> GANState:
     """Parameters, batch statistics, optimizer states, G's EMA when kept, and the loss's
-    state (BEGAN). Pure: compile it with :func:`jaxgan.xla_options.jit_init`."""
+    state (BEGAN). Pure: compile it with :func:`jaxgan.backend.xla_options.jit_init`."""
     k_g, k_d = jax.random.split(key)
     z = jnp.zeros((2, self.z_dim), jnp.float32)
     x = packing.pack(jnp.zeros((2 * self.options.pack, *self.image_shape)), self.options.pack)

@@ -33,12 +33,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxgan import data as data_lib
-from jaxgan import feature_metrics as fm
-from jaxgan.cache import cache_dir
 from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.data import datasets as data_lib
+from jaxgan.data.pixels import to_unit_range
+from jaxgan.eval import feature_metrics as fm
 from jaxgan.io import write_atomic
-from jaxgan.train import to_unit_range
+from jaxgan.run.cache import cache_dir
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
 METRICS = ("fd", "kid", "classifier_score", "precision", "recall", "density", "coverage")
@@ -312,7 +312,7 @@ class FrechetClassifierDistance:
     return self._radii_by_k[k]
 
   def metrics(self, images, kid_subsets: int = 100, kid_subset_size: int = 1000) -> dict:
-    """Every metric of :mod:`jaxgan.feature_metrics` for ``images`` in this classifier's
+    """Every metric of :mod:`jaxgan.eval.feature_metrics` for ``images`` in this classifier's
     features against the reference images' (real first): Fréchet distance (``fd``), KID,
     the classifier score (an Inception-Score analogue; 10 splits), precision/recall (k = 3),
     density/coverage (k = 5); the record names the feature space, the reference and both

@@ -2,7 +2,7 @@
 
 Local IDX files are looked for in ``$JAXGAN_IDX_DIR`` (or its ``mnist/``, ``fashion-mnist/``
 subfolders) and in ``/usr/share/datasets/<name>/`` (where Debian's ``dataset-fashion-mnist``
-installs them). :mod:`jaxgan.data` imports what is found into TFDS.
+installs them). :mod:`jaxgan.data.datasets` imports what is found into TFDS.
 """
 
 from __future__ import annotations

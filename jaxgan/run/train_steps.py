@@ -1,9 +1,9 @@
 """Training steps on device-resident data, many fused per dispatch.
 
-:func:`make_train_step` turns a :class:`~jaxgan.gan.GAN`'s update into a step that samples its
+:func:`make_train_step` turns a :class:`~jaxgan.core.gan.GAN`'s update into a step that samples its
 own batch from data held on the device; :func:`make_multi_step` fuses many such steps into one
 ``lax.scan`` per dispatch; :func:`make_sampler` draws images from G. The math lives in
-:mod:`jaxgan.gan`; the loop that drives these in :mod:`jaxgan.loop`.
+:mod:`jaxgan.core.gan`; the loop that drives these in :mod:`jaxgan.run.driver`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,10 @@ import functools
 from collections.abc import Callable
 
 import jax
-import jax.numpy as jnp
 
-from jaxgan import xla_options
-from jaxgan.gan import GAN, GANState
-
-
-def to_unit_range(images: jax.Array) -> jax.Array:
-  """uint8 pixels 0…255 to floats in [-1, 1]; float data (e.g. 2-D toy points) unchanged."""
-  if images.dtype != jnp.uint8:
-    return images
-  return images.astype(jnp.float32) / 127.5 - 1.0
+from jaxgan.backend import xla_options
+from jaxgan.core.gan import GAN, GANState
+from jaxgan.data.pixels import to_unit_range
 
 
 def make_train_step(gan: GAN, batch_size: int) -> Callable:
@@ -50,8 +43,8 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
 
   ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch); ``num_steps == 1``
   is a plain jitted step. Both give identical results. The state's buffers are donated. It
-  compiles with :func:`jaxgan.xla_options.for_training`, and each new ``num_steps`` is traced
-  and lowered inside :func:`jaxgan.xla_options.threefry_unrolled` (the same bits, faster on
+  compiles with :func:`jaxgan.backend.xla_options.for_training`, and each new ``num_steps`` is traced
+  and lowered inside :func:`jaxgan.backend.xla_options.threefry_unrolled` (the same bits, faster on
   the CPU); later calls with that length go straight to the compiled program.
   """
 

@@ -32,10 +32,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan import build, optimizers, train, xla_options
 from jaxgan import config as config_lib
+from jaxgan.backend import xla_options
 from jaxgan.config import Config
-from jaxgan.gan import GAN, MEMBER_HPARAMS, GANState
+from jaxgan.core import build, optimizers
+from jaxgan.core.gan import GAN, MEMBER_HPARAMS, GANState
+from jaxgan.run import train_steps
 
 # Fields that may differ within a group: they are data of the compiled program.
 MEMBER_FIELDS = config_lib.fields_where(role=config_lib.MEMBER)
@@ -87,7 +89,7 @@ def member_hparams(cfg: Config) -> dict:
 
 
 def member_keys(cfg: Config) -> tuple[jax.Array, jax.Array]:
-  """(init key, train key) of a member: those of a run alone with its seed (jaxgan.loop.Run)."""
+  """(init key, train key) of a member: those of a run alone with its seed (jaxgan.run.driver.Run)."""
   root = jax.random.key(cfg.seed)
   return jax.random.fold_in(root, 0), jax.random.fold_in(root, 2)
 
@@ -130,7 +132,7 @@ def make_population_step(gan: GAN, batch_size: int, size: int):
   matrix products into batched ones, whose summation order differs in the last bits."""
 
   def member_step(m: Members, data, key):
-    step = train.make_train_step(gan.for_member(m.hparams), batch_size)
+    step = train_steps.make_train_step(gan.for_member(m.hparams), batch_size)
     new, metrics = step(m.state, data, key)
     finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree.leaves(metrics)]))
     keep = m.alive & finite

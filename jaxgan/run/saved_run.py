@@ -1,6 +1,6 @@
 """A finished (or running) run read back from its workdir: config, GAN, checkpoints, samples.
 
-``SavedRun.open(workdir)`` reads ``config.json``, builds the run's :class:`~jaxgan.gan.GAN`
+``SavedRun.open(workdir)`` reads ``config.json``, builds the run's :class:`~jaxgan.core.gan.GAN`
 and lists its orbax checkpoints (the last ``max_to_keep`` a run keeps); ``state(step)``
 restores one and ``samples(state, n, seed)`` draws from its generator, the EMA weights when
 the run kept them. Used by ``experiments.score``, ``experiments.evaluate`` and
@@ -17,11 +17,12 @@ import jax
 import numpy as np
 
 from jaxgan import config as config_lib
-from jaxgan import train, xla_options
-from jaxgan.build import build_gan
-from jaxgan.checkpoint import Checkpointer
+from jaxgan.backend import xla_options
 from jaxgan.config import Config
-from jaxgan.gan import GAN, GANState
+from jaxgan.core.build import build_gan
+from jaxgan.core.gan import GAN, GANState
+from jaxgan.run import train_steps
+from jaxgan.run.checkpoint import Checkpointer
 
 
 class RunError(RuntimeError):
@@ -79,7 +80,7 @@ class SavedRun:
   def generate(self, state: GANState, z) -> np.ndarray:
     """G's images (floats in [-1, 1]) of latents ``z``, from the EMA weights when kept."""
     g_params = state.g_params if state.g_ema is None else state.g_ema
-    sample = train.make_sampler(self.gan)
+    sample = train_steps.make_sampler(self.gan)
     return np.concatenate(
       [
         jax.device_get(sample(g_params, state.g_state, z[i : i + 1000]))

@@ -1,4 +1,4 @@
-"""Building the :class:`~jaxgan.gan.GAN` a :class:`~jaxgan.config.Config` describes.
+"""Building the :class:`~jaxgan.core.gan.GAN` a :class:`~jaxgan.config.Config` describes.
 
     gan = build_gan(make_config(loss="hinge", arch="sndcgan"), (32, 32, 3), total_steps=10_000)
 
@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 
 from jaxgan import config as config_lib
-from jaxgan import models, optimizers, precision
 from jaxgan.config import Config
-from jaxgan.gan import GAN
-from jaxgan.losses import LOSSES
+from jaxgan.core import optimizers, precision
+from jaxgan.core.gan import GAN
+from jaxgan.core.losses import LOSSES
+from jaxgan.nets import models
 
 PLAYERS = ("g", "d")
 
@@ -30,7 +31,7 @@ def optimizer_hyperparams(cfg: Config, player: str) -> dict[str, float]:
 
 
 def optimizer(cfg: Config, player: str, total_steps: int | None = None):
-  """Player ``"g"`` or ``"d"``'s optax optimizer (:func:`jaxgan.optimizers.make`). A schedule
+  """Player ``"g"`` or ``"d"``'s optax optimizer (:func:`jaxgan.core.optimizers.make`). A schedule
   runs over the player's optimizer steps: ``total_steps`` updates, ``n_disc`` D steps each."""
   schedule = None
   if cfg.lr_schedule != "constant":

@@ -1,6 +1,6 @@
 """What a finished sweep shows: ``results.csv``, ``results.md`` and figures, from its rows.
 
-Each row of ``results.jsonl`` (:mod:`jaxgan.sweep`) is a member: its configuration, its final
+Each row of ``results.jsonl`` (:mod:`jaxgan.sweeps.runner`) is a member: its configuration, its final
 metrics, its final FCD and its best FCD over the evaluations (``--eval_every``) with its step
 (lower is better; None without a scorer or after divergence), whether and when it diverged, and
 its wall time. A member's score here is its best FCD, as Lucic et al. 2018 keep the best score

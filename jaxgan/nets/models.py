@@ -12,7 +12,7 @@ Both networks are used through pure ``init``/``apply``. Conventions:
 ``ARCHS.get(name)`` is the architecture's :class:`ArchSpec` (its builder, latent size and
 prior, D normalizations); ``build(name, image_shape, ...)`` returns ``(generator,
 discriminator)`` and can turn D into BEGAN's autoencoder. CPU-specific forms of slow
-convolutions live in :mod:`jaxgan.conv_cpu`.
+convolutions live in :mod:`jaxgan.backend.conv_cpu`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgan import packing
-from jaxgan.conv_cpu import ConvTranspose
+from jaxgan.backend.conv_cpu import ConvTranspose
+from jaxgan.nets import packing
 from jaxgan.registry import Registry
 
 
@@ -461,8 +461,8 @@ def build(
 ) -> tuple[nn.Module, nn.Module]:
   """(G, D) of a registered architecture; ``z_dim`` and ``d_norm`` None take its own.
 
-  ``pack``: D judges packs of that many examples (PacGAN, :mod:`jaxgan.packing`), so it is
-  built for inputs of :func:`~jaxgan.packing.packed_shape` (m·C channels or features).
+  ``pack``: D judges packs of that many examples (PacGAN, :mod:`jaxgan.nets.packing`), so it is
+  built for inputs of :func:`~jaxgan.nets.packing.packed_shape` (m·C channels or features).
 
   ``autoencoder``: D becomes an :class:`AutoencoderDiscriminator` (BEGAN) with the
   architecture's code size, built from the same architecture's D and G.

@@ -3,7 +3,7 @@ density/coverage.
 
 Each function takes feature arrays (N, d) of real and generated samples (or class
 posteriors, for :func:`classifier_score`), as the papers define them; which features (here a
-dataset classifier's, :mod:`jaxgan.quality`) is the caller's statement. Real first, then fake,
+dataset classifier's, :mod:`jaxgan.eval.quality`) is the caller's statement. Real first, then fake,
 everywhere (torch-fidelity issue #58: their KID once took them the other way round; the KID is
 symmetric, precision and recall are not). Distances are Euclidean, computed in float64 in
 blocks of rows so that 10,000 × 10,000 pairs fit in memory.

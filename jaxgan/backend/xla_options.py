@@ -14,7 +14,7 @@ Only the CPU has options so far; on other platforms these functions return None 
   the list whole,
   because a per-computation option replaces the list rather than editing it; from the command
   line, ``XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=-individual_convolution`` is the
-  same choice for every computation of a process. The FCD's classifier (:mod:`jaxgan.quality`)
+  same choice for every computation of a process. The FCD's classifier (:mod:`jaxgan.eval.quality`)
   keeps XLA's defaults: it is a measuring instrument, and its cached weights and scores stay
   those of every earlier run.
 * :func:`for_run_once` (initialization): no backend (LLVM) optimization. Most of an init's
@@ -103,7 +103,7 @@ def _warn_missing_table() -> None:
   if not _warned_missing_table:
     _warned_missing_table = True
     warnings.warn(
-      "jaxgan.xla_options.threefry_unrolled: jax's private CPU lowering table for "
+      "jaxgan.backend.xla_options.threefry_unrolled: jax's private CPU lowering table for "
       "threefry2x32 is not where jax 0.10 keeps it; random draws use jax's public "
       "lowering (the same bits, a slower rolled loop on the CPU).",
       RuntimeWarning,

@@ -1,0 +1,2 @@
+"""Many GANs at once: populations trained by one program, search spaces, sweep specs, the
+runner and its report."""
