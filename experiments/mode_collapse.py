@@ -30,9 +30,10 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   from jaxgan.core.build import build_gan
   from jaxgan.data import toys
   from jaxgan.run import train_steps
+  from jaxgan.run.keys import run_keys
   from jaxgan.sweeps import population
 
-  data = toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS)
+  data = toy.sample(run_keys(cfg.seed).toy_data, NUM_POINTS)
   gan = build_gan(cfg, (2,))
   cfgs = [dataclasses.replace(cfg, seed=s) for s in seeds]
   members, keys = population.init_members(gan, cfgs)

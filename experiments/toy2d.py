@@ -90,12 +90,12 @@ def density_plot(samples, data, path, title):
 def toy_task(cfg, toy):
   """The loop's task: points drawn once from ``toy`` (key fold_in(seed, 3)), the density plot
   of 2,000 fixed samples, and their mode coverage."""
-  import jax
 
   from jaxgan.data import toys
   from jaxgan.run.driver import Task
+  from jaxgan.run.keys import run_keys
 
-  data = np.asarray(toy.sample(jax.random.fold_in(jax.random.key(cfg.seed), 3), NUM_POINTS))
+  data = np.asarray(toy.sample(run_keys(cfg.seed).toy_data, NUM_POINTS))
   return Task(
     data,
     num_fixed=NUM_SHOWN,

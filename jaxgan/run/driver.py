@@ -29,6 +29,8 @@ from jaxgan.core.gan import GANState
 from jaxgan.data import datasets as data_lib
 from jaxgan.run import outputs, train_steps
 from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.keys import eval_latents, run_keys
+from jaxgan.run.periodic import STOP, Periodic, drive, mean_metrics, sample_in_chunks
 
 EXIT_DIVERGED = 3
 
@@ -101,8 +103,8 @@ class Run:
   def __init__(self, cfg: Config, image_shape, total_steps: int | None = None):
     self.cfg = cfg
     self.gan = build_gan(cfg, image_shape, total_steps)
-    root = jax.random.key(cfg.seed)
-    self.init_key, self.sample_key, self.train_key = (jax.random.fold_in(root, i) for i in range(3))
+    self.keys = run_keys(cfg.seed)
+    self.init_key, self.sample_key, self.train_key = self.keys[:3]
     self.run_steps = train_steps.make_multi_step(
       train_steps.make_train_step(self.gan, cfg.batch_size)
     )
@@ -198,16 +200,10 @@ class _Loop:
     self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
     return 0.0
 
-  def next_boundary(self, step: int) -> int:
-    events = (self.cfg.log_every, self.cfg.sample_every, self.cfg.ckpt_every, self.cfg.eval_every)
-    return min([self.total] + [(step // e + 1) * e for e in events if e > 0])
-
   def write_samples(self, tag: str, step: int) -> dict:
     """Draws the fixed samples (from G's EMA when kept), writes their picture in the
     background, and returns the task's scores of them (read now, only if it has any)."""
-    state = self.state
-    g_params = state.g_params if state.g_ema is None else state.g_ema
-    samples = self.run_.sample(g_params, state.g_state, self.fixed_z)  # dispatched now
+    (samples,) = sample_in_chunks(self.run_.sample, self.state, self.fixed_z, len(self.fixed_z))
     path = os.path.join(self.cfg.workdir, f"samples_{tag}.png")
     title = f"{self.cfg.dataset} {self.cfg.arch} loss={self.cfg.loss}, step {step}"
     self.writer.submit(lambda: self._draw(jax.device_get(samples), path, title, step))
@@ -240,12 +236,8 @@ class _Loop:
   def score_now(self) -> dict:
     """The task's scores of ``eval_samples`` samples (G's EMA when kept), drawn from the same
     latents at every evaluation."""
-    state, cfg = self.state, self.cfg
-    g_params = state.g_params if state.g_ema is None else state.g_ema
-    z = self.run_.gan.latents(jax.random.key(0), cfg.eval_samples)
-    chunks = [
-      self.run_.sample(g_params, state.g_state, z[i : i + 1000]) for i in range(0, len(z), 1000)
-    ]
+    z = eval_latents(self.run_.gan, self.cfg.eval_samples)
+    chunks = sample_in_chunks(self.run_.sample, self.state, z)
     return self.task.score(np.concatenate(jax.device_get(chunks)))
 
   def log_now(self, step: int, sample_now: bool, eval_now: bool = False) -> bool:
@@ -254,7 +246,7 @@ class _Loop:
     host = jax.device_get(self.pending)
     now = time.perf_counter()
     record = {"step": step}
-    record.update({k: float(np.mean(np.concatenate([c[k] for c in host]))) for k in host[0]})
+    record.update(mean_metrics(host))
     record["steps_per_sec"] = (step - self.steps_at_log) / max(now - self.t_log, 1e-9)
     record["wall_time"] = self.wall_offset + now - self.t_start
     self.pending, self.t_log, self.steps_at_log = [], now, step
@@ -268,46 +260,59 @@ class _Loop:
     return finite
 
   def run(self) -> int:
+    """Drives the run to its total steps: log (with the samples' scores and the evaluation
+    where due), samples and plots, checkpoint, in that order at each boundary; a log that
+    finds non-finite metrics stops it before its checkpoint."""
     cfg, step = self.cfg, int(self.state.step)
-    bar = None
+    self.bar = None
     if cfg.progress:
       from tqdm import tqdm
 
-      bar = tqdm(total=self.total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr)
+      self.bar = tqdm(
+        total=self.total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr
+      )
     self.pending = []  # device metrics since the last log, read only at log time
     self.t_log, self.steps_at_log = time.perf_counter(), step
-    self.t_start, diverged = self.t_log, False
-    while step < self.total:
-      n = min(self.per_call, self.next_boundary(step) - step)
-      self.state, chunk = self.run_.run_steps(self.state, self.device_data, self.run_.train_key, n)
-      self.pending.append(chunk)
-      step += n
-      if bar is not None:
-        bar.update(n)
-      ckpt_now = bool(cfg.ckpt_every and step % cfg.ckpt_every == 0) or step == self.total
-      sample_now = bool(cfg.sample_every and step % cfg.sample_every == 0)
-      eval_now = bool(cfg.eval_every and step % cfg.eval_every == 0 and self.task.score)
-      logged = step % cfg.log_every == 0 or ckpt_now or eval_now
-      # Metrics are checked for NaN before every checkpoint, so none is saved after divergence.
-      if logged and not self.log_now(step, sample_now, eval_now):
-        diverged = True
-        break
-      if logged and bar is not None:
-        last = self.history[-1]
-        bar.set_postfix(
-          d_loss=f"{last['d_loss']:.3f}",
-          g_loss=f"{last['g_loss']:.3f}",
-          sps=f"{last['steps_per_sec']:.0f}",
-        )
-      if sample_now:
-        if not (logged and self.task.evaluate):  # else drawn while logging
-          self.write_samples(f"{step:07d}", step)
-        self.write_plot()
-      if ckpt_now:
-        self.ckpt.save(self.state, step)
-    if bar is not None:
-      bar.close()
+    self.t_start = self.t_log
+    scored = cfg.eval_every if self.task.score else 0
+    self.log_due = Periodic(cfg.log_every, cfg.ckpt_every, scored, at_end=True)
+    actions = [
+      (self.log_due, self.log_step),
+      (Periodic(cfg.sample_every), self.sample_step),
+      (Periodic(cfg.ckpt_every, at_end=True), lambda step: self.ckpt.save(self.state, step)),
+    ]
+    step, diverged = drive(step, self.total, self.per_call, self.advance, actions)
+    if self.bar is not None:
+      self.bar.close()
     return self.finish(step, diverged)
+
+  def advance(self, n: int) -> None:
+    """``n`` updates in one dispatch; their metrics stay on the device until the next log."""
+    self.state, chunk = self.run_.run_steps(self.state, self.device_data, self.run_.train_key, n)
+    self.pending.append(chunk)
+    if self.bar is not None:
+      self.bar.update(n)
+
+  def log_step(self, step: int):
+    cfg = self.cfg
+    sample_now = bool(cfg.sample_every and step % cfg.sample_every == 0)
+    eval_now = bool(cfg.eval_every and step % cfg.eval_every == 0 and self.task.score)
+    # Metrics are checked for NaN before every checkpoint, so none is saved after divergence.
+    if not self.log_now(step, sample_now, eval_now):
+      return STOP
+    if self.bar is not None:
+      last = self.history[-1]
+      self.bar.set_postfix(
+        d_loss=f"{last['d_loss']:.3f}",
+        g_loss=f"{last['g_loss']:.3f}",
+        sps=f"{last['steps_per_sec']:.0f}",
+      )
+    return None
+
+  def sample_step(self, step: int) -> None:
+    if not (self.log_due.due(step, self.total) and self.task.evaluate):  # else drawn while logging
+      self.write_samples(f"{step:07d}", step)
+    self.write_plot()
 
   def finish(self, step: int, diverged: bool) -> int:
     self.write_plot()

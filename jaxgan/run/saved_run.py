@@ -23,6 +23,7 @@ from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GAN, GANState
 from jaxgan.run import train_steps
 from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.periodic import sample_in_chunks
 
 
 class RunError(RuntimeError):
@@ -79,14 +80,8 @@ class SavedRun:
 
   def generate(self, state: GANState, z) -> np.ndarray:
     """G's images (floats in [-1, 1]) of latents ``z``, from the EMA weights when kept."""
-    g_params = state.g_params if state.g_ema is None else state.g_ema
-    sample = train_steps.make_sampler(self.gan)
-    return np.concatenate(
-      [
-        jax.device_get(sample(g_params, state.g_state, z[i : i + 1000]))
-        for i in range(0, len(z), 1000)
-      ]
-    )
+    chunks = sample_in_chunks(train_steps.make_sampler(self.gan), state, z)
+    return np.concatenate([jax.device_get(c) for c in chunks])
 
   def samples(self, state: GANState, num: int, seed: int = 0) -> np.ndarray:
     """``num`` images from latents drawn with ``seed``; a :class:`RunError` when they are not

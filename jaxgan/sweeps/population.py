@@ -38,6 +38,7 @@ from jaxgan.config import Config
 from jaxgan.core import build, optimizers
 from jaxgan.core.gan import GAN, MEMBER_HPARAMS, GANState
 from jaxgan.run import train_steps
+from jaxgan.run.keys import run_keys
 
 # Fields that may differ within a group: they are data of the compiled program.
 MEMBER_FIELDS = config_lib.fields_where(role=config_lib.MEMBER)
@@ -90,8 +91,8 @@ def member_hparams(cfg: Config) -> dict:
 
 def member_keys(cfg: Config) -> tuple[jax.Array, jax.Array]:
   """(init key, train key) of a member: those of a run alone with its seed (jaxgan.run.driver.Run)."""
-  root = jax.random.key(cfg.seed)
-  return jax.random.fold_in(root, 0), jax.random.fold_in(root, 2)
+  keys = run_keys(cfg.seed)
+  return keys.init, keys.train
 
 
 def make_init(gan: GAN):

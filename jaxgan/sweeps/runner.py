@@ -37,6 +37,8 @@ from jaxgan.io import write_atomic
 from jaxgan.run import outputs, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task, default_steps_per_call
+from jaxgan.run.keys import eval_latents
+from jaxgan.run.periodic import Periodic, drive, mean_metrics, sample_in_chunks
 from jaxgan.sweeps import population
 
 RESULTS = "results.jsonl"
@@ -194,19 +196,29 @@ class GroupTrainer:
     logs = [self._open_log(c, step) for c in cfgs[:size]] if _lead() else []
     evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs[:size]] if _lead() else []
     stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
-    pending, every = [], (self.cfg.log_every, self.cfg.ckpt_every, self.cfg.eval_every)
-    while step < self.total:
-      n = min([self.per_call, self.total - step] + [e - step % e for e in every if e])
-      members, chunk_metrics = self.run_steps(len(cfgs))(members, data, keys, n)
-      pending.append(chunk_metrics)
-      step += n
-      if step % self.cfg.log_every == 0 or step == self.total:
-        self._log(logs, stopped, pending, step, members)
-        pending = []
-      if (self.cfg.eval_every and step % self.cfg.eval_every == 0) or step == self.total:
-        self._evaluate(cfgs[:size], evals, step, members, scoring)
-      if (self.cfg.ckpt_every and step % self.cfg.ckpt_every == 0) or step == self.total:
-        ckpt.save(members, step)
+    now = {"members": members, "pending": []}  # what the actions read and write
+
+    def advance(n: int) -> None:
+      now["members"], chunk_metrics = self.run_steps(len(cfgs))(now["members"], data, keys, n)
+      now["pending"].append(chunk_metrics)
+
+    def log(step: int) -> None:
+      self._log(logs, stopped, now.pop("pending"), step, now["members"])
+      now["pending"] = []
+
+    evaluate = lambda step: self._evaluate(cfgs[:size], evals, step, now["members"], scoring)
+    drive(
+      step,
+      self.total,
+      self.per_call,
+      advance,
+      [
+        (Periodic(self.cfg.log_every, at_end=True), log),
+        (Periodic(self.cfg.eval_every, at_end=True), evaluate),
+        (Periodic(self.cfg.ckpt_every, at_end=True), lambda step: ckpt.save(now["members"], step)),
+      ],
+    )
+    members = now["members"]
     wall = (time.perf_counter() - t0) / size
     diverged = _host(members.diverged_step)
     for log in logs + evals:
@@ -262,23 +274,15 @@ class GroupTrainer:
     for j, log in enumerate(logs):
       if stopped[j]:
         continue
-      record = {"step": step}
-      record.update(
-        {k: float(np.mean(np.concatenate([c[k][:, j] for c in host]))) for k in host[0]}
-      )
+      record = {"step": step, **mean_metrics(host, member=j)}
       if not alive[j]:
         record["diverged"] = stopped[j] = True
       log.write(record)
 
   def _samples(self, members, num: int) -> np.ndarray:
     """``num`` samples of every member (from G's EMA when kept), all from the same latents."""
-    state = members.state
-    g_params = state.g_params if state.g_ema is None else state.g_ema
-    z = self.gan.latents(jax.random.key(0), num)
-    return np.concatenate(
-      [_host(self.sample(g_params, state.g_state, z[k : k + 1000])) for k in range(0, num, 1000)],
-      axis=1,
-    )
+    z = eval_latents(self.gan, num)
+    return np.concatenate(_host(sample_in_chunks(self.sample, members.state, z)), axis=1)
 
   def _row(self, index, cfg, diverged_step: int, log, evals, wall) -> dict:
     """A member's result: final metrics, final FCD, and its best FCD over the evaluations and
