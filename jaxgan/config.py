@@ -134,6 +134,14 @@ class Config:
   beta2: float = _field(
     0.999, "Adam β2.", MEMBER, lower=0.0, upper=1.0, sets=Param("optimizer", "adam", "b2")
   )
+  rmsprop_decay: float = _field(
+    0.9,
+    "RMSProp's decay of its mean squared gradient.",
+    MEMBER,
+    lower=0.0,
+    upper=1.0,
+    sets=Param("optimizer", "rmsprop", "decay"),
+  )
   grad_clip: float = _field(
     0.0,
     "Clip each player's gradient to this global norm before its optimizer "

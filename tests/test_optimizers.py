@@ -129,3 +129,16 @@ def test_a_resumed_run_with_every_control_equals_an_uninterrupted_one(tmp_path):
   resumed, _ = run.run_steps(restored, data, run.train_key, 6)
   assert_trees_close(resumed, straight, rtol=0, atol=0)
   assert int(resumed.step) == 12
+
+
+def test_rmsprop_decay_is_rmsprops_own_and_a_members_own():
+  """ν = ρν + (1 − ρ)g²: the first step with ρ = 0.5 is −lr·g/√(0.5g² + ε); a population holds
+  one ρ per member in its optimizer states."""
+  cfg = make_config(optimizer="rmsprop", lr=0.1, rmsprop_decay=0.5)
+  g = GRAD["w"]
+  np.testing.assert_allclose(first_update(cfg), -0.1 * g / np.sqrt(0.5 * g**2 + 1e-8), rtol=1e-5)
+  cfgs = [dataclasses.replace(cfg, rmsprop_decay=r, steps=12) for r in (0.5, 0.99)]
+  members, _ = population.init_members(build.build_gan(cfgs[0], SHAPE, 12), cfgs)
+  np.testing.assert_allclose(
+    optimizers.hyperparams(members.state.d_opt_state)["decay"], [0.5, 0.99]
+  )
