@@ -31,6 +31,7 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   from jaxgan.data import toys
   from jaxgan.run import train_steps
   from jaxgan.run.keys import run_keys
+  from jaxgan.run.periodic import drive
   from jaxgan.sweeps import population
 
   data = toy.sample(run_keys(cfg.seed).toy_data, NUM_POINTS)
@@ -40,9 +41,13 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   run = train_steps.make_multi_step(
     population.make_population_step(gan, cfg.batch_size, len(seeds))
   )
-  chunk = math.gcd(chunk, steps)  # one compiled length
-  for _ in range(steps // chunk):
-    members, _ = run(members, data, keys, chunk)
+  now = {"members": members}
+
+  def advance(n: int) -> None:
+    now["members"], _ = run(now["members"], data, keys, n)
+
+  drive(0, steps, math.gcd(chunk, steps), advance, [])  # one compiled length; nothing periodic
+  members = now["members"]
   z = gan.latents(jax.random.key(2333), NUM_SAMPLES)
   sample = jax.jit(jax.vmap(gan.sample, in_axes=(0, 0, None)))
   samples = np.asarray(sample(members.state.g_params, members.state.g_state, z))

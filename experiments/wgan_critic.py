@@ -130,7 +130,8 @@ def mlp_gan(method: Method, depth: int = 12, width: int = 512) -> GAN:
 
 def train(gan: GAN, toy: toys.Toy, updates: int, seed: int = 0):
   """``updates`` jaxgan updates (each N_CRITIC critic steps on fresh data, then G's), in one
-  ``lax.scan``. Returns the final state."""
+  ``lax.scan``. Returns the final state. Not :func:`jaxgan.run.periodic.drive`: one dispatch
+  with nothing periodic (no log, no checkpoint), and data drawn inside the scan."""
   k_init, key = jax.random.split(jax.random.key(seed))
 
   def step(state, i):

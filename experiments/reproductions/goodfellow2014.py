@@ -68,6 +68,9 @@ def build(dataset: str, lr: float = 0.1):
   return gan, train[:50_000], train[50_000:][:NUM_VALID], test
 
 
+CHUNK = 500  # updates per dispatch, and between checks for divergence
+
+
 class Diverged(RuntimeError):
   """Training stopped: the losses became non-finite."""
 
@@ -78,16 +81,22 @@ def train_and_sample(gan, images: np.ndarray, steps: int, seed: int = 0) -> np.n
   import jax
 
   from jaxgan.run import train_steps
+  from jaxgan.run.periodic import Periodic, drive
 
   k_init, k_train, k_z = jax.random.split(jax.random.key(seed), 3)
   state = gan.init(k_init)
   run = train_steps.make_multi_step(train_steps.make_train_step(gan, BATCH))
-  data = jax.device_put(images)
-  chunk = 500
-  for done in range(0, steps, chunk):
-    state, metrics = run(state, data, k_train, chunk)
-    if not all(np.isfinite(np.asarray(v)).all() for v in metrics.values()):
-      raise Diverged(f"the losses became non-finite within updates {done + 1}-{done + chunk}")
+  data, now = jax.device_put(images), {"state": state}
+
+  def advance(n: int) -> None:
+    now["state"], now["metrics"] = run(now["state"], data, k_train, n)
+
+  def check(step: int) -> None:  # one host sync per chunk
+    if not all(np.isfinite(np.asarray(v)).all() for v in now["metrics"].values()):
+      raise Diverged(f"the losses became non-finite within updates {step - CHUNK + 1}-{step}")
+
+  drive(0, steps, CHUNK, advance, [(Periodic(CHUNK, at_end=True), check)])
+  state = now["state"]
   out = gan.sample(state.g_params, state.g_state, gan.latents(k_z, NUM_SAMPLES))
   return (np.asarray(out) + 1.0) / 2.0
 

@@ -127,7 +127,8 @@ def train_classifier(
   """Parameters of a :class:`Classifier` fitted by Adam (learning rate cosine-decayed to 0
   over ``steps``) to softmax cross-entropy on ``images`` (uint8) and ``labels``, with
   dropout, and each image mirrored left-right with probability ½ when ``mirror``; batches
-  drawn uniformly from ``fold_in(key, step)``, the data on the device."""
+  drawn uniformly from ``fold_in(key, step)``, the data on the device. Its own scans, not
+  :func:`jaxgan.run.periodic.drive`: a classifier, not a GAN, with nothing periodic to do."""
   model = Classifier(num_classes)
   key = jax.random.key(seed)
   params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, *images.shape[1:])))["params"]
