@@ -3,7 +3,7 @@
   python bench/steps_per_call.py --arch=mlp --steps_per_call=1,10,100,500
 
 Prints steps/s (median of repeats, after a warm-up that includes compilation) and the
-compilation time, for choosing ``default_steps_per_call`` per platform. Synthetic uint8 data
+compilation time, for choosing ``jaxgan.backend.platform.steps_per_call`` per platform. Synthetic uint8 data
 of MNIST's shape is used so no dataset is needed.
 """
 

@@ -17,6 +17,7 @@ trajectories) and ``dirac.md`` / ``dirac.json`` (the final distance to the equil
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import os
@@ -292,7 +293,6 @@ def table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-  import argparse
 
   p = argparse.ArgumentParser(
     description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter

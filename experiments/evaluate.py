@@ -25,7 +25,13 @@ from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval import quality
 from jaxgan.eval.quality import METRICS, metric_cell
+from jaxgan.io import write_atomic
+from jaxgan.run.checkpoint import CorruptCheckpoint
+from jaxgan.run.outputs import plot_series
+from jaxgan.run.saved_run import RunError, SavedRun
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer("num_samples", 10000, "Generated images per checkpoint.", lower_bound=10)
@@ -39,9 +45,6 @@ FLAGS = flags.FLAGS
 
 def evaluate(workdir: str, num_samples: int, classifier_steps: int, seed: int, data_dir=None):
   """The records of every checkpoint of the run in ``workdir``, the best (lowest FD) marked."""
-  from jaxgan.eval import quality
-  from jaxgan.run.saved_run import RunError, SavedRun
-
   cfg = SavedRun.config(workdir)
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
@@ -85,10 +88,6 @@ def main(argv: list[str]) -> int:
   if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
     return bad
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.data.datasets import DatasetUnavailable
-  from jaxgan.io import write_atomic
-  from jaxgan.run.checkpoint import CorruptCheckpoint
-  from jaxgan.run.saved_run import RunError
 
   try:
     records = evaluate(
@@ -99,7 +98,6 @@ def main(argv: list[str]) -> int:
     return 1
   text = "".join(json.dumps(r) + "\n" for r in records)
   write_atomic(os.path.join(FLAGS.workdir, "evaluation.jsonl"), lambda f: f.write(text.encode()))
-  from jaxgan.run.outputs import plot_series
 
   plot_series(records, METRICS, os.path.join(FLAGS.workdir, "evaluation.png"))
   first = next((r for r in records if "fd" in r), None)

@@ -15,6 +15,7 @@ import typing
 from absl import flags
 
 from jaxgan import config as config_lib
+from jaxgan.run.cache import enable_compilation_cache
 
 FLAGS = flags.FLAGS
 
@@ -79,8 +80,6 @@ def config_from_flags(defaults: dict | None = None) -> config_lib.Config:
     print(f"error: {e}", file=sys.stderr)
     sys.exit(2)
   if cfg.compilation_cache:
-    from jaxgan.run.cache import enable_compilation_cache
-
     enable_compilation_cache()
   return cfg
 

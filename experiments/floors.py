@@ -18,6 +18,9 @@ from absl import app, flags, logging
 
 from experiments.flags import parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.data import datasets as data_lib
+from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval import quality
 from jaxgan.eval.quality import METRICS, metric_cell
 
 flags.DEFINE_list("datasets", ["fashion_mnist", "mnist"], "Datasets to measure.")
@@ -31,8 +34,6 @@ FLAGS = flags.FLAGS
 
 
 def rows(dataset: str, num: int, collapsed_class: int, classifier_steps: int, data_dir=None):
-  from jaxgan.data import datasets as data_lib
-  from jaxgan.eval import quality
 
   scorer = quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=classifier_steps)
   images, labels = data_lib.load_labeled(dataset, "train", data_dir)
@@ -59,7 +60,6 @@ def main(argv: list[str]) -> int:
     print(f"error: unexpected arguments {argv[1:]}", file=sys.stderr)
     return 2
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.data.datasets import DatasetUnavailable
 
   measured = []
   for dataset in FLAGS.datasets:

@@ -17,6 +17,9 @@ from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from jaxgan.config import IMAGE_DATASETS
+from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.run.checkpoint import CorruptCheckpoint
+from jaxgan.run.driver import WorkdirError, train_run
 
 config_flags.define_config_flags()
 flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
@@ -35,9 +38,6 @@ def main(argv: list[str]) -> int:
       file=sys.stderr,
     )
     return 2
-  from jaxgan.data.datasets import DatasetUnavailable
-  from jaxgan.run.checkpoint import CorruptCheckpoint
-  from jaxgan.run.driver import WorkdirError, train_run
 
   try:
     return train_run(cfg)

@@ -13,7 +13,15 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import jax
 import numpy as np
+
+from jaxgan.core.build import build_gan
+from jaxgan.data import toys as toy_data
+from jaxgan.run import train_steps
+from jaxgan.run.keys import run_keys
+from jaxgan.run.periodic import drive
+from jaxgan.sweeps import population
 
 NUM_POINTS = 100_000  # PacGAN's num_sample: the training set, drawn once
 NUM_SAMPLES = 2_500  # PacGAN's num_log_figure_sample: the samples that are scored
@@ -25,15 +33,6 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   updates on ``NUM_POINTS`` points of ``toy`` (drawn with ``cfg.seed``'s data key). Returns
   (per-trial metric dicts, samples (trials, NUM_SAMPLES, 2)); a trial that diverged is
   reported with ``diverged_step`` and scored as it was when frozen."""
-  import jax
-
-  from jaxgan.core.build import build_gan
-  from jaxgan.data import toys
-  from jaxgan.run import train_steps
-  from jaxgan.run.keys import run_keys
-  from jaxgan.run.periodic import drive
-  from jaxgan.sweeps import population
-
   data = toy.sample(run_keys(cfg.seed).toy_data, NUM_POINTS)
   gan = build_gan(cfg, (2,))
   cfgs = [dataclasses.replace(cfg, seed=s) for s in seeds]
@@ -53,7 +52,7 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   samples = np.asarray(sample(members.state.g_params, members.state.g_state, z))
   diverged = np.asarray(members.diverged_step)
   results = [
-    toys.mode_coverage(s, toy) | {"diverged_step": int(d) if d >= 0 else None}
+    toy_data.mode_coverage(s, toy) | {"diverged_step": int(d) if d >= 0 else None}
     for s, d in zip(samples, diverged)
   ]
   return results, samples
@@ -73,9 +72,7 @@ def summary(results: list[dict]) -> dict[str, tuple[float, float]]:
 def toys():
   """PacGAN's 2-D data (fjxmlzn/PacGAN): 8 Gaussians of std 0.01 on the unit circle; 25 of
   std 0.05 on a grid of spacing 2 over [−4, 4]²."""
-  from jaxgan.data import toys
-
-  return {"ring": toys.ring(8, 1.0, 0.01), "grid": toys.grid(5, 2.0, 0.05)}
+  return {"ring": toy_data.ring(8, 1.0, 0.01), "grid": toy_data.grid(5, 2.0, 0.05)}
 
 
 def plot_samples(samples: dict, labels: dict, path: str) -> None:

@@ -21,6 +21,8 @@ import os
 import sys
 import time
 
+from jaxgan.data.datasets import DatasetUnavailable
+
 # Every reproduction the issue asks for: its module in experiments.reproductions (None while
 # not built), and the paper and what it reproduces for those not built yet.
 REPRODUCTIONS = {
@@ -76,7 +78,6 @@ def run(name: str, args) -> int:
       print(f"error: {name} has no --dataset (only {', '.join(TAKES_DATASET)})", file=sys.stderr)
       return 2
     options = {"dataset": args.dataset} if name in TAKES_DATASET else {}
-  from jaxgan.data.datasets import DatasetUnavailable
 
   outdir = os.path.join(args.outdir, name)
   os.makedirs(outdir, exist_ok=True)

@@ -25,10 +25,19 @@ import json
 import os
 import sys
 
+import jax
+import numpy as np
 from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.data import datasets as data_lib
+from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval import quality
+from jaxgan.eval.interpolation import lerp, slerp
+from jaxgan.run import outputs
+from jaxgan.run.checkpoint import CorruptCheckpoint
+from jaxgan.run.saved_run import RunError, SavedRun
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer("step", None, "The checkpoint to draw from (default: the latest).")
@@ -46,13 +55,6 @@ FLAGS = flags.FLAGS
 
 def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int, data_dir=None):
   """Writes the pictures; returns {picture: path} and the class shares when there are any."""
-  import jax
-  import numpy as np
-
-  from jaxgan.data import datasets as data_lib
-  from jaxgan.run import outputs
-  from jaxgan.run.saved_run import SavedRun
-
   cfg = SavedRun.config(workdir)
   shape = data_lib.load_images(cfg.dataset, "test", data_dir or cfg.data_dir).shape[1:]
   run = SavedRun.open(workdir, shape)
@@ -63,7 +65,6 @@ def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int,
   written = {"grid": os.path.join(out, f"grid_{step}.png")}
   outputs.save_image_grid(run.samples(state, 100, seed), written["grid"], rows=10)
   ends = np.asarray(run.gan.latents(jax.random.key(seed + 1), 16))
-  from jaxgan.eval.interpolation import lerp, slerp
 
   path = (slerp if run.gan.z_prior == "normal" else lerp)(ends[:8], ends[8:], np.linspace(0, 1, 10))
   strip = run.generate(state, path.reshape(80, -1).astype(np.float32))
@@ -79,11 +80,6 @@ def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int,
 def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out) -> dict:
   """The classifier's predicted class shares of ``num_samples`` samples against the test
   split's true ones, drawn side by side; empty for a dataset without labels."""
-  import numpy as np
-
-  from jaxgan.data import datasets as data_lib
-  from jaxgan.eval import quality
-
   try:
     clf = quality.FrechetClassifierDistance.for_dataset(
       cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps
@@ -129,9 +125,6 @@ def main(argv: list[str]) -> int:
   if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
     return bad
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.data.datasets import DatasetUnavailable
-  from jaxgan.run.checkpoint import CorruptCheckpoint
-  from jaxgan.run.saved_run import RunError
 
   try:
     record = draw(

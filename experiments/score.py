@@ -22,6 +22,10 @@ from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval import quality
+from jaxgan.run.checkpoint import CorruptCheckpoint
+from jaxgan.run.saved_run import RunError, SavedRun
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
 flags.DEFINE_integer(
@@ -52,9 +56,6 @@ def score_workdir(
   data_dir=None,
 ) -> dict:
   """The score record of the run in ``workdir`` (see the module docstring)."""
-  from jaxgan.eval import quality
-  from jaxgan.run.saved_run import RunError, SavedRun
-
   try:
     cfg = SavedRun.config(workdir)
     if not os.path.isdir(os.path.join(workdir, "checkpoints")):
@@ -92,8 +93,6 @@ def main(argv: list[str]) -> int:
   if (bad := bad_workdir_command(argv, FLAGS.workdir)) is not None:
     return bad
   logging.set_verbosity(logging.WARNING)
-  from jaxgan.data.datasets import DatasetUnavailable
-  from jaxgan.run.checkpoint import CorruptCheckpoint
 
   try:
     record = score_workdir(

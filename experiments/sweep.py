@@ -31,13 +31,19 @@ import sys
 import time
 import typing
 
+import jax
 from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from jaxgan import config as config_lib
+from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval import quality
 from jaxgan.io import write_atomic
-from jaxgan.sweeps import search
+from jaxgan.run.cache import enable_compilation_cache
+from jaxgan.run.driver import image_task
+from jaxgan.sweeps import population, runner, search
 from jaxgan.sweeps import spec as sweep_spec
+from jaxgan.sweeps.report import write_report
 from jaxgan.sweeps.spec import SpecError, SweepSpec
 
 config_flags.define_config_flags(workdir="runs/sweep")
@@ -184,7 +190,6 @@ def _first_difference(saved: list[dict], new: list[dict]) -> str:
 
 
 def describe(members, dry_run: bool) -> str:
-  from jaxgan.sweeps import population
 
   if not dry_run:
     rows = [dataclasses.asdict(m) for m in members]
@@ -232,8 +237,6 @@ def main(argv):
 
 
 def merge(members, workdir: str) -> int:
-  from jaxgan.sweeps import runner
-  from jaxgan.sweeps.report import write_report
 
   try:
     rows = runner.merge(workdir, len(members))
@@ -248,7 +251,6 @@ def start_runtime() -> None:
   """Joins the multi-process JAX runtime that the flags name, if any."""
   if not (FLAGS.coordinator or FLAGS.distributed):
     return
-  import jax
 
   # Collectives between CPU processes (the gather of results); accelerators bring their own.
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
@@ -259,16 +261,9 @@ def start_runtime() -> None:
 
 
 def run(members, workdir: str, shard: tuple[int, int]) -> int:
-  import jax
-
-  from jaxgan.data.datasets import DatasetUnavailable
-  from jaxgan.sweeps import runner
-  from jaxgan.sweeps.report import write_report
 
   start_runtime()
   if FLAGS.compilation_cache:
-    from jaxgan.run.cache import enable_compilation_cache
-
     enable_compilation_cache()
   lead = jax.process_index() == 0
   mine = runner.share(members, *shard)
@@ -302,7 +297,6 @@ def run(members, workdir: str, shard: tuple[int, int]) -> int:
 
 
 def _task_for():
-  from jaxgan.run.driver import image_task
 
   cache = {}
 
@@ -322,8 +316,6 @@ def _scorer_for(cfg):
 
 @functools.cache
 def _scorer(dataset: str, data_dir, steps: int):
-  from jaxgan.data.datasets import DatasetUnavailable
-  from jaxgan.eval import quality
 
   try:
     return quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=steps)

@@ -15,6 +15,7 @@ jaxgan.config.Config applies (``--data`` is ``--dataset``); the defaults differ 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import numpy as np
@@ -22,6 +23,10 @@ from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from jaxgan.config import TOY_DATASETS
+from jaxgan.data import toys
+from jaxgan.run.checkpoint import CorruptCheckpoint
+from jaxgan.run.driver import Task, WorkdirError, train_run
+from jaxgan.run.keys import run_keys
 
 # Defaults of this script where they differ from an image run's. Metrics are logged at every
 # sample step, where the coverage of the samples is measured.
@@ -51,7 +56,6 @@ NUM_POINTS, NUM_SHOWN = 100_000, 2000
 
 
 def make_toy():
-  from jaxgan.data import toys
 
   kwargs = {}
   if FLAGS.mode_std is not None:
@@ -90,11 +94,6 @@ def density_plot(samples, data, path, title):
 def toy_task(cfg, toy):
   """The loop's task: points drawn once from ``toy`` (key fold_in(seed, 3)), the density plot
   of 2,000 fixed samples, and their mode coverage."""
-
-  from jaxgan.data import toys
-  from jaxgan.run.driver import Task
-  from jaxgan.run.keys import run_keys
-
   data = np.asarray(toy.sample(run_keys(cfg.seed).toy_data, NUM_POINTS))
   return Task(
     data,
@@ -119,8 +118,6 @@ def main(argv):
   if cfg.dataset not in TOY_DATASETS:
     print(f"error: --data={cfg.dataset}: choose one of {'|'.join(TOY_DATASETS)}", file=sys.stderr)
     return 2
-  from jaxgan.run.checkpoint import CorruptCheckpoint
-  from jaxgan.run.driver import WorkdirError, train_run
 
   try:
     code = train_run(cfg, toy_task(cfg, make_toy()))
@@ -132,7 +129,6 @@ def main(argv):
 
 
 def _print_last_record(workdir):
-  import os
 
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = f.read().splitlines()

@@ -1,6 +1,8 @@
 """Test setup: 8 fake CPU devices (for the pmap/sharding tests) and the real offline data."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 # Must happen before JAX initializes its backend.
@@ -10,6 +12,7 @@ os.environ["XLA_FLAGS"] = (
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
+from filelock import FileLock  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -29,15 +32,40 @@ def tfds_dir(tmp_path_factory) -> Path:
   return tmp_path_factory.mktemp("tensorflow_datasets")
 
 
+# What the subprocesses read, prepared once per test session: the datasets they train on
+# (imported from ../shared/data and decoded) and jaxgan's cache.
+PREPARED = (("fashion_mnist", "train"), ("fashion_mnist", "test"), ("mnist", "test"))
+
+
 @pytest.fixture(scope="session")
-def offline_env(shared_data, tfds_dir) -> dict:
-  """Environment for subprocesses: local IDX files, a private TFDS dir, the 8 CPU devices off."""
+def session_dir(tmp_path_factory, worker_id) -> Path:
+  """A folder of this test session that every xdist worker shares (its base temp's parent
+  under xdist; the base temp itself without)."""
+  base = tmp_path_factory.getbasetemp()
+  return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def offline_env(shared_data, session_dir) -> dict:
+  """Environment for subprocesses: local IDX files, the session's TFDS dir (the datasets of
+  ``PREPARED`` imported and decoded there once, by the first worker to get here) and jaxgan
+  cache (classifiers and compiled programs: the same ones recur across tests and workers),
+  the 8 CPU devices off. Tests that change a dataset or a cache use folders of their own."""
   env = dict(os.environ)
   env["JAXGAN_IDX_DIR"] = str(shared_data)
-  env["TFDS_DATA_DIR"] = str(tfds_dir)
+  env["TFDS_DATA_DIR"] = str(session_dir / "offline-tfds")
   env["XLA_FLAGS"] = ""
   env["PYTHONPATH"] = str(REPO)
-  env["JAXGAN_CACHE"] = str(tfds_dir.parent / "jaxgan-cache")  # never the user's ~/.cache
+  env["JAXGAN_CACHE"] = str(session_dir / "offline-jaxgan-cache")  # never the user's ~/.cache
+  # Small programs too: most of a test's subprocess is compiling what another one compiled.
+  env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  with FileLock(str(session_dir / "offline-data.lock")):
+    done = session_dir / "offline-data.ready"
+    if not done.exists():
+      loads = "; ".join(f"load_images({n!r}, {s!r})" for n, s in PREPARED)
+      code = f"from jaxgan.data.datasets import load_images; {loads}"
+      subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+      done.touch()
   return env
 
 

@@ -14,9 +14,18 @@ import dataclasses
 import datetime
 import os
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 
 from experiments.reproductions import write_results
+from jaxgan.config import make_config
+from jaxgan.core.build import build_gan
+from jaxgan.data import datasets
+from jaxgan.eval import parzen
+from jaxgan.run import outputs, train_steps
+from jaxgan.run.periodic import Periodic, drive
 
 PAPER = "Goodfellow et al. 2014, Generative Adversarial Nets (arXiv:1406.2661)"
 WHAT = "Table 1: Parzen-window log-likelihood of test images (MNIST: 225 ± 2)"
@@ -35,29 +44,16 @@ MOMENTUM = (0.5, 0.7, 250)  # from, to, over epochs 1 … 250 (pylearn2's Moment
 def optimizer(steps_per_epoch: int, lr0: float = 0.1):
   """mnist.yaml's SGD: learning rate ``lr0`` (theirs 0.1) divided by 1.000004 per update down
   to 1e-6, momentum rising linearly from 0.5 (epoch 1) to 0.7 (epoch 250)."""
-  import jax.numpy as jnp
-  import optax
-
   lr = lambda t: jnp.maximum(lr0 * jnp.exp(-t * np.log(DECAY)), MIN_LR)  # log in float64
   start, end, epochs = MOMENTUM
   ramp = lambda t: start + (end - start) * jnp.clip((t // steps_per_epoch - 1) / (epochs - 1), 0, 1)
-  return optax.inject_hyperparams(_sgd_momentum)(learning_rate=lr, momentum=ramp)
-
-
-def _sgd_momentum(learning_rate, momentum):
-  import optax
-
-  # pylearn2's Momentum: v ← μv − lr·g; θ ← θ + v. optax's trace (v ← g + μv) then scale(−lr)
-  # is the same update while lr is constant; lr here changes by 4e-6 of itself per update.
-  return optax.chain(optax.trace(decay=momentum), optax.scale(-learning_rate))
+  # pylearn2's Momentum: v ← μv − lr·g; θ ← θ + v. optax's sgd (v ← g + μv, then −lr·v) is the
+  # same update while lr is constant; lr here changes by 4e-6 of itself per update.
+  return optax.inject_hyperparams(optax.sgd)(learning_rate=lr, momentum=ramp)
 
 
 def build(dataset: str, lr: float = 0.1):
   """(GAN, train images, validation images, test images) of the paper's setup on ``dataset``."""
-  from jaxgan.config import make_config
-  from jaxgan.core.build import build_gan
-  from jaxgan.data import datasets
-
   train = datasets.load_images(dataset, "train")
   test = datasets.load_images(dataset, "test")
   cfg = make_config(
@@ -78,11 +74,6 @@ class Diverged(RuntimeError):
 def train_and_sample(gan, images: np.ndarray, steps: int, seed: int = 0) -> np.ndarray:
   """``steps`` updates of the one update (lax.scan in chunks), then NUM_SAMPLES images in
   [0, 1] from G in inference mode."""
-  import jax
-
-  from jaxgan.run import train_steps
-  from jaxgan.run.periodic import Periodic, drive
-
   k_init, k_train, k_z = jax.random.split(jax.random.key(seed), 3)
   state = gan.init(k_init)
   run = train_steps.make_multi_step(train_steps.make_train_step(gan, BATCH))
@@ -159,7 +150,6 @@ SETUP = """# goodfellow2014: how this run differs from the paper's
 
 
 def run(budget: str, outdir: str, dataset: str = "mnist") -> str:
-  from jaxgan.eval import parzen
 
   steps, lr = BUDGETS[budget]["steps"], BUDGETS[budget]["lr"]
   gan, train_images, valid, test = build(dataset, lr)  # DatasetUnavailable: reproduce says so
@@ -179,6 +169,5 @@ def run(budget: str, outdir: str, dataset: str = "mnist") -> str:
 
 
 def _save_samples(images: np.ndarray, path: str) -> None:
-  from jaxgan.run import outputs
 
   outputs.save_image_grid(images * 2.0 - 1.0, path, rows=10)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import datetime
 import os
 
+import jax
 import numpy as np
+
+from experiments import wgan_critic as wc
 
 PAPER = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs (arXiv:1704.00028)"
 WHAT = "Figure 1: critic value surfaces (clipping vs gradient penalty) and gradient norms per layer"
@@ -26,7 +29,6 @@ DEEP_METHODS = ("clip 0.1", "clip 0.01", "clip 0.001", "GP (λ=0.1)")
 
 
 def methods():
-  from experiments import wgan_critic as wc
 
   return {
     m.name: m for m in (wc.clipping(0.1), wc.clipping(0.01), wc.clipping(0.001), wc.penalty())
@@ -35,10 +37,6 @@ def methods():
 
 def surfaces(updates: int, width: int) -> dict:
   """{(method, toy): (surface, real samples, fixed-G samples)} for clip 0.01 and GP."""
-  import jax
-
-  from experiments import wgan_critic as wc
-
   out = {}
   for method in (methods()["clip 0.01"], methods()["GP (λ=0.1)"]):
     for name, make in wc.TOYS.items():
@@ -56,8 +54,6 @@ def surfaces(updates: int, width: int) -> dict:
 
 def gradient_norms(updates: int, width: int) -> dict:
   """{method: per-layer norms (12,)} of 12-layer WGANs trained ``updates`` updates."""
-  from experiments import wgan_critic as wc
-
   toy = wc.TOYS["Swiss roll"]()
   out = {}
   for name in DEEP_METHODS:
@@ -71,8 +67,6 @@ def plot(surf: dict, norms: dict, path: str) -> None:
 
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-
-  from experiments import wgan_critic as wc
 
   toys = list(wc.TOYS)
   fig = plt.figure(figsize=(13, 6.5))
@@ -106,7 +100,6 @@ def growth_per_layer(values: np.ndarray) -> float:
 
 
 def table(surf: dict, norms: dict, budget: dict) -> str:
-  from experiments import wgan_critic as wc
 
   share = {k: v[3][0] / v[3][1] for k, v in surf.items()}
   w1 = {toy: surf["clip 0.01", toy][3][1] for toy in wc.TOYS}

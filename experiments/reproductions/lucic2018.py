@@ -17,6 +17,9 @@ import sys
 import numpy as np
 
 from experiments.reproductions import write_results
+from jaxgan.data import datasets
+from jaxgan.sweeps import report
+from jaxgan.sweeps.runner import read_results
 
 PAPER = "Lucic et al. 2018, Are GANs Created Equal? A Large-Scale Study (arXiv:1711.10337)"
 WHAT = "Figure 4 (best score per loss against the search budget) and the best member per loss"
@@ -46,9 +49,6 @@ def expected_minimum(values, k: int) -> float:
 
 def sweep(budget: dict, dataset: str, workdir: str) -> list[dict]:
   """Runs (or resumes) the sweep in ``workdir`` with ``experiments.sweep``; its rows."""
-  from jaxgan.data import datasets
-  from jaxgan.sweeps.runner import read_results
-
   datasets.ensure_prepared(dataset, "train")  # DatasetUnavailable: experiments.reproduce says so
   args = [
     "--preset=lucic_narrow",
@@ -106,8 +106,6 @@ def verdicts(rows: list[dict], by_loss: dict) -> list[str]:
   """The paper's two findings checked on our scores, each said plainly. "Similar" holds when
   the leading loss's margin over the next is within twice the largest seed-to-seed spread
   (std) of any loss's best setting."""
-  from jaxgan.sweeps import report
-
   best = sorted((float(v.min()), n) for n, v in by_loss.items() if len(v))
   noise = max((float(np.std(t["seeds"])) for t in report.best_per_loss(rows)), default=0)
   lines = []
@@ -131,7 +129,6 @@ def verdicts(rows: list[dict], by_loss: dict) -> list[str]:
 
 
 def table(rows: list[dict], by_loss: dict, budget: dict, dataset: str) -> str:
-  from jaxgan.sweeps import report
 
   order = sorted((float(v.min()), n) for n, v in by_loss.items() if len(v))
   if not order:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import os
 
+from experiments import dirac
+
 PAPER = (
   "Mescheder et al. 2018, Which Training Methods for GANs do actually Converge? (arXiv:1801.04406)"
 )
@@ -47,7 +49,6 @@ MESCHEDER_SETUP = """# mescheder2018: how this run differs from the paper's
 
 
 def run(budget: str, outdir: str) -> str:
-  from experiments import dirac
 
   steps = 500  # tiny either way: the cpu and paper budgets are the same run
   results = dirac.run_all(steps)

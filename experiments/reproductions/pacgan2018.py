@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime
 import os
 
+from experiments import mode_collapse
 from experiments.reproductions import write_results
+from jaxgan.config import make_config
 
 PAPER = "Lin et al. 2018, PacGAN: The power of two samples in GANs (arXiv:1712.04086)"
 WHAT = "Table 1: modes, high-quality samples and reverse KL on the 2-D ring and grid"
@@ -39,8 +41,6 @@ BUDGETS = {
 def config(data: str, pack: int, lr: float):
   """PacGAN's setup for packing degree ``pack``: their G and maxout D (``pacgan_mlp``), the
   non-saturating loss, Adam (lr, β₁ 0.8), 100 packs of ``pack`` samples per batch."""
-  from jaxgan.config import make_config
-
   return make_config(
     arch="pacgan_mlp",
     dataset=data,
@@ -55,8 +55,6 @@ def config(data: str, pack: int, lr: float):
 
 def measure(budget: dict) -> tuple[dict, dict]:
   """({(data, pack): per-trial results}, {(data, pack): first trial's samples})."""
-  from experiments import mode_collapse
-
   results, samples = {}, {}
   for data, toy in mode_collapse.toys().items():
     for pack in PACKS:
@@ -72,7 +70,6 @@ def _cell(mean_se, scale=1.0, digits=1, suffix="") -> str:
 
 
 def table(results: dict, budget: dict) -> str:
-  from experiments import mode_collapse
 
   lines = [
     f"# pacgan2018 (measured {datetime.date.today().isoformat()}; {budget['trials']} trials "
@@ -134,7 +131,6 @@ SETUP = """# pacgan2018: how this run differs from the paper's
 
 
 def run(budget: str, outdir: str) -> str:
-  from experiments import mode_collapse
 
   sizes = BUDGETS[budget]
   results, samples = measure(sizes)

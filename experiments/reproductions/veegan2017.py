@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime
 import os
 
+from experiments import mode_collapse
 from experiments.reproductions import write_results
+from jaxgan.config import make_config
 
 PAPER = "Srivastava et al. 2017, VEEGAN (arXiv:1705.07761)"
 WHAT = "Table 1, 2-D ring and grid: modes and high-quality samples of GAN and Unrolled GAN"
@@ -30,8 +32,6 @@ BUDGETS = {"cpu": dict(trials=5, steps=3_000), "paper": dict(trials=10, steps=25
 def config(data: str, method: str):
   """Metz et al.'s 2-D setup: their tanh MLPs (``unrolled_mlp``), the minimax loss, both
   players stepping at once, Adam (G 1e-3, D 1e-4, β₁ 0.5), batch 512; unrolled by 5 steps."""
-  from jaxgan.config import make_config
-
   return make_config(
     arch="unrolled_mlp",
     dataset=data,
@@ -47,7 +47,6 @@ def config(data: str, method: str):
 
 
 def measure(budget: dict) -> tuple[dict, dict]:
-  from experiments import mode_collapse
 
   results, samples = {}, {}
   for data, toy in mode_collapse.toys().items():
@@ -59,7 +58,6 @@ def measure(budget: dict) -> tuple[dict, dict]:
 
 
 def table(results: dict, budget: dict) -> str:
-  from experiments import mode_collapse
 
   lines = [
     f"# veegan2017 (measured {datetime.date.today().isoformat()}; {budget['trials']} trials "
@@ -106,7 +104,6 @@ SETUP = f"""# veegan2017: how this run differs from the paper's
 
 
 def run(budget: str, outdir: str) -> str:
-  from experiments import mode_collapse
 
   sizes = BUDGETS[budget]
   results, samples = measure(sizes)

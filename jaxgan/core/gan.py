@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxgan.backend import platform
 from jaxgan.core.losses import Losses, LossSpec
 from jaxgan.core.penalties import PENALTIES, example_keys
 from jaxgan.nets import packing
@@ -481,16 +482,17 @@ def update_keys(gan: GAN, key: jax.Array) -> UpdateKeys:
 
 def d_steps(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
   """``n_disc`` D steps, each on its own batch ``images[i]`` and keys split from ``keys``.
-
-  Unrolled, not a ``lax.scan``: inside a while loop XLA:CPU leaves gradient convolutions in a
-  non-canonical layout and runs them slowly (BENCHMARKS.md)."""
+  A scan traced as straight-line code (:func:`jaxgan.backend.platform.scan_unrolled` says why)."""
   n = gan.options.n_disc
   if n == 1:
     return d_step(gan, state, images, keys)
   latents, dropouts = jax.random.split(keys.latents, n), jax.random.split(keys.dropout, n)
-  for i in range(n):
-    state, metrics = d_step(gan, state, images[i], StepKeys(latents[i], dropouts[i]))
-  return state, metrics
+
+  def one(state, xs):
+    batch, k_latents, k_dropout = xs
+    return d_step(gan, state, batch, StepKeys(k_latents, k_dropout))
+
+  return platform.scan_unrolled(one, state, (images, latents, dropouts))
 
 
 def update(gan: GAN, state: GANState, images: jax.Array, key: jax.Array):

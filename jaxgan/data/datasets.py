@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+import PIL.Image
 
 from jaxgan.data.idx import (
   IDX_DATASETS,
@@ -64,7 +65,6 @@ def _tfds():
 def _local_builder_class(name: str):
   """A subclass of TFDS's builder for ``name`` that reads local IDX files, not the web."""
   tfds = _tfds()
-  import PIL.Image
   from tensorflow_datasets.image_classification import mnist as tfds_mnist
 
   base = {"mnist": tfds_mnist.MNIST, "fashion_mnist": tfds_mnist.FashionMNIST}[name]
@@ -200,8 +200,6 @@ def ensure_prepared(name: str, split: str, data_dir: str | None = None) -> None:
 def center_crop_resize(image: np.ndarray, crop: int, size: int) -> np.ndarray:
   """The central crop×crop square of an (H, W, C) uint8 image, resized to size×size
   (bilinear, antialiased, with Pillow)."""
-  import PIL.Image
-
   h, w = image.shape[:2]
   top, left = (h - crop) // 2, (w - crop) // 2
   square = image[top : top + crop, left : left + crop]

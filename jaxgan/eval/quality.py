@@ -23,6 +23,7 @@ cached file that cannot be read is reported and replaced by a fresh training, ne
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 
@@ -33,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgan.backend import platform
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data import datasets as data_lib
 from jaxgan.data.pixels import to_unit_range
@@ -155,9 +157,7 @@ def train_classifier(
     updates, opt_state = tx.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), value
 
-  # One step per dispatch on the CPU, where XLA runs convolutions inside a while loop in a
-  # slow layout (BENCHMARKS.md); 500 per lax.scan elsewhere. The results are the same.
-  per_call = 1 if jax.default_backend() == "cpu" else 500
+  per_call = platform.classifier_steps_per_call()
 
   @functools.partial(jax.jit, static_argnums=3, donate_argnums=(0, 1))
   def run(params, opt_state, start, n):
@@ -191,6 +191,34 @@ def _jitted_apply(num_classes: int):
   return jax.jit(lambda p, x: model.apply({"params": p}, to_unit_range(x)))
 
 
+def _cached_or_trained_classifier(
+  cache_path, template, name, steps, seed, train_images, train_labels, num_classes, mirror
+):
+  """The classifier's parameters read from ``cache_path``, or trained now (and cached there);
+  and whether they were trained now (then any cached reference features are stale)."""
+  params = _read_cached(cache_path, template) if cache_path else None
+  if params is not None:
+    return params, False
+  where = f"; cached in {cache_path}" if cache_path else ""
+  print(f"training {name} feature classifier ({steps} steps, seed {seed}){where}", file=sys.stderr)
+  params = train_classifier(train_images, train_labels, num_classes, steps, seed, mirror=mirror)
+  if cache_path:
+    payload = flax.serialization.to_bytes(params)
+    write_atomic(cache_path, lambda f: f.write(payload))
+  return params, True
+
+
+def _reference_outputs(params, ref_images, ref_labels, num_classes: int) -> dict:
+  """The reference images' features, the classifier's accuracy on them and their
+  k-nearest-neighbour radii."""
+  features, logits = classifier_outputs(params, ref_images, num_classes)
+  return {
+    "features": features,
+    "accuracy": np.float64((logits.argmax(-1) == ref_labels).mean()),
+    **{f"radii_{k}": fm.nearest_neighbour_radii(features, k) for k in RADII},
+  }
+
+
 class FrechetClassifierDistance:
   """FCD of images against reference images (see the module docstring).
 
@@ -221,28 +249,13 @@ class FrechetClassifierDistance:
         jax.random.key(0), jnp.zeros((1, *self.image_shape))
       )["params"]
     )
-    self.params = _read_cached(cache_path, template) if cache_path else None
-    trained_now = self.params is None  # then any cached reference features are stale
-    if self.params is None:
-      where = f"; cached in {cache_path}" if cache_path else ""
-      print(
-        f"training {name} feature classifier ({steps} steps, seed {seed}){where}", file=sys.stderr
-      )
-      self.params = train_classifier(
-        train_images, train_labels, self.num_classes, steps, seed, mirror=mirror
-      )
-      if cache_path:
-        payload = flax.serialization.to_bytes(self.params)
-        write_atomic(cache_path, lambda f: f.write(payload))
+    self.params, trained_now = _cached_or_trained_classifier(
+      cache_path, template, name, steps, seed, train_images, train_labels, self.num_classes, mirror
+    )
     ref_path = cache_path and _reference_path(cache_path, reference_name)
     reference = None if trained_now or not ref_path else _read_reference(ref_path, len(ref_images))
     if reference is None:
-      features, logits = classifier_outputs(self.params, ref_images, self.num_classes)
-      reference = {
-        "features": features,
-        "accuracy": np.float64((logits.argmax(-1) == ref_labels).mean()),
-        **{f"radii_{k}": fm.nearest_neighbour_radii(features, k) for k in RADII},
-      }
+      reference = _reference_outputs(self.params, ref_images, ref_labels, self.num_classes)
       if ref_path:
         _write_reference(ref_path, reference)
     features = reference["features"]
@@ -368,7 +381,6 @@ def _read_reference(path: str, num: int) -> dict | None:
 
 
 def _write_reference(path: str, reference: dict) -> None:
-  import io
 
   buffer = io.BytesIO()
   np.savez(buffer, **reference)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+import jax
+
 CACHE_ENV = "JAXGAN_CACHE"
 
 
@@ -24,8 +26,6 @@ def enable_compilation_cache(path: str | None = None) -> str:
   run: BENCHMARKS.md, "Whole runs"). Executables that compiled in under a second are not stored (JAX's default threshold). Must
   run before the first compilation; returns the folder.
   """
-  import jax
-
   path = path or os.path.join(cache_dir(), "xla")
   jax.config.update("jax_compilation_cache_dir", path)
   return path

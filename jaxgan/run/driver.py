@@ -22,11 +22,13 @@ import jax
 import numpy as np
 
 from jaxgan import config as config_lib
+from jaxgan.backend import platform as platform_lib
 from jaxgan.backend import xla_options
 from jaxgan.config import Config
 from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GANState
 from jaxgan.data import datasets as data_lib
+from jaxgan.eval import quality
 from jaxgan.run import outputs, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.keys import eval_latents, run_keys
@@ -71,8 +73,6 @@ def image_task(cfg: Config, score: bool = True) -> Task:
 
 def _image_metrics(cfg: Config):
   """The metrics of a dataset's classifier, numbers only; None (said why) without one."""
-  from jaxgan.eval import quality
-
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
       cfg.dataset, cfg.data_dir, steps=cfg.classifier_steps
@@ -83,18 +83,6 @@ def _image_metrics(cfg: Config):
   return lambda images: {
     k: v for k, v in scorer.metrics(images).items() if isinstance(v, int | float) and k != "n_real"
   }
-
-
-def default_steps_per_call(arch: str, platform: str) -> int:
-  """Steps fused per dispatch, chosen from measurements (BENCHMARKS.md).
-
-  On GPUs and TPUs dispatch dominates at these sizes, so long scans win. On the CPU, XLA
-  leaves the gradient convolutions inside a while loop (scan) in a non-canonical layout
-  that its slow generic emitter runs, so conv nets take one step per dispatch there.
-  """
-  if platform == "cpu":
-    return 100 if arch in ("mlp", "toy_mlp") else 1
-  return 500
 
 
 class Run:
@@ -160,6 +148,16 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
       ckpt.close()
 
 
+def _submit_plots(writer: outputs.BackgroundWriter, history: list[dict], workdir: str, title: str):
+  """The loss curves so far and, with ``--eval_every``, the metrics over the steps, drawn in
+  the background (each replacing its pending predecessor)."""
+  losses, metrics = os.path.join(workdir, "losses.png"), os.path.join(workdir, "eval_metrics.png")
+  writer.submit(lambda: outputs.plot_losses(list(history), losses, title=title), key="plot")
+  scored = [k for k in quality.METRICS if any(k in r for r in history)]
+  if scored:
+    writer.submit(lambda: outputs.plot_series(list(history), scored, metrics), key="eval_plot")
+
+
 class _Loop:
   """One run of the loop: its state, its log and its outputs."""
 
@@ -167,8 +165,8 @@ class _Loop:
     self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
     data = task.data
     self.total = config_lib.total_steps(cfg, len(data))
-    platform = jax.default_backend()
-    self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, platform)
+    platform = platform_lib.current()
+    self.per_call = cfg.steps_per_call or platform_lib.steps_per_call(cfg.arch, platform)
     self.run_ = Run(cfg, data.shape[1:], self.total)
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
@@ -216,22 +214,9 @@ class _Loop:
 
   def write_plot(self) -> None:
     cfg = self.cfg
-    self.writer.submit(
-      lambda: outputs.plot_losses(
-        list(self.history),
-        os.path.join(cfg.workdir, "losses.png"),
-        title=f"{cfg.dataset} {cfg.arch} loss={cfg.loss}",
-      ),
-      key="plot",
+    _submit_plots(
+      self.writer, self.history, cfg.workdir, f"{cfg.dataset} {cfg.arch} loss={cfg.loss}"
     )
-    from jaxgan.eval.quality import METRICS
-
-    scored = [k for k in METRICS if any(k in r for r in self.history)]
-    if scored:  # --eval_every's metrics over the steps
-      path = os.path.join(cfg.workdir, "eval_metrics.png")
-      self.writer.submit(
-        lambda: outputs.plot_series(list(self.history), scored, path), key="eval_plot"
-      )
 
   def score_now(self) -> dict:
     """The task's scores of ``eval_samples`` samples (G's EMA when kept), drawn from the same
@@ -264,13 +249,7 @@ class _Loop:
     where due), samples and plots, checkpoint, in that order at each boundary; a log that
     finds non-finite metrics stops it before its checkpoint."""
     cfg, step = self.cfg, int(self.state.step)
-    self.bar = None
-    if cfg.progress:
-      from tqdm import tqdm
-
-      self.bar = tqdm(
-        total=self.total, initial=step, unit="step", dynamic_ncols=True, file=sys.stderr
-      )
+    self.bar = outputs.ProgressBar(self.total, cfg.progress, initial=step)
     self.pending = []  # device metrics since the last log, read only at log time
     self.t_log, self.steps_at_log = time.perf_counter(), step
     self.t_start = self.t_log
@@ -282,16 +261,14 @@ class _Loop:
       (Periodic(cfg.ckpt_every, at_end=True), lambda step: self.ckpt.save(self.state, step)),
     ]
     step, diverged = drive(step, self.total, self.per_call, self.advance, actions)
-    if self.bar is not None:
-      self.bar.close()
+    self.bar.close()
     return self.finish(step, diverged)
 
   def advance(self, n: int) -> None:
     """``n`` updates in one dispatch; their metrics stay on the device until the next log."""
     self.state, chunk = self.run_.run_steps(self.state, self.device_data, self.run_.train_key, n)
     self.pending.append(chunk)
-    if self.bar is not None:
-      self.bar.update(n)
+    self.bar.update(n)
 
   def log_step(self, step: int):
     cfg = self.cfg
@@ -300,13 +277,9 @@ class _Loop:
     # Metrics are checked for NaN before every checkpoint, so none is saved after divergence.
     if not self.log_now(step, sample_now, eval_now):
       return STOP
-    if self.bar is not None:
-      last = self.history[-1]
-      self.bar.set_postfix(
-        d_loss=f"{last['d_loss']:.3f}",
-        g_loss=f"{last['g_loss']:.3f}",
-        sps=f"{last['steps_per_sec']:.0f}",
-      )
+    last = self.history[-1]
+    shown = {"d_loss": f"{last['d_loss']:.3f}", "g_loss": f"{last['g_loss']:.3f}"}
+    self.bar.update(0, **shown, sps=f"{last['steps_per_sec']:.0f}")
     return None
 
   def sample_step(self, step: int) -> None:

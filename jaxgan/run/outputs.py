@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
+import PIL.Image
+from tensorboardX import SummaryWriter
+from tqdm import tqdm
 
 
 class MetricsLog:
@@ -42,8 +46,6 @@ class MetricsLog:
 
   def _tensorboard(self):
     if self._writer is None:
-      from tensorboardX import SummaryWriter
-
       self._writer = SummaryWriter(self.tensorboard_dir, purge_step=self._purge_step)
     return self._writer
 
@@ -94,7 +96,6 @@ def image_grid(images: np.ndarray, rows: int | None = None) -> np.ndarray:
 
 
 def save_image_grid(images: np.ndarray, path: str, rows: int | None = None, scale: int = 2) -> None:
-  import PIL.Image
 
   img = PIL.Image.fromarray(image_grid(images, rows))
   if scale > 1:
@@ -125,6 +126,27 @@ def plot_losses(records: Iterable[dict], path: str, title: str = "") -> None:
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
+
+
+class ProgressBar:
+  """A tqdm bar on stderr counting ``unit`` up to ``total``, or nothing where ``enabled`` is
+  false (or there is nothing to count)."""
+
+  def __init__(self, total: int, enabled: bool, initial: int = 0, unit: str = "step"):
+    self._bar = None
+    if enabled and total:
+      self._bar = tqdm(total=total, initial=initial, unit=unit, dynamic_ncols=True, file=sys.stderr)
+
+  def update(self, n: int, **shown) -> None:
+    """Counts ``n`` more; ``shown`` replaces the figures written after the bar."""
+    if self._bar is not None:
+      if shown:
+        self._bar.set_postfix(**shown)
+      self._bar.update(n)
+
+  def close(self) -> None:
+    if self._bar is not None:
+      self._bar.close()
 
 
 class BackgroundWriter:

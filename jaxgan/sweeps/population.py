@@ -31,9 +31,10 @@ import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxgan import config as config_lib
-from jaxgan.backend import xla_options
+from jaxgan.backend import platform, xla_options
 from jaxgan.config import Config
 from jaxgan.core import build, optimizers
 from jaxgan.core.gan import GAN, MEMBER_HPARAMS, GANState
@@ -99,10 +100,8 @@ def make_init(gan: GAN):
   """``init(keys) -> stacked GANState``: ``gan.init`` mapped over the keys and compiled once
   (keep it for every chunk of a group: each new function would be traced and compiled again).
 
-  ``lax.map``, one member after another, not ``vmap``: the vmapped init of a GAN with
-  orthogonal weights (batched QR decompositions) never finished on XLA:CPU with jax 0.10.2
-  (``unrolled_mlp``, 2, 4 or 5 members; 3 finished), and init runs once."""
-  return xla_options.jit_init(lambda keys: jax.lax.map(gan.init, keys))
+  One member after another (:func:`jaxgan.backend.platform.map_members` says why)."""
+  return xla_options.jit_init(lambda keys: platform.map_members(gan.init, keys))
 
 
 def init_members(gan: GAN, cfgs: list[Config], init=None) -> tuple[Members, jax.Array]:
@@ -158,8 +157,6 @@ def shard(members: Members, keys: jax.Array, data, devices=None):
   ``NamedSharding``, and the data replicated on them; XLA partitions the vmapped step
   member-wise. Uses the largest number of devices that divides the population; with one,
   everything stays where it is."""
-  from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
   devices = list(devices or jax.devices())
   n = math.gcd(len(keys), len(devices))
   if n == 1:

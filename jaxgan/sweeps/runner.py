@@ -1,7 +1,7 @@
 """The sweep runner: members grouped into populations, trained chunk by chunk, scored, tabled.
 
 ``run_sweep(members, workdir)`` groups the members (:mod:`jaxgan.sweeps.population`), cuts each group
-into chunks of ``chunk_size`` members (per platform, :func:`default_chunk_size`), and trains
+into chunks of ``chunk_size`` members (per platform, :func:`jaxgan.backend.platform.population_chunk_size`), and trains
 each chunk with one compiled, vmapped, scanned program built once per group. A chunk is
 checkpointed with orbax (``chunks/<first>-<last>_<digest>/checkpoints``, every ``ckpt_every``
 steps and at the end), and every finished chunk appends its members' rows to
@@ -29,27 +29,21 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 
 from jaxgan import config as config_lib
+from jaxgan.backend import platform
 from jaxgan.config import Config
 from jaxgan.core.build import build_gan
 from jaxgan.io import write_atomic
 from jaxgan.run import outputs, train_steps
 from jaxgan.run.checkpoint import Checkpointer
-from jaxgan.run.driver import Task, default_steps_per_call
+from jaxgan.run.driver import Task
 from jaxgan.run.keys import eval_latents
 from jaxgan.run.periodic import Periodic, drive, mean_metrics, sample_in_chunks
 from jaxgan.sweeps import population
 
 RESULTS = "results.jsonl"
-
-
-def default_chunk_size(platform: str) -> int:
-  """Members trained at once. On the CPU a vmapped population runs slower per GAN than one
-  GAN alone (BENCHMARKS.md: 8 members 0.88×, 64 0.71× of a single MLP GAN's steps/s), so
-  members train one at a time there, sharing the group's compiled program. Accelerators run
-  many small GANs at once; 64 is a first choice, not yet measured (no GPU so far)."""
-  return 1 if platform == "cpu" else 64
 
 
 def read_results(workdir: str) -> dict[int, dict]:
@@ -113,7 +107,7 @@ def run_sweep(
   chunk_size = _chunk_size(chunk_size)
   groups = list(population.group(members).values())
   todo = [[i for i in idx if i in mine and i not in done] for idx in groups]
-  bar = _progress(sum(map(len, todo)), progress and _lead())
+  bar = outputs.ProgressBar(sum(map(len, todo)), progress and _lead(), unit="member")
   results = os.path.join(
     workdir, RESULTS if shard[1] == 1 else f"shards/{shard[0]}-of-{shard[1]}.jsonl"
   )
@@ -139,11 +133,9 @@ def run_sweep(
         _append_rows(results, rows)
       done.update({r["member"]: r for r in rows})
       gan_steps += len(chunk) * trainer.total
-      if bar is not None:  # GAN-steps/s over the whole sweep so far, scoring included
-        bar.set_postfix(gan_steps_per_s=f"{gan_steps / (time.perf_counter() - t0):.0f}")
-        bar.update(len(chunk))
-  if bar is not None:
-    bar.close()
+      # GAN-steps/s over the whole sweep so far, scoring included
+      bar.update(len(chunk), gan_steps_per_s=f"{gan_steps / (time.perf_counter() - t0):.0f}")
+  bar.close()
   return [done[i] for i in mine if i in done]
 
 
@@ -152,14 +144,6 @@ def _chunk_name(chunk: list[int]) -> str:
   members would not fit in a file name)."""
   digest = hashlib.sha1(",".join(map(str, chunk)).encode()).hexdigest()[:8]
   return f"{chunk[0]}-{chunk[-1]}_{digest}"
-
-
-def _progress(total: int, enabled: bool):
-  if not enabled or not total:
-    return None
-  from tqdm import tqdm
-
-  return tqdm(total=total, unit="member", dynamic_ncols=True, file=sys.stderr)
 
 
 def _append_rows(path: str, rows: list[dict]) -> None:
@@ -176,7 +160,7 @@ class GroupTrainer:
     self.total = config_lib.total_steps(cfg, len(task.data))
     self.gan = build_gan(cfg, task.data.shape[1:], self.total)
     self.data = jax.device_put(task.data)
-    self.per_call = cfg.steps_per_call or default_steps_per_call(cfg.arch, jax.default_backend())
+    self.per_call = cfg.steps_per_call or platform.steps_per_call(cfg.arch)
     self.steps_for = {}  # chunk size -> compiled program (the last chunk may be smaller)
     self.init = population.make_init(self.gan)
     self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
@@ -339,8 +323,6 @@ def _say(text: str) -> None:
 def _host(tree):
   """A pytree of device arrays as numpy arrays, whole on every process (gathered across
   processes when sharded over several)."""
-  from jax.experimental import multihost_utils
-
   return jax.tree.map(
     lambda x: (
       np.asarray(x) if x.is_fully_addressable else multihost_utils.process_allgather(x, tiled=True)
@@ -353,7 +335,6 @@ def _all_know(flag: bool) -> bool:
   """Process 0's ``flag``, on every process."""
   if jax.process_count() == 1:
     return flag
-  from jax.experimental import multihost_utils
 
   return bool(multihost_utils.broadcast_one_to_all(np.array(flag)))
 
@@ -363,7 +344,6 @@ def _agreed(done: dict[int, dict], size: int) -> dict[int, dict]:
   chunks (processes read the workdir at slightly different times)."""
   if jax.process_count() == 1:
     return done
-  from jax.experimental import multihost_utils
 
   mask = multihost_utils.broadcast_one_to_all(np.array([i in done for i in range(size)]))
   return {i: done.get(i, {"member": i}) for i in np.flatnonzero(mask).tolist()}
@@ -372,7 +352,7 @@ def _agreed(done: dict[int, dict], size: int) -> dict[int, dict]:
 def _chunk_size(requested: int | None) -> int:
   """``requested`` or the platform's default, rounded up to fill every device of a
   multi-process runtime."""
-  size = requested or default_chunk_size(jax.default_backend())
+  size = requested or platform.population_chunk_size()
   if jax.process_count() == 1:
     return size
   return -(-size // jax.device_count()) * jax.device_count()
