@@ -117,7 +117,7 @@ def test_members_with_and_without_clipping_train_as_one_population():
 def test_a_resumed_run_with_every_control_equals_an_uninterrupted_one(tmp_path):
   """RMSProp, clipping at 0.05 and a cosine schedule: 6 steps, a checkpoint, its restore and
   6 more steps end bit for bit where 6 + 6 steps without the checkpoint end (one compiled
-  program; a scan of 12 equals two of 6: tests/test_train.py)."""
+  program; scans of different lengths agree: tests/test_train.py)."""
   cfg = CLIPS[1]
   run = Run(cfg, SHAPE, total_steps=12)
   data = jnp.asarray(DATA)

@@ -381,7 +381,6 @@ def _read_reference(path: str, num: int) -> dict | None:
 
 
 def _write_reference(path: str, reference: dict) -> None:
-
   buffer = io.BytesIO()
   np.savez(buffer, **reference)
   write_atomic(path, lambda f: f.write(buffer.getvalue()))
