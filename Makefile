@@ -49,8 +49,13 @@ reproduce: install
 	JAXGAN_IDX_DIR="$${JAXGAN_IDX_DIR:-$(abspath ..)/shared/data}" \
 	  $(PY) -m experiments.reproduce --all --budget=cpu --dataset=$(DATASET) $(ARGS)
 
+# The suite CI runs: every test but those marked `long`, which `make test-long` runs
+# (docs/testing.md says which and why).
 test: install
-	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not long" tests
+
+test-long: install
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m long tests
 
 # ruff's linter and formatter (configured in pyproject.toml); CI runs `make lint` first.
 lint: install

@@ -17,7 +17,6 @@ dataset without class labels; 2 bad flags.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -28,7 +27,7 @@ from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.eval import quality
 from jaxgan.eval.quality import METRICS, metric_cell
-from jaxgan.io import write_atomic
+from jaxgan.run import records as records_lib
 from jaxgan.run.checkpoint import CorruptCheckpoint
 from jaxgan.run.outputs import plot_series
 from jaxgan.run.saved_run import RunError, SavedRun
@@ -96,8 +95,7 @@ def main(argv: list[str]) -> int:
   except (RunError, CorruptCheckpoint, DatasetUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
-  text = "".join(json.dumps(r) + "\n" for r in records)
-  write_atomic(os.path.join(FLAGS.workdir, "evaluation.jsonl"), lambda f: f.write(text.encode()))
+  records_lib.write(os.path.join(FLAGS.workdir, "evaluation.jsonl"), records)
 
   plot_series(records, METRICS, os.path.join(FLAGS.workdir, "evaluation.png"))
   first = next((r for r in records if "fd" in r), None)

@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     return train_run(cfg)
   except (DatasetUnavailable, CorruptCheckpoint, WorkdirError) as e:
     print(f"error: {e}", file=sys.stderr)
-    return 1
+    return getattr(e, "exit_code", 1)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.eval import quality
 from jaxgan.io import write_atomic
 from jaxgan.run.cache import enable_compilation_cache
-from jaxgan.run.driver import image_task
+from jaxgan.run.driver import WorkdirError, image_task
+from jaxgan.run.interrupts import Interrupts
+from jaxgan.run.lock import LOCK_NAME, WorkdirInUse, WorkdirLock
 from jaxgan.sweeps import population, runner, search
 from jaxgan.sweeps import spec as sweep_spec
 from jaxgan.sweeps.report import write_report
@@ -228,12 +230,43 @@ def main(argv):
   if FLAGS.list or FLAGS.dry_run:
     print(describe(members, FLAGS.dry_run))
     return 0
+  start_runtime()
   try:
-    check_spec(members, workdir)
+    lock = _lock(workdir, shard)
+  except WorkdirError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 1
+  try:
+    with Interrupts() as interrupts:
+      check_spec(members, workdir)
+      if FLAGS.merge:
+        return merge(members, workdir)
+      return run(members, workdir, shard, interrupts)
   except SpecError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
-  return merge(members, workdir) if FLAGS.merge else run(members, workdir, shard)
+  finally:
+    if lock is not None:
+      lock.release()
+
+
+def _lock(workdir: str, shard: tuple[int, int]) -> WorkdirLock | None:
+  """The sweep's workdir lock, held by process 0 (a shard holds its own: shards of one sweep
+  may run at once, into one workdir); None on other processes."""
+  if jax.process_index() != 0:
+    return None
+  name = (
+    LOCK_NAME if shard[1] == 1 or FLAGS.merge else f".jaxgan-shard-{shard[0]}-of-{shard[1]}.lock"
+  )
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    lock = WorkdirLock(workdir, name)
+    lock.acquire()
+  except WorkdirInUse as e:
+    raise WorkdirError(str(e)) from None
+  except OSError as e:
+    raise WorkdirError(f"cannot write to --workdir={workdir}: {e.strerror or e}") from None
+  return lock
 
 
 def merge(members, workdir: str) -> int:
@@ -260,9 +293,8 @@ def start_runtime() -> None:
     jax.distributed.initialize()
 
 
-def run(members, workdir: str, shard: tuple[int, int]) -> int:
+def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -> int:
 
-  start_runtime()
   if FLAGS.compilation_cache:
     enable_compilation_cache()
   lead = jax.process_index() == 0
@@ -273,13 +305,21 @@ def run(members, workdir: str, shard: tuple[int, int]) -> int:
   try:
     rows = runner.run_sweep(
       members, workdir, _task_for(), FLAGS.chunk, _scorer_for,
-      FLAGS.progress, shard,
+      FLAGS.progress, shard, interrupts,
     )  # fmt: skip
   except DatasetUnavailable as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
   if not lead:
-    return 0
+    return interrupts.exit_code if interrupts else 0
+  if interrupts:
+    left = len(mine) - len(rows)
+    print(
+      f"interrupted: {len(rows)} of this job's {len(mine)} members done, {left} left (each "
+      "unfinished chunk checkpointed); run the same command again to continue",
+      file=sys.stderr,
+    )
+    return interrupts.exit_code
   if shard[1] > 1:
     left = len(members) - len(runner.read_results(workdir))
     print(

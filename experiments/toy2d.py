@@ -123,7 +123,7 @@ def main(argv):
     code = train_run(cfg, toy_task(cfg, make_toy()))
   except (CorruptCheckpoint, WorkdirError) as e:
     print(f"error: {e}", file=sys.stderr)
-    return 1
+    return getattr(e, "exit_code", 1)
   _print_last_record(cfg.workdir)
   return code
 

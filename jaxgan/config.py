@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
 from jaxgan.core import losses, optimizers, penalties, precision
 from jaxgan.core.gan import UpdateOptions
+from jaxgan.io import write_atomic
 from jaxgan.nets import models
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
@@ -338,6 +340,8 @@ def validate(cfg: Config) -> None:
     value, meta = values[f.name], f.metadata
     if value is None or isinstance(value, bool):
       continue
+    if isinstance(value, float) and not math.isfinite(value):
+      raise ConfigError(f"--{f.name}={value}: must be a finite number")
     if meta["choices"] is not None and value not in meta["choices"]():
       raise ConfigError(f"--{f.name}={value}: choose one of {'|'.join(meta['choices']())}")
     if meta["lower"] is not None and value < meta["lower"]:
@@ -391,9 +395,10 @@ def to_dict(cfg: Config) -> dict[str, Any]:
 
 
 def save(cfg: Config, path: str, **extra) -> None:
-  """Writes ``config.json``: every field, plus ``extra`` facts of the run (platform, ...)."""
-  with open(path, "w") as f:
-    json.dump({**to_dict(cfg), **extra}, f, indent=2)
+  """Writes ``config.json`` (atomically): every field, plus ``extra`` facts of the run
+  (platform, ...)."""
+  text = json.dumps({**to_dict(cfg), **extra}, indent=2, allow_nan=False).encode()
+  write_atomic(path, lambda f: f.write(text))
 
 
 # How configs written before the single Config spelled "the default" and "off".

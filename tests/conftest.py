@@ -6,8 +6,11 @@ import sys
 from pathlib import Path
 
 # Must happen before JAX initializes its backend.
+# No LLVM optimization: the tests run few steps of many programs, so compiling them is most of
+# the suite's time; every comparison in a test is between programs compiled alike.
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
 os.environ["XLA_FLAGS"] = (
-  os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+  os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8 " + TEST_XLA_FLAGS
 ).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -16,6 +19,19 @@ from filelock import FileLock  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def pytest_terminal_summary(terminalreporter, config):
+  """Says loudly when the long checks were left out (``make test`` leaves them to
+  ``make test-long``)."""
+  left_out = [i for i in terminalreporter.stats.get("deselected", []) if "long" in i.keywords]
+  if left_out:
+    terminalreporter.write_line(
+      f"NOTE: {len(left_out)} long checks were not run (marked `long`): `make test-long` "
+      "runs them; docs/testing.md lists them.",
+      yellow=True,
+      bold=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +59,19 @@ def session_dir(tmp_path_factory, worker_id) -> Path:
   under xdist; the base temp itself without)."""
   base = tmp_path_factory.getbasetemp()
   return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compilation_cache(session_dir) -> Path:
+  """JAX's persistent compilation cache for the tests' own process, shared by both workers:
+  many tests build the same program anew (a fresh ``Run`` or ``GAN`` jits fresh closures),
+  which jax's in-memory cache cannot see and this one, keyed by the program, can."""
+  import jax
+
+  from jaxgan.run.cache import enable_compilation_cache
+
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  return Path(enable_compilation_cache(str(session_dir / "tests-xla-cache")))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from jaxgan.eval.interpolation import slerp
 
 from helpers import run_module
 
-CLASSIFIER = "--classifier_steps=100"  # the sweep tests' classifier: one cached training
+CLASSIFIER = "--classifier_steps=30"  # the sweep tests' classifier: one cached training
 SAME_WORKER = pytest.mark.xdist_group("evaluation")  # they share the session's tiny run
 
 

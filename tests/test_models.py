@@ -13,8 +13,15 @@ from jaxgan.nets import models
 IMAGE_ARCHS = [a for a in models.ARCHS.names() if not models.ARCHS.get(a).points]
 
 
-@pytest.mark.parametrize("arch", IMAGE_ARCHS)
-@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+HEAVY = ("sndcgan", "resnet")  # 6 s a shape: their colour case is a long check
+SHAPE_CASES = [
+  pytest.param(arch, shape, marks=[pytest.mark.long] if arch in HEAVY and shape[-1] == 3 else [])
+  for shape in [(28, 28, 1), (32, 32, 3)]
+  for arch in IMAGE_ARCHS
+]
+
+
+@pytest.mark.parametrize("arch,shape", SHAPE_CASES)
 def test_shapes_and_ranges(arch, shape):
   g, d = models.build(arch, shape, z_dim=16)
   z = jax.random.normal(jax.random.key(0), (5, 16)) * 3

@@ -96,10 +96,10 @@ CFGS = [
 def test_a_member_trained_alone_in_its_group_equals_its_run_exactly():
   """One member at a time (the CPU's chunk) runs the single-GAN program with its own
   hyperparameters as data: the same bits as the run alone."""
-  for cfg in CFGS:
-    members, _ = train_population([cfg], 12)
-    alone, _ = train_alone(cfg, 12)
-    assert_trees_close(population.member(members, 0).state, alone, rtol=0, atol=0)
+  cfg = CFGS[1]  # lr, β1, clip, EMA decay and seed all off their defaults
+  members, _ = train_population([cfg], 12)
+  alone, _ = train_alone(cfg, 12)
+  assert_trees_close(population.member(members, 0).state, alone, rtol=0, atol=0)
 
 
 NS_CFGS = [
@@ -182,7 +182,7 @@ def finished(offline_env, tmp_path_factory):
     "--grid=lr:1e-4,3e-4",
     "--seeds=1",
     "--eval_samples=200",
-    "--classifier_steps=100",
+    "--classifier_steps=30",  # as test_evaluation's: one cached training
     f"--workdir={workdir}",
   ]
   proc = sweep(args, offline_env)
@@ -344,6 +344,7 @@ def test_shards_of_a_sweep_merge_into_the_results_of_one(finished, offline_env, 
   assert merged.stdout == (workdir / "results.md").read_text() + "\n"
 
 
+@pytest.mark.long  # two processes that each import, compile and train: about 50 s
 @SAME_WORKER  # they share the session-scoped `finished` sweep
 def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, offline_env, tmp_path):
   """Two CPU processes joined by jax.distributed (coordinator on 127.0.0.1, gloo): each chunk

@@ -26,6 +26,14 @@ Z_DIM = 8
 IMAGE_ARCHS = [
   a for a in models.ARCHS.names() if not models.ARCHS.get(a).points and a != "goodfellow_mlp"
 ]
+# sndcgan and resnet compile for 10-20 s per update on the CPU, about half the module's time:
+# their cases are long checks (`make test-long`); test_models traces both in the suite.
+HEAVY = ("sndcgan", "resnet")
+
+
+def cases(archs):
+  return [pytest.param(a, marks=pytest.mark.long) if a in HEAVY else a for a in archs]
+
 
 # Losses that differ only in their function of the logits (no implied control, no state).
 # Compiling the update is what costs on the CPU (10-20 s for sndcgan and resnet), so these
@@ -79,7 +87,7 @@ def train_two_steps_and_check(step, state, label):
   return state
 
 
-@pytest.mark.parametrize("arch", IMAGE_ARCHS)
+@pytest.mark.parametrize("arch", cases(IMAGE_ARCHS))
 def test_plain_losses_train_on_every_architecture(arch):
   """mm, ns, lsgan, hinge, rsgan, ragan: two steps each, one compiled update."""
   state = initial_state(arch, PLAIN[0])
@@ -98,7 +106,7 @@ def test_plain_losses_train_on_every_architecture(arch):
 # dragan on the other three cost about 70 s of the suite's CPU time for no path not taken.)
 TWO_ARCHS = ("wgan", "dragan")
 CONTROLLED = [
-  (arch, loss)
+  pytest.param(arch, loss, marks=[pytest.mark.long] if arch in HEAVY else [])
   for arch in IMAGE_ARCHS
   for loss in losses.LOSSES.names()
   if loss not in PLAIN

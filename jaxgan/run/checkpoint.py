@@ -32,8 +32,20 @@ class Checkpointer:
     )
 
   def save(self, state: Any, step: int) -> None:
-    """Starts saving ``state`` as checkpoint ``step`` (written in the background)."""
+    """Saves ``state`` as checkpoint ``step`` and waits until it is on disk, so that a failed
+    save (a full disk) stops training at once rather than at the next save."""
     self.manager.save(step, args=ocp.args.StandardSave(state))
+    self.manager.wait_until_finished()
+
+  @staticmethod
+  def latest_in(directory: str) -> int | None:
+    """The latest complete checkpoint's step in ``directory``, read from its folder names
+    alone (orbax renames a checkpoint's temporary folder to its step when it is complete)."""
+    try:
+      steps = [int(n) for n in os.listdir(directory) if n.isdigit()]
+    except OSError:
+      return None
+    return max(steps, default=None)
 
   def steps(self) -> list[int]:
     return list(self.manager.all_steps())

@@ -12,8 +12,10 @@ datasets and the 2-D toys (``experiments.toy2d``) both run through this loop.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import math
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -29,16 +31,27 @@ from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GANState
 from jaxgan.data import datasets as data_lib
 from jaxgan.eval import quality
-from jaxgan.run import outputs, train_steps
+from jaxgan.run import outputs, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.interrupts import Interrupts
 from jaxgan.run.keys import eval_latents, run_keys
-from jaxgan.run.periodic import STOP, Periodic, drive, mean_metrics, sample_in_chunks
+from jaxgan.run.lock import WorkdirInUse, WorkdirLock
+from jaxgan.run.periodic import INTERRUPTED, STOP, Periodic, drive, mean_metrics, sample_in_chunks
 
 EXIT_DIVERGED = 3
+INTERRUPTED_FILE = "interrupted.json"  # the metrics since the last record, at an interrupt
 
 
 class WorkdirError(RuntimeError):
-  pass
+  """The workdir cannot take this run (exit 1): in use, unwritable, or holding another run."""
+
+  exit_code = 1
+
+
+class RunRefused(WorkdirError):
+  """The settings cannot make a run here (exit 2): no steps, or a resume that would go back."""
+
+  exit_code = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,32 +125,110 @@ def _is_finite(record: dict) -> bool:
 
 def _check_workdir(cfg: Config, ckpt: Checkpointer) -> None:
   config_path = os.path.join(cfg.workdir, "config.json")
-  if ckpt.latest_step() is not None and not cfg.resume:
+  latest = ckpt.latest_step()
+  if latest is not None and not cfg.resume:
     raise WorkdirError(
       f"{cfg.workdir} holds checkpoints of an earlier run (steps {ckpt.steps()}); pass "
       "--resume to continue it, or choose another --workdir. Nothing was overwritten."
     )
-  if cfg.resume and os.path.exists(config_path):
-    try:
-      saved = config_lib.load(config_path)
-    except (config_lib.ConfigError, ValueError) as e:
-      raise WorkdirError(f"cannot resume {cfg.workdir}: its config.json is unreadable ({e})") from e
-    changed = config_lib.differences(saved, cfg)
-    if changed:
-      detail = ", ".join(f"--{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
-      raise WorkdirError(f"cannot resume {cfg.workdir} with different settings ({detail}).")
+  if not cfg.resume or latest is None:
+    return
+  if not os.path.exists(config_path):
+    raise RunRefused(
+      f"cannot resume {cfg.workdir}: its config.json is missing, so the settings of its "
+      "checkpoints are unknown. Put it back, or start afresh in another --workdir."
+    )
+  try:
+    saved = config_lib.load(config_path)
+  except (config_lib.ConfigError, ValueError) as e:
+    raise WorkdirError(f"cannot resume {cfg.workdir}: its config.json is unreadable ({e})") from e
+  changed = config_lib.differences(saved, cfg)
+  if changed:
+    detail = ", ".join(f"--{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
+    raise WorkdirError(f"cannot resume {cfg.workdir} with different settings ({detail}).")
+
+
+def _check_length(cfg: Config, total: int, num_examples: int, latest: int | None) -> None:
+  """A run of no steps, or a resume to fewer steps than its checkpoints hold, is refused."""
+  if total < 1:
+    raise RunRefused(
+      f"the run has 0 steps (--epochs={cfg.epochs} of {num_examples} examples at "
+      f"--batch_size={cfg.batch_size}); set --steps or more --epochs"
+    )
+  if cfg.resume and latest is not None and latest > total:
+    raise RunRefused(
+      f"cannot resume {cfg.workdir} to {total} steps: its latest checkpoint is step {latest}; "
+      f"set --steps to at least {latest}"
+    )
+
+
+def _open_workdir(cfg: Config) -> WorkdirLock:
+  """Creates ``cfg.workdir`` and takes its lock; raises :class:`WorkdirError` when it cannot
+  (in use by another process, read-only, not a folder)."""
+  try:
+    os.makedirs(cfg.workdir, exist_ok=True)
+    lock = WorkdirLock(cfg.workdir)
+    lock.acquire()
+  except WorkdirInUse as e:
+    raise WorkdirError(str(e)) from None
+  except OSError as e:
+    raise WorkdirError(f"cannot write to --workdir={cfg.workdir}: {e.strerror or e}") from None
+  return lock
 
 
 def train_run(cfg: Config, task: Task | None = None) -> int:
   """Trains as configured (on ``task``, default the config's image dataset); returns the
-  process exit code (0, or EXIT_DIVERGED)."""
-  os.makedirs(cfg.workdir, exist_ok=True)
+  process exit code (0, EXIT_DIVERGED, or 128 + the signal that interrupted it). Holds the
+  workdir's lock throughout; SIGTERM and SIGINT stop it with a checkpoint
+  (:mod:`jaxgan.run.interrupts`)."""
+  lock = _open_workdir(cfg)
+  try:
+    with Interrupts() as interrupts:
+      return _train_locked(cfg, task, interrupts)
+  except Exception as e:
+    disk = None if isinstance(e, WorkdirError) else _disk_error(e)
+    if disk is None:
+      raise
+    raise WorkdirError(_disk_message(cfg.workdir, disk)) from None
+  finally:
+    lock.release()
+
+
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
+
+
+def _disk_error(e: BaseException) -> OSError | None:
+  """The full-disk (or read-only, or failing) disk error behind ``e``, if one is; orbax
+  raises its write errors wrapped."""
+  seen = set()
+  while e is not None and id(e) not in seen:
+    seen.add(id(e))
+    if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
+      return e
+    e = e.__cause__ or e.__context__
+  return None
+
+
+def _disk_message(workdir: str, e: OSError) -> str:
+  try:
+    free = f"{shutil.disk_usage(workdir).free / 2**20:.1f} MiB free there"
+  except OSError:
+    free = "free space unknown"
+  latest = Checkpointer.latest_in(os.path.join(workdir, "checkpoints"))
+  kept = f"the checkpoint of step {latest} is intact" if latest is not None else "no checkpoint"
+  return (
+    f"cannot write to {e.filename or workdir}: {e.strerror} ({free}); training stopped, "
+    f"{kept}. Free space (or choose another --workdir) and run the same command with --resume."
+  )
+
+
+def _train_locked(cfg: Config, task: Task | None, interrupts: Interrupts) -> int:
   ckpt = Checkpointer(os.path.join(cfg.workdir, "checkpoints"))
   writer = outputs.BackgroundWriter()  # sample pictures and plots, off the loop's thread
   loop = None
   try:
     _check_workdir(cfg, ckpt)
-    loop = _Loop(cfg, task or image_task(cfg), ckpt, writer)
+    loop = _Loop(cfg, task or image_task(cfg), ckpt, writer, interrupts)
     return loop.run()
   finally:
     try:
@@ -161,10 +252,12 @@ def _submit_plots(writer: outputs.BackgroundWriter, history: list[dict], workdir
 class _Loop:
   """One run of the loop: its state, its log and its outputs."""
 
-  def __init__(self, cfg: Config, task: Task, ckpt: Checkpointer, writer: outputs.BackgroundWriter):
+  def __init__(self, cfg, task: Task, ckpt: Checkpointer, writer, interrupts: Interrupts):
     self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
+    self.interrupts = interrupts
     data = task.data
     self.total = config_lib.total_steps(cfg, len(data))
+    _check_length(cfg, self.total, len(data), ckpt.latest_step())
     platform = platform_lib.current()
     self.per_call = cfg.steps_per_call or platform_lib.steps_per_call(cfg.arch, platform)
     self.run_ = Run(cfg, data.shape[1:], self.total)
@@ -192,11 +285,22 @@ class _Loop:
       self.state = self.ckpt.restore(self.state)
       start = int(self.state.step)
       self.log.truncate_after(start)
+      self.pending = self._interrupted_metrics(start)
       previous = self.log.read()
       print(f"resumed from step {start} in {self.cfg.workdir}", file=sys.stderr)
       return previous[-1]["wall_time"] if previous else 0.0
     self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
+    self.pending = []
     return 0.0
+
+  def _interrupted_metrics(self, step: int) -> list:
+    """The metrics an interrupt at ``step`` saved (of the steps since the record before it),
+    so the next record averages what an uninterrupted run's would; [] when there are none."""
+    path = os.path.join(self.cfg.workdir, INTERRUPTED_FILE)
+    saved = records.read(path, repair=False)
+    if not saved or saved[-1].get("step") != step:
+      return []
+    return [{k: np.asarray(v, np.float32) for k, v in saved[-1]["pending"].items()}]
 
   def write_samples(self, tag: str, step: int) -> dict:
     """Draws the fixed samples (from G's EMA when kept), writes their picture in the
@@ -250,7 +354,7 @@ class _Loop:
     finds non-finite metrics stops it before its checkpoint."""
     cfg, step = self.cfg, int(self.state.step)
     self.bar = outputs.ProgressBar(self.total, cfg.progress, initial=step)
-    self.pending = []  # device metrics since the last log, read only at log time
+    # self.pending: device metrics since the last log, read only at log time
     self.t_log, self.steps_at_log = time.perf_counter(), step
     self.t_start = self.t_log
     scored = cfg.eval_every if self.task.score else 0
@@ -260,9 +364,11 @@ class _Loop:
       (Periodic(cfg.sample_every), self.sample_step),
       (Periodic(cfg.ckpt_every, at_end=True), lambda step: self.ckpt.save(self.state, step)),
     ]
-    step, diverged = drive(step, self.total, self.per_call, self.advance, actions)
+    step, why = drive(step, self.total, self.per_call, self.advance, actions, self.interrupts)
     self.bar.close()
-    return self.finish(step, diverged)
+    if why == INTERRUPTED:
+      return self.stop_interrupted(step)
+    return self.finish(step, why == STOP)
 
   def advance(self, n: int) -> None:
     """``n`` updates in one dispatch; their metrics stay on the device until the next log."""
@@ -286,6 +392,29 @@ class _Loop:
     if not (self.log_due.due(step, self.total) and self.task.evaluate):  # else drawn while logging
       self.write_samples(f"{step:07d}", step)
     self.write_plot()
+
+  def stop_interrupted(self, step: int) -> int:
+    """After a signal: the metrics since the last record checked and kept beside a
+    checkpoint of ``step``; what to run next said; the signal's exit code returned."""
+    host = jax.device_get(self.pending)
+    if host and not _is_finite(mean_metrics(host)):  # diverged: no checkpoint of it
+      self.log_now(step, sample_now=False)
+      return self.finish(step, diverged=True)
+    path = os.path.join(self.cfg.workdir, INTERRUPTED_FILE)
+    if host:
+      pending = {k: np.concatenate([c[k] for c in host]).tolist() for k in host[0]}
+      records.write(path, [{"step": step, "pending": pending}])
+    elif os.path.exists(path):
+      os.remove(path)  # an earlier interrupt's: not of this step
+    if self.ckpt.latest_step() != step:
+      self.ckpt.save(self.state, step)
+    self.write_plot()
+    print(
+      f"interrupted at step {step} of {self.total} (checkpoint written); run the same command "
+      "with --resume to continue",
+      file=sys.stderr,
+    )
+    return self.interrupts.exit_code
 
   def finish(self, step: int, diverged: bool) -> int:
     self.write_plot()

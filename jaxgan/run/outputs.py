@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -13,6 +12,8 @@ import numpy as np
 import PIL.Image
 from tensorboardX import SummaryWriter
 from tqdm import tqdm
+
+from jaxgan.run import records
 
 
 class MetricsLog:
@@ -27,8 +28,7 @@ class MetricsLog:
     self._writer, self._purge_step = None, None
 
   def write(self, record: dict) -> None:
-    with open(self.path, "a") as f:
-      f.write(json.dumps(record) + "\n")
+    records.append(self.path, [record])  # strict JSON: a non-finite number as null
     if self.tensorboard_dir:
       writer, step = self._tensorboard(), int(record.get("step", 0))
       for key, value in record.items():
@@ -55,10 +55,7 @@ class MetricsLog:
       self._writer = None
 
   def read(self) -> list[dict]:
-    if not os.path.exists(self.path):
-      return []
-    with open(self.path) as f:
-      return [json.loads(line) for line in f if line.strip()]
+    return records.read(self.path)  # a torn last line dropped (and the file repaired)
 
   def clear(self) -> None:
     """Starts the log afresh (a run without a checkpoint to resume)."""
@@ -68,9 +65,7 @@ class MetricsLog:
 
   def truncate_after(self, step: int) -> None:
     """Drops records past ``step`` (logged after the checkpoint a run resumes from)."""
-    kept = [r for r in self.read() if r.get("step", 0) <= step]
-    with open(self.path, "w") as f:
-      f.writelines(json.dumps(r) + "\n" for r in kept)
+    records.write(self.path, [r for r in self.read() if r.get("step", 0) <= step])
     self._purge_step = step + 1
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 STOP = "stop"  # what an action returns to end the loop (the run diverged)
+INTERRUPTED = "interrupted"  # what drive returns when ``interrupted()`` asked it to stop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,17 +52,21 @@ def drive(
   per_call: int,
   advance: Callable[[int], None],
   actions: Sequence[Action],
-) -> tuple[int, bool]:
-  """Runs to ``total`` steps from ``step``; returns the last step and whether an action
-  stopped the loop."""
+  interrupted: Callable[[], bool] = lambda: False,
+) -> tuple[int, str | None]:
+  """Runs to ``total`` steps from ``step``; returns the last step and why it ended early:
+  :data:`STOP` (an action said so), :data:`INTERRUPTED` (``interrupted()`` was true after a
+  dispatch and its due actions) or None (done)."""
   while step < total:
     n = next_stop(step, total, per_call, actions) - step
     advance(n)
     step += n
     for periodic, act in actions:
       if periodic.due(step, total) and act(step) == STOP:
-        return step, True
-  return step, False
+        return step, STOP
+    if interrupted() and step < total:
+      return step, INTERRUPTED
+  return step, None
 
 
 def mean_metrics(chunks: list[dict], member: int | None = None) -> dict[str, float]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import sys
 import time
@@ -35,12 +34,11 @@ from jaxgan import config as config_lib
 from jaxgan.backend import platform
 from jaxgan.config import Config
 from jaxgan.core.build import build_gan
-from jaxgan.io import write_atomic
-from jaxgan.run import outputs, train_steps
+from jaxgan.run import outputs, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task
 from jaxgan.run.keys import eval_latents
-from jaxgan.run.periodic import Periodic, drive, mean_metrics, sample_in_chunks
+from jaxgan.run.periodic import INTERRUPTED, Periodic, drive, mean_metrics, sample_in_chunks
 from jaxgan.sweeps import population
 
 RESULTS = "results.jsonl"
@@ -54,9 +52,8 @@ def read_results(workdir: str) -> dict[int, dict]:
   if os.path.isdir(shards):
     paths += [os.path.join(shards, f) for f in sorted(os.listdir(shards)) if f.endswith(".jsonl")]
   rows = {}
-  for path in filter(os.path.exists, paths):
-    with open(path) as f:
-      rows.update({row["member"]: row for row in map(json.loads, filter(str.strip, f))})
+  for path in paths:  # a torn last row (a killed append) is dropped and its member redone
+    rows.update({row["member"]: row for row in records.read(path, repair=_lead())})
   return rows
 
 
@@ -81,8 +78,7 @@ def merge(workdir: str, size: int) -> list[dict]:
       "run their shards (the same command with their --shard=K/N) first"
     )
   ordered = [rows[i] for i in range(size)]
-  text = "".join(json.dumps(r) + "\n" for r in ordered)
-  write_atomic(os.path.join(workdir, RESULTS), lambda f: f.write(text.encode()))
+  records.write(os.path.join(workdir, RESULTS), ordered)
   return ordered
 
 
@@ -94,6 +90,7 @@ def run_sweep(
   scorer_for=None,
   progress: bool = True,
   shard: tuple[int, int] = (0, 1),
+  interrupted=lambda: False,
 ) -> list[dict]:
   """Trains the members of ``shard`` (k, n) without a row yet; returns its rows, by member.
 
@@ -101,7 +98,10 @@ def run_sweep(
   returns an FCD scorer or None (no score). Rows go to ``results.jsonl``, or with n > 1 to
   ``shards/<k>-of-<n>.jsonl`` (:func:`merge` joins them). In a multi-process JAX runtime
   (``jax.distributed``) every process calls this alike: each chunk is sharded over the devices
-  of all processes, and process 0 writes the logs and rows."""
+  of all processes, and process 0 writes the logs and rows. Once ``interrupted()`` is true (on
+  any process), the chunk in training checkpoints the step it is at and the sweep returns the
+  rows done so far."""
+  stop = lambda: _any_process(bool(interrupted()))
   mine = share(members, *shard)
   done = _agreed(read_results(workdir), len(members))
   chunk_size = _chunk_size(chunk_size)
@@ -126,11 +126,14 @@ def run_sweep(
       chunk = indices[start : start + chunk_size]
       ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
       try:
-        rows = trainer.train([members[i] for i in chunk], chunk, scoring, ckpt)
+        rows = trainer.train([members[i] for i in chunk], chunk, scoring, ckpt, stop)
       finally:
         ckpt.close()
+      if rows is None:  # interrupted: the chunk checkpointed where it stopped
+        bar.close()
+        return [done[i] for i in mine if i in done]
       if _lead():
-        _append_rows(results, rows)
+        records.append(results, rows)
       done.update({r["member"]: r for r in rows})
       gan_steps += len(chunk) * trainer.total
       # GAN-steps/s over the whole sweep so far, scoring included
@@ -146,12 +149,6 @@ def _chunk_name(chunk: list[int]) -> str:
   return f"{chunk[0]}-{chunk[-1]}_{digest}"
 
 
-def _append_rows(path: str, rows: list[dict]) -> None:
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(path, "a") as f:
-    f.writelines(json.dumps(r) + "\n" for r in rows)
-
-
 class GroupTrainer:
   """A group's compiled program, built once and reused by each of its chunks."""
 
@@ -165,9 +162,10 @@ class GroupTrainer:
     self.init = population.make_init(self.gan)
     self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
 
-  def train(self, cfgs: list[Config], indices: list[int], scoring: Scoring, ckpt: Checkpointer):
+  def train(self, cfgs, indices: list[int], scoring: Scoring, ckpt: Checkpointer, stop=None):
     """Trains one chunk to the end, from its latest checkpoint in ``ckpt`` if it has one;
-    returns its members' result rows (on process 0; other processes return none).
+    returns its members' result rows (on process 0; other processes return none), or None
+    when ``stop()`` ended it early (with a checkpoint of the step it stopped at).
     Checkpoints every ``ckpt_every`` steps and at the end."""
     t0, size = time.perf_counter(), len(cfgs)
     cfgs = _padded(cfgs)  # a multi-process chunk fills every device; the copies are dropped
@@ -180,18 +178,22 @@ class GroupTrainer:
     logs = [self._open_log(c, step) for c in cfgs[:size]] if _lead() else []
     evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs[:size]] if _lead() else []
     stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
-    now = {"members": members, "pending": []}  # what the actions read and write
+    now = {"members": members, "pending": [], "step": step}  # what the actions read and write
 
     def advance(n: int) -> None:
       now["members"], chunk_metrics = self.run_steps(len(cfgs))(now["members"], data, keys, n)
       now["pending"].append(chunk_metrics)
+      now["step"] += n
 
     def log(step: int) -> None:
       self._log(logs, stopped, now.pop("pending"), step, now["members"])
       now["pending"] = []
 
     evaluate = lambda step: self._evaluate(cfgs[:size], evals, step, now["members"], scoring)
-    drive(
+    # A stop request is served at a log boundary (at most log_every steps on), so that the
+    # logs and rows of a continued sweep are those of an uninterrupted one.
+    at_log = lambda: now["step"] % self.cfg.log_every == 0 and (stop or (lambda: False))()
+    step, why = drive(
       step,
       self.total,
       self.per_call,
@@ -201,8 +203,15 @@ class GroupTrainer:
         (Periodic(self.cfg.eval_every, at_end=True), evaluate),
         (Periodic(self.cfg.ckpt_every, at_end=True), lambda step: ckpt.save(now["members"], step)),
       ],
+      at_log,
     )
     members = now["members"]
+    if why == INTERRUPTED:
+      if ckpt.latest_step() != step:
+        ckpt.save(members, step)
+      for log_ in logs + evals:
+        log_.close()
+      return None
     wall = (time.perf_counter() - t0) / size
     diverged = _host(members.diverged_step)
     for log in logs + evals:
@@ -313,6 +322,13 @@ def _scores(scorer, images: np.ndarray) -> dict:
 
 def _lead() -> bool:
   return jax.process_index() == 0
+
+
+def _any_process(flag: bool) -> bool:
+  """Whether ``flag`` is true on any process (so that every process stops at one step)."""
+  if jax.process_count() == 1:
+    return flag
+  return bool(multihost_utils.process_allgather(np.int32(flag)).any())
 
 
 def _say(text: str) -> None:
