@@ -45,6 +45,7 @@ FLAGS = flags.FLAGS
 def evaluate(workdir: str, num_samples: int, classifier_steps: int, seed: int, data_dir=None):
   """The records of every checkpoint of the run in ``workdir``, the best (lowest FD) marked."""
   cfg = SavedRun.config(workdir)
+  SavedRun.checkpoint_steps(workdir)  # refused before the classifier trains for minutes
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
       cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps

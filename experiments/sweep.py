@@ -46,7 +46,7 @@ from jaxgan.run.lock import LOCK_NAME, WorkdirInUse, WorkdirLock
 from jaxgan.sweeps import population, runner, search
 from jaxgan.sweeps import spec as sweep_spec
 from jaxgan.sweeps.report import write_report
-from jaxgan.sweeps.spec import SpecError, SweepSpec
+from jaxgan.sweeps.spec import SpecError, SweepSpec, member_dir
 
 config_flags.define_config_flags(workdir="runs/sweep")
 flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
@@ -166,10 +166,12 @@ def parse_shard(text: str) -> tuple[int, int]:
 def check_spec(members, workdir: str) -> None:
   """Writes sweep.json, or refuses when the workdir holds another sweep's."""
   path = os.path.join(workdir, "sweep.json")
-  record = [dataclasses.asdict(m) for m in members]
+  # Member folders relative to the sweep (older sweeps wrote absolute ones): a moved sweep
+  # is the same sweep.
+  record = [{**dataclasses.asdict(m), "workdir": member_dir(m.workdir)} for m in members]
   if os.path.exists(path):
     with open(path) as f:  # fields added since it was written: their defaults
-      saved = [{**DEFAULTS, **r} for r in json.load(f)]
+      saved = [{**DEFAULTS, **r, "workdir": member_dir(r["workdir"])} for r in json.load(f)]
     if saved != record:
       raise SpecError(
         f"{workdir} holds another sweep: {_first_difference(saved, record)}. "
@@ -309,7 +311,7 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
     )  # fmt: skip
   except DatasetUnavailable as e:
     print(f"error: {e}", file=sys.stderr)
-    return 1
+    return e.exit_code
   if not lead:
     return interrupts.exit_code if interrupts else 0
   if interrupts:

@@ -16,8 +16,10 @@ error type, :class:`ConfigError`). "Off" has one spelling per field: ``penalty="
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -338,6 +340,7 @@ def validate(cfg: Config) -> None:
   values = dataclasses.asdict(cfg)
   for f in dataclasses.fields(Config):
     value, meta = values[f.name], f.metadata
+    _check_type(f.name, value)
     if value is None or isinstance(value, bool):
       continue
     if isinstance(value, float) and not math.isfinite(value):
@@ -349,6 +352,25 @@ def validate(cfg: Config) -> None:
     if meta["upper"] is not None and value > meta["upper"]:
       raise ConfigError(f"--{f.name}={value}: must be at most {meta['upper']}")
   _validate_combination(cfg)
+
+
+@functools.cache
+def _types() -> dict[str, tuple[type, ...]]:
+  """Each field's accepted Python types, from its annotation (an int is a float too)."""
+  out = {}
+  for name, hint in typing.get_type_hints(Config).items():
+    kinds = typing.get_args(hint) or (hint,)
+    out[name] = kinds + ((int,) if float in kinds else ())
+  return out
+
+
+def _check_type(name: str, value) -> None:
+  """Refuses a value of the wrong type (a spec file's ``"fast"`` for ``lr``, say); a bool is
+  no int here, nor an int a bool."""
+  kinds = _types()[name]
+  if not isinstance(value, kinds) or isinstance(value, bool) != (bool in kinds):
+    want = " or ".join(dict.fromkeys("None" if k is type(None) else k.__name__ for k in kinds))
+    raise ConfigError(f"--{name}={value!r}: must be {want}, not {type(value).__name__}")
 
 
 def _validate_combination(cfg: Config) -> None:

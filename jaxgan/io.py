@@ -1,10 +1,17 @@
-"""Writing files so that nothing good is ever half-overwritten."""
+"""Writing files so that nothing good is ever half-overwritten, and cache files that are
+never used damaged."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+  import numpy as np
 
 
 def write_atomic(path: str, write: Callable[[BinaryIO], None]) -> None:
@@ -19,3 +26,68 @@ def write_atomic(path: str, write: Callable[[BinaryIO], None]) -> None:
   finally:
     if os.path.exists(tmp):
       os.remove(tmp)
+
+
+# A cache file: one JSON header line, then the payload. The header names what made the file
+# (a version string its reader must match) and the payload's SHA-256, so that a truncated,
+# overwritten or outdated file is recognised and rebuilt instead of used.
+CACHE_FORMAT = "jaxgan-cache/1"
+
+
+class BadCache(ValueError):
+  """A cache file that cannot be used: unreadable, damaged, or made by another version."""
+
+
+def write_cache(path: str, payload: bytes, made_by: str) -> None:
+  """Writes ``payload`` to ``path`` (atomically) under a header naming ``made_by`` and the
+  payload's checksum."""
+  header = {
+    "format": CACHE_FORMAT,
+    "made_by": made_by,
+    "bytes": len(payload),
+    "sha256": hashlib.sha256(payload).hexdigest(),
+  }
+  line = json.dumps(header, sort_keys=True).encode() + b"\n"
+  write_atomic(path, lambda f: f.write(line + payload))
+
+
+def read_cache(path: str, made_by: str) -> bytes:
+  """The payload of a file :func:`write_cache` wrote with the same ``made_by``; raises
+  :class:`BadCache` saying why not (including OSError: a missing file is the caller's
+  ``os.path.exists`` to check)."""
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except OSError as e:
+    raise BadCache(f"unreadable: {e.strerror or e}") from None
+  line, _, payload = data.partition(b"\n")
+  try:
+    header = json.loads(line)
+    if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT:
+      raise ValueError
+  except ValueError:
+    raise BadCache("not a jaxgan cache file (no checksum header)") from None
+  if header.get("made_by") != made_by:
+    raise BadCache(f"made by {header.get('made_by')!r}, this is {made_by!r}")
+  if len(payload) != header.get("bytes"):
+    raise BadCache(f"truncated: {len(payload)} of {header.get('bytes')} bytes")
+  if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+    raise BadCache("its checksum does not match its content")
+  return payload
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+  """``arrays`` as the bytes of an .npz file."""
+  import numpy as np  # lazily: config imports this module, and the CLI's --help stays fast
+
+  buffer = io.BytesIO()
+  np.savez(buffer, **arrays)
+  return buffer.getvalue()
+
+
+def npz_arrays(payload: bytes) -> dict[str, np.ndarray]:
+  """The arrays of .npz bytes (no pickles)."""
+  import numpy as np
+
+  with np.load(io.BytesIO(payload), allow_pickle=False) as f:
+    return {k: f[k] for k in f.files}

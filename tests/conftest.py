@@ -6,11 +6,15 @@ import sys
 from pathlib import Path
 
 # Must happen before JAX initializes its backend.
-# No LLVM optimization: the tests run few steps of many programs, so compiling them is most of
-# the suite's time; every comparison in a test is between programs compiled alike.
-TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
-os.environ["XLA_FLAGS"] = (
-  os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8 " + TEST_XLA_FLAGS
+# JAXGAN_TEST_FAST_COMPILE=1 (the first half of `make test`) turns LLVM's optimization off: the
+# tests run few steps of many programs, so compiling them is most of the suite's time. Tests
+# marked `exact` compare two differently built programs (vmapped and alone, scan and unrolled)
+# bit for bit, a property of the compiler's default optimization, so such a session leaves them
+# out and says so; `make test`'s second half runs them under the default.
+FAST_COMPILE = os.environ.get("JAXGAN_TEST_FAST_COMPILE") == "1"
+os.environ["XLA_FLAGS"] = " ".join(
+  [os.environ.get("XLA_FLAGS", ""), "--xla_force_host_platform_device_count=8"]
+  + (["--xla_backend_optimization_level=0"] if FAST_COMPILE else [])
 ).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -21,17 +25,38 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+  """Under JAXGAN_TEST_FAST_COMPILE=1, leaves out the `exact` tests (after ``-m`` has chosen)."""
+  if not FAST_COMPILE:
+    return
+  exact = [i for i in items if i.get_closest_marker("exact")]
+  if exact:
+    config.hook.pytest_deselected(items=exact)
+    items[:] = [i for i in items if not i.get_closest_marker("exact")]
+
+
 def pytest_terminal_summary(terminalreporter, config):
-  """Says loudly when the long checks were left out (``make test`` leaves them to
-  ``make test-long``)."""
-  left_out = [i for i in terminalreporter.stats.get("deselected", []) if "long" in i.keywords]
-  if left_out:
-    terminalreporter.write_line(
-      f"NOTE: {len(left_out)} long checks were not run (marked `long`): `make test-long` "
-      "runs them; docs/testing.md lists them.",
-      yellow=True,
-      bold=True,
-    )
+  """Says loudly which checks were left out: ``long`` ones, when ``-m`` leaves them out
+  (``make test-long`` runs them), and ``exact`` ones under JAXGAN_TEST_FAST_COMPILE=1
+  (``make test`` runs them next)."""
+  left_out = {
+    "long": ("long" in (config.option.markexpr or ""), "`make test-long` runs them"),
+    "exact": (
+      FAST_COMPILE,
+      "they need the compiler's default optimization; `make test` runs them next",
+    ),
+  }
+  deselected = terminalreporter.stats.get("deselected", [])
+  for mark, (applies, where) in left_out.items():
+    items = [i for i in deselected if mark in i.keywords] if applies else []
+    if items:
+      terminalreporter.write_line(
+        f"NOTE: {len(items)} {mark} checks were not run (marked `{mark}`): {where}; "
+        "docs/testing.md lists them.",
+        yellow=True,
+        bold=True,
+      )
 
 
 @pytest.fixture(scope="session")

@@ -59,15 +59,29 @@ def test_decoded_arrays_are_cached_beside_the_dataset(shared_data, tfds_dir, mon
   np.testing.assert_array_equal(again_labels, labels)
   assert np.bincount(labels).sum() == 10000 and labels.min() == 0 and labels.max() == 9
 
-  with open(path, "r+b") as f:  # damage it: keep the zip's head, lose its directory
-    f.truncate(1000)
-  monkeypatch.setattr(datasets, "_decode", decode)
-  capsys.readouterr()
-  fresh = datasets.load_images("mnist", "test", str(tfds_dir))
-  assert "unreadable decoded-data cache" in capsys.readouterr().err
-  np.testing.assert_array_equal(fresh, first)
-  monkeypatch.setattr(datasets, "_decode", lambda *a: pytest.fail("the cache was not rewritten"))
-  np.testing.assert_array_equal(datasets.load_images("mnist", "test", str(tfds_dir)), first)
+  for damage in ("truncate", "overwrite"):  # a torn file, then 64 bytes of image data zeroed
+    with open(path, "r+b") as f:
+      if damage == "truncate":
+        f.truncate(1000)
+      else:
+        f.seek(os.path.getsize(path) // 2)
+        f.write(bytes(64))
+    monkeypatch.setattr(datasets, "_decode", decode)
+    capsys.readouterr()
+    fresh = datasets.load_images("mnist", "test", str(tfds_dir))
+    err = capsys.readouterr().err
+    assert "ignoring the decoded-data cache" in err
+    assert ("truncated" if damage == "truncate" else "checksum") in err
+    np.testing.assert_array_equal(fresh, first)
+    monkeypatch.setattr(datasets, "_decode", lambda *a: pytest.fail("the cache was not rewritten"))
+    np.testing.assert_array_equal(datasets.load_images("mnist", "test", str(tfds_dir)), first)
+
+
+def test_an_empty_split_is_refused_as_a_bad_flag(shared_data, tfds_dir, monkeypatch):
+  monkeypatch.setenv(datasets.IDX_ENV, str(shared_data))
+  with pytest.raises(datasets.EmptySplit, match=r"--split=test\[:0\] of mnist selects no") as e:
+    datasets.load_images("mnist", "test[:0]", str(tfds_dir))
+  assert e.value.exit_code == 2  # experiments.mnist and .sweep exit with it
 
 
 def test_fashion_mnist_import_command(shared_data, tmp_path):

@@ -93,6 +93,7 @@ def run_alone(cfg):
   return run.run_steps(run.init(), jnp.asarray(DATA), run.train_key, 12)[0]
 
 
+@pytest.mark.exact
 @pytest.mark.parametrize(
   "control", [{"optimizer": "rmsprop"}, {"lr_schedule": "cosine"}, {"grad_clip": 0.05}]
 )

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxgan.backend import platform
 
@@ -17,6 +18,7 @@ def _xs():
   return {"w": jax.random.normal(k1, (3, 4, 4)), "b": jax.random.normal(k2, (3, 4))}
 
 
+@pytest.mark.exact
 def test_scan_unrolled_is_lax_scan_without_a_loop():
   carry = jnp.ones((2, 4))
   want_carry, ys = jax.lax.scan(_body, carry, _xs())

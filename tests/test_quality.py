@@ -87,14 +87,27 @@ def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion,
     np.testing.assert_array_equal(again.reference_features, fcd.reference_features)
     np.testing.assert_array_equal(again._radii(3), fcd._radii(3))
   assert again.metrics(fcd._train_images[:500]) == fcd.metrics(fcd._train_images[:500])
-  # A corrupt cache, on a classifier of a few steps (what is retrained does not matter here).
+  # Damaged caches, on a classifier of a few steps (what is retrained does not matter here):
+  # 64 bytes of the classifier overwritten, then the reference statistics truncated.
   small = tuple(a[:1000] for a in fashion)
   path = tmp_path / "small.msgpack"
   first = quality.FrechetClassifierDistance(*small, steps=5, cache_path=str(path))
-  path.write_bytes(b"not a msgpack file")
+  reference = tmp_path / "small-reference-reference-images.npz"
+  assert reference.exists()
+  good = path.read_bytes()
+  with open(path, "r+b") as f:
+    f.seek(len(good) // 2)
+    f.write(bytes(64))
   capsys.readouterr()
   fresh = quality.FrechetClassifierDistance(*small, steps=5, cache_path=str(path))
   err = capsys.readouterr().err
-  assert "unreadable" in err and "training" in err
+  assert "ignoring the cached classifier" in err and "checksum" in err and "training" in err
   assert fresh.test_accuracy == first.test_accuracy  # same seed, same platform: same classifier
-  assert path.read_bytes() != b"not a msgpack file"
+  assert path.read_bytes() == good
+  with open(reference, "r+b") as f:
+    f.truncate(reference.stat().st_size - 100)
+  again = quality.FrechetClassifierDistance(*small, steps=5, cache_path=str(path))
+  err = capsys.readouterr().err
+  assert "ignoring the cached reference statistics" in err and "truncated" in err
+  assert "training" not in err
+  np.testing.assert_array_equal(again.reference_features, first.reference_features)

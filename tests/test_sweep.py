@@ -3,6 +3,8 @@ to its member, and `experiments.sweep` end to end (results, re-runs, refusals)."
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -108,6 +110,7 @@ NS_CFGS = [
 ]
 
 
+@pytest.mark.exact
 def test_vmapped_members_equal_their_runs_alone():
   """Two members with different learning rates, β1, EMA decays and seeds, in
   one vmapped program. vmap batches the matrix products, whose summation order differs in
@@ -255,7 +258,9 @@ def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(fini
   ) == list(range(4))
   assert (workdir / "members" / "0" / "metrics.jsonl").stat().st_mtime_ns == kept
   assert "nothing to train" not in proc.stderr
-  again = sweep(args, offline_env)
+  moved = workdir.parent / "moved"  # member folders are recorded relative to the sweep
+  shutil.copytree(workdir, moved)
+  again = sweep([*args[:-1], f"--workdir={moved}"], offline_env)
   assert "all 4 members are done; nothing to train" in again.stderr
   changed = sweep([*args[:2], "--grid=lr:1e-4,2e-4", *args[3:]], offline_env, check=False)
   assert changed.returncode == 2 and "member 1: --lr was 0.0003, now 0.0002" in changed.stderr
@@ -409,3 +414,14 @@ def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(offline_env, t
   assert bad.returncode == 2 and "not a SweepSpec" in bad.stderr and "Traceback" not in bad.stderr
   with pytest.raises(sweep_spec.SpecError, match="'nope' is not a config field"):
     sweep_spec.SweepSpec(grid={"nope": [1]})
+  for body, says in [
+    ("raise RuntimeError('no GPU here')", "failed: RuntimeError: no GPU here"),
+    ("return SweepSpec(grids={'lr': [1e-4]})", "unexpected keyword argument 'grids'"),
+    ("return SweepSpec(grid={'lr': 1e-4})", "grid['lr']=0.0001: expected a list of values"),
+    ("return SweepSpec(grid={'lr': ['fast', 2e-4]})", "--lr='fast': must be float or int"),
+    ("return SweepSpec(grid={'lr': [float('nan')]})", "--lr=nan: must be a finite number"),
+  ]:
+    spec.write_text(f"from jaxgan.sweeps.spec import SweepSpec\ndef get_spec():\n  {body}\n")
+    with pytest.raises(sweep_spec.SpecError, match=re.escape(says)) as e:
+      sweep_spec.load(str(spec))
+    assert str(spec) in str(e.value)

@@ -43,13 +43,21 @@ from jaxgan.data.idx import (
   idx_search_dirs,
   read_idx,
 )
-from jaxgan.io import write_atomic
+from jaxgan.io import BadCache, npz_arrays, npz_bytes, read_cache, write_cache
 
 OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
 
 
 class DatasetUnavailable(RuntimeError):
   """The dataset is neither prepared, nor importable from local files, nor downloadable."""
+
+  exit_code = 1
+
+
+class EmptySplit(DatasetUnavailable):
+  """A split that selects no examples (``train[:0]``): a bad flag, not missing data."""
+
+  exit_code = 2
 
 
 def default_data_dir() -> str:
@@ -234,6 +242,9 @@ def load_labeled(
 def _load(name: str, split: str, data_dir: str | None, with_labels: bool):
   ensure_prepared(name, split, data_dir)
   tfds = _tfds()
+  builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
+  if builder.info.splits[split].num_examples == 0:  # array_record cannot open no files
+    raise EmptySplit(f"--split={split} of {name} selects no examples")
   source = tfds.data_source(
     name, split=split, data_dir=data_dir or default_data_dir(), download=False
   )
@@ -280,25 +291,26 @@ def _decode(source, name: str) -> dict[str, np.ndarray]:
   return {"images": images, "labels": labels}
 
 
+def _made_by() -> str:
+  from jaxgan import __version__
+
+  return f"jaxgan {__version__}, decoded format {DECODED_FORMAT}"
+
+
 def _read_decoded(path: str, count: int) -> dict[str, np.ndarray] | None:
-  """The cached arrays, or None when there are none; an unreadable or mismatched file is
-  reported and ignored (it is replaced by the fresh decode)."""
+  """The cached arrays, or None when there are none; a damaged, outdated or mismatched file
+  is reported in one line and ignored (it is replaced by the fresh decode)."""
   if not os.path.exists(path):
     return None
   try:
-    with np.load(path, allow_pickle=False) as f:
-      arrays = {"images": f["images"], "labels": f["labels"]}
-    if (
-      len(arrays["images"]) != count
-      or len(arrays["labels"]) != count
-      or arrays["images"].dtype != np.uint8
-    ):
-      raise ValueError(f"holds {len(arrays['images'])} images, the dataset {count}")
-    return arrays
-  except Exception as e:  # noqa: BLE001 (any unreadable file: reported, decoded again)
+    arrays = npz_arrays(read_cache(path, _made_by()))
+    images, labels = arrays["images"], arrays["labels"]
+    if len(images) != count or len(labels) != count or images.dtype != np.uint8:
+      raise BadCache(f"holds {len(images)} images, the dataset {count}")
+    return {"images": images, "labels": labels}
+  except Exception as e:  # noqa: BLE001 (any unusable file: reported, decoded again)
     print(
-      f"warning: ignoring the unreadable decoded-data cache {path} ({e}); decoding the "
-      "dataset again",
+      f"warning: ignoring the decoded-data cache {path} ({e}); decoding the dataset again",
       file=sys.stderr,
     )
     return None
@@ -307,7 +319,7 @@ def _read_decoded(path: str, count: int) -> dict[str, np.ndarray] | None:
 def _write_decoded(path: str, arrays: dict[str, np.ndarray]) -> None:
   """Writes the cache; a read-only data directory just means no cache."""
   try:
-    write_atomic(path, lambda f: np.savez(f, **arrays))
+    write_cache(path, npz_bytes(arrays), _made_by())
   except OSError as e:
     print(f"note: could not cache the decoded dataset in {path} ({e})", file=sys.stderr)
 

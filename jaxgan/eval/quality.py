@@ -23,7 +23,6 @@ cached file that cannot be read is reported and replaced by a fresh training, ne
 from __future__ import annotations
 
 import functools
-import io
 import os
 import sys
 
@@ -34,12 +33,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgan import __version__
 from jaxgan.backend import platform
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data import datasets as data_lib
 from jaxgan.data.pixels import to_unit_range
 from jaxgan.eval import feature_metrics as fm
-from jaxgan.io import write_atomic
+from jaxgan.io import BadCache, npz_arrays, npz_bytes, read_cache, write_cache
 from jaxgan.run.cache import cache_dir
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
@@ -203,8 +203,7 @@ def _cached_or_trained_classifier(
   print(f"training {name} feature classifier ({steps} steps, seed {seed}){where}", file=sys.stderr)
   params = train_classifier(train_images, train_labels, num_classes, steps, seed, mirror=mirror)
   if cache_path:
-    payload = flax.serialization.to_bytes(params)
-    write_atomic(cache_path, lambda f: f.write(payload))
+    write_cache(cache_path, flax.serialization.to_bytes(params), MADE_BY)
   return params, True
 
 
@@ -365,41 +364,46 @@ def _reference_path(classifier_path: str, reference_name: str) -> str:
   return classifier_path.removesuffix(".msgpack") + f"-reference-{name}.npz"
 
 
+# What a cache file must have been made by to be read (jaxgan's and the classifier's versions).
+MADE_BY = f"jaxgan {__version__}, feature classifier v{CLASSIFIER_VERSION}"
+
+
 def _read_reference(path: str, num: int) -> dict | None:
-  """The cached features, test accuracy and k-NN radii of the reference images, if there
-  and complete for ``num`` images."""
-  if not os.path.exists(path):
-    return None
-  try:
-    with np.load(path) as f:
-      ref = {k: f[k] for k in f.files}
-  except (OSError, ValueError) as e:
-    print(f"warning: cached reference {path} is unreadable ({e}); recomputing", file=sys.stderr)
-    return None
-  keys = {"features", "accuracy", *(f"radii_{k}" for k in RADII)}
-  return ref if keys <= set(ref) and len(ref["features"]) == num else None
+  """The cached features, test accuracy and k-NN radii of the reference images, if there,
+  intact and complete for ``num`` images."""
+
+  def parse(payload):
+    ref = npz_arrays(payload)
+    keys = {"features", "accuracy", *(f"radii_{k}" for k in RADII)}
+    if not keys <= set(ref) or len(ref["features"]) != num:
+      raise BadCache(f"not the reference statistics of these {num} images")
+    return ref
+
+  return _read_or_warn(path, parse, "cached reference statistics", "recomputing them")
 
 
 def _write_reference(path: str, reference: dict) -> None:
-  buffer = io.BytesIO()
-  np.savez(buffer, **reference)
-  write_atomic(path, lambda f: f.write(buffer.getvalue()))
+  write_cache(path, npz_bytes(reference), MADE_BY)
 
 
 def _read_cached(path: str, template):
+  def parse(payload):
+    params = flax.serialization.from_bytes(template, payload)
+    same = jax.tree.map(lambda a, b: a.shape == np.shape(b), template, params)
+    if not all(jax.tree.leaves(same)):
+      raise BadCache("its parameter shapes differ")
+    return jax.tree.map(jnp.asarray, params)
+
+  return _read_or_warn(path, parse, "cached classifier", "training a new one")
+
+
+def _read_or_warn(path: str, parse, what: str, instead: str):
+  """``parse(payload)`` of the cache file at ``path``; None (after one line saying why) when
+  it is missing, damaged or made by another version."""
   if not os.path.exists(path):
     return None
   try:
-    with open(path, "rb") as f:
-      params = flax.serialization.from_bytes(template, f.read())
-    same = jax.tree.map(lambda a, b: a.shape == np.shape(b), template, params)
-    if not all(jax.tree.leaves(same)):
-      raise ValueError("parameter shapes differ")
-    return jax.tree.map(jnp.asarray, params)
-  except Exception as e:  # msgpack raises several types for damaged files
-    print(
-      f"warning: cached classifier {path} is unreadable ({type(e).__name__}: {e}); "
-      "training a new one",
-      file=sys.stderr,
-    )
+    return parse(read_cache(path, MADE_BY))
+  except Exception as e:  # noqa: BLE001 (msgpack and zipfile raise many types for damage)
+    print(f"warning: ignoring the {what} {path} ({e}); {instead}", file=sys.stderr)
     return None

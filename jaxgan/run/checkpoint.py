@@ -9,6 +9,8 @@ raises :class:`CorruptCheckpoint` naming it; nothing is deleted or overwritten t
 from __future__ import annotations
 
 import os
+import sys
+import threading
 from typing import Any
 
 import jax
@@ -17,6 +19,40 @@ import orbax.checkpoint as ocp
 
 class CorruptCheckpoint(RuntimeError):
   pass
+
+
+def _quiet_abandoned_reads() -> None:
+  """After a failed restore, orbax abandons the reads of the other arrays and closes its
+  event loop; tensorstore's threads then complete them into the closed loop and print
+  "RuntimeError: Event loop is closed" tracebacks (and Python, collecting the abandoned
+  coroutines, "Exception ignored in <coroutine ...>"), repeating what CorruptCheckpoint
+  already says. From then on, what threads Python did not start write to stderr, and those
+  coroutines' ignored errors, are dropped; the process is about to report and exit. (The
+  stderr filter is put in place before each restore: those threads print during it.)"""
+  previous = sys.unraisablehook
+
+  def hook(unraisable):
+    code = getattr(unraisable.object, "cr_code", None)
+    if "orbax" not in getattr(code, "co_filename", ""):
+      previous(unraisable)
+
+  sys.unraisablehook = hook
+
+
+class _PythonThreadsOnly:
+  """A text stream that passes on what Python's own threads write (a foreign thread, one
+  of tensorstore's, shows as a ``threading._DummyThread``)."""
+
+  def __init__(self, stream):
+    self._stream = stream
+
+  def write(self, text: str) -> int:
+    if isinstance(threading.current_thread(), threading._DummyThread):
+      return len(text)
+    return self._stream.write(text)
+
+  def __getattr__(self, name):
+    return getattr(self._stream, name)
 
 
 class Checkpointer:
@@ -59,14 +95,20 @@ class Checkpointer:
     if step is None:
       raise FileNotFoundError(f"no checkpoint in {self.directory}")
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+    stderr = sys.stderr
+    sys.stderr = _PythonThreadsOnly(stderr)
     try:
-      return self.manager.restore(step, args=ocp.args.StandardRestore(abstract))
+      restored = self.manager.restore(step, args=ocp.args.StandardRestore(abstract))
     except Exception as e:  # orbax raises many types for unreadable or mismatched files
+      _quiet_abandoned_reads()  # and sys.stderr stays filtered
+      first = (str(e).splitlines() or [""])[0].split(" See full TensorStore details")[0].rstrip(".")
       raise CorruptCheckpoint(
         f"checkpoint {step} in {self.directory} could not be restored "
-        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}). It was left as it "
+        f"({type(e).__name__}: {first}). It was left as it "
         f"is; move it aside to resume from an earlier one (checkpoints: {self.steps()})."
       ) from e
+    sys.stderr = stderr
+    return restored
 
   def close(self) -> None:
     """Waits for pending saves and for the removal of stale temporary folders, then releases

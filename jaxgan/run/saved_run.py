@@ -39,7 +39,13 @@ class SavedRun:
 
   @classmethod
   def open(cls, workdir: str, image_shape: tuple[int, ...]) -> SavedRun:
-    cfg = cls.config(workdir)
+    cfg, steps = cls.config(workdir), cls.checkpoint_steps(workdir)
+    total = cls.recorded(workdir).get("total_steps")  # the length a schedule ran over
+    return cls(workdir, cfg, build_gan(cfg, tuple(image_shape), total), steps)
+
+  @classmethod
+  def checkpoint_steps(cls, workdir: str) -> list[int]:
+    """The steps of the run's checkpoints, in order; RunError when it has none."""
     ckpt = Checkpointer(os.path.join(workdir, "checkpoints"))
     try:
       steps = sorted(ckpt.steps())
@@ -47,8 +53,7 @@ class SavedRun:
       ckpt.close()
     if not steps:
       raise RunError(f"{workdir} has no checkpoints")
-    total = cls.recorded(workdir).get("total_steps")  # the length a schedule ran over
-    return cls(workdir, cfg, build_gan(cfg, tuple(image_shape), total), steps)
+    return steps
 
   @classmethod
   def config(cls, workdir: str) -> Config:

@@ -152,7 +152,10 @@ def plot_best_samples(rows: list[dict], workdir: str) -> str | None:
   """``best_samples.png``: per loss, the 10×10 sample grid of its best member at the step of
   its best score (written by the sweep at each evaluation); None when no member is scored."""
   best = [t["best"] for t in best_per_loss(rows) if t["best"] is not None]
-  grids = [(b, os.path.join(b["config"]["workdir"], f"samples_{b['best_step']}.png")) for b in best]
+  grids = [
+    (b, os.path.join(workdir, b["config"]["workdir"], f"samples_{b['best_step']}.png"))
+    for b in best
+  ]
   grids = [(b, path) for b, path in grids if os.path.exists(path)]
   if not grids:
     return None

@@ -40,6 +40,7 @@ from jaxgan.run.driver import Task
 from jaxgan.run.keys import eval_latents
 from jaxgan.run.periodic import INTERRUPTED, Periodic, drive, mean_metrics, sample_in_chunks
 from jaxgan.sweeps import population
+from jaxgan.sweeps.spec import member_dir
 
 RESULTS = "results.jsonl"
 
@@ -287,7 +288,7 @@ class GroupTrainer:
     best = min(scores, key=lambda r: r["fcd"]) if scores else None
     return {
       "member": index,
-      "config": config_lib.to_dict(cfg),
+      "config": {**config_lib.to_dict(cfg), "workdir": member_dir(cfg.workdir)},
       "final": {k: v for k, v in last.items() if k not in ("step", "diverged")},
       "fcd": final and final["fcd"],
       "best_fcd": best and best["fcd"],

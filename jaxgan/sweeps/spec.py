@@ -40,6 +40,7 @@ class SweepSpec:
   search_seed: int = 0
 
   def __post_init__(self):
+    _check_types(self)
     if self.preset is not None and self.preset not in search.PRESETS:
       raise SpecError(f"preset {self.preset!r}: expected one of {', '.join(search.PRESETS)}")
     if self.preset and (self.grid or self.random):
@@ -50,6 +51,25 @@ class SweepSpec:
     unknown = sorted(varied - set(config_lib.FIELDS) | (varied & {"workdir"}))
     if unknown:
       raise SpecError(f"{unknown[0]!r} is not a config field that a sweep can vary")
+
+
+def _check_types(spec: SweepSpec) -> None:
+  """Refuses fields of the wrong type, naming the field (a spec file is typed by hand)."""
+
+  def expect(name, value, kinds, what):
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+      raise SpecError(f"SweepSpec {name}={value!r}: expected {what}")
+
+  for name in ("base", "grid", "random"):
+    expect(name, getattr(spec, name), dict, "a dict of config fields")
+  expect("losses", spec.losses, (tuple, list), "a tuple of loss names")
+  for loss in spec.losses:
+    expect("losses", loss, str, "a tuple of loss names")
+  expect("preset", spec.preset, (str, type(None)), "a preset's name or None")
+  for name in ("samples", "seeds", "search_seed"):
+    expect(name, getattr(spec, name), int, "an integer")
+  for field, values in spec.grid.items():
+    expect(f"grid[{field!r}]", values, (list, tuple), "a list of values")
 
 
 def points(spec: SweepSpec, loss: str, index: int) -> list[dict]:
@@ -64,6 +84,13 @@ def points(spec: SweepSpec, loss: str, index: int) -> list[dict]:
     ]
   drawn = search.draw(spec.random, spec.samples, seed) if spec.random else [{}]
   return [{"loss": loss, **g, **d} for g in search.grid(spec.grid) for d in drawn]
+
+
+def member_dir(workdir: str) -> str:
+  """A member's folder as a sweep records it: relative to the sweep's workdir
+  (``members/<i>``), so that a sweep moved elsewhere is still the same sweep. Takes the
+  member's own path (or an older sweep's absolute record of it)."""
+  return os.path.join("members", os.path.basename(os.path.normpath(workdir)))
 
 
 def members(spec: SweepSpec, workdir: str) -> list[config_lib.Config]:
@@ -94,7 +121,14 @@ def load(path: str) -> SweepSpec:
   get_spec = getattr(module, "get_spec", None)  # the file's one required name
   if get_spec is None:
     raise SpecError(f"spec file {path} defines no get_spec()")
-  spec = get_spec()
+  try:
+    spec = get_spec()
+  except Exception as e:  # user code again, SweepSpec's own refusals included
+    raise SpecError(f"get_spec() of spec file {path} failed: {type(e).__name__}: {e}") from None
   if not isinstance(spec, SweepSpec):
     raise SpecError(f"get_spec() of {path} returned {type(spec).__name__}, not a SweepSpec")
+  try:
+    members(spec, "workdir")  # every member's config, validated before any work starts
+  except config_lib.ConfigError as e:
+    raise SpecError(f"spec file {path}: {e}") from None
   return spec
