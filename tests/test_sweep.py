@@ -210,7 +210,8 @@ def test_a_sweep_writes_its_results_table_and_figures(finished):
   written = {"results.csv", "results.md", "fcd_by_loss.png", "fcd_vs_lr.png", "best_samples.png"}
   assert written | {"sweep.json"} <= set(os.listdir(workdir))
   for r in rows:  # a 10×10 grid at each evaluation: the best one is in best_samples.png
-    assert {"samples_10.png", "samples_20.png"} <= set(os.listdir(r["config"]["workdir"]))
+    assert r["config"]["workdir"] == f"members/{r['member']}"  # relative to the sweep
+    assert {"samples_10.png", "samples_20.png"} <= set(os.listdir(workdir / r["config"]["workdir"]))
   table = (workdir / "results.md").read_text()
   assert "| ns |" in table and "| wgan_gp |" in table and table in proc.stdout
   assert len((workdir / "results.csv").read_text().splitlines()) == 5
