@@ -55,6 +55,7 @@ reproduce: install
 test: install
 	JAXGAN_TEST_FAST_COMPILE=1 $(PY) -m pytest -q -n 2 --dist loadgroup -m "not long" tests
 	$(PY) -m pytest -q -n 2 --dist loadgroup -m "exact and not long" tests
+	@echo "NOTE: the tests marked \`long\` were not run: \`make test-long\` runs them (docs/testing.md)."
 
 test-long: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup -m long tests
