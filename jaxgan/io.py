@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -74,6 +75,19 @@ def read_cache(path: str, made_by: str) -> bytes:
   if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
     raise BadCache("its checksum does not match its content")
   return payload
+
+
+def load_cache(path: str, made_by: str, parse: Callable[[bytes], object], what: str, instead: str):
+  """``parse(payload)`` of the cache file at ``path``; None when there is none, or (after one
+  line saying why, and what is done ``instead``) when it is damaged, outdated or ``parse``
+  refuses it."""
+  if not os.path.exists(path):
+    return None
+  try:
+    return parse(read_cache(path, made_by))
+  except Exception as e:  # noqa: BLE001 (msgpack and zipfile raise many types for damage)
+    print(f"warning: ignoring the {what} {path} ({e}); {instead}", file=sys.stderr)
+    return None
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

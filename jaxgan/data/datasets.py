@@ -43,7 +43,7 @@ from jaxgan.data.idx import (
   idx_search_dirs,
   read_idx,
 )
-from jaxgan.io import BadCache, npz_arrays, npz_bytes, read_cache, write_cache
+from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
 
 OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
 
@@ -300,20 +300,15 @@ def _made_by() -> str:
 def _read_decoded(path: str, count: int) -> dict[str, np.ndarray] | None:
   """The cached arrays, or None when there are none; a damaged, outdated or mismatched file
   is reported in one line and ignored (it is replaced by the fresh decode)."""
-  if not os.path.exists(path):
-    return None
-  try:
-    arrays = npz_arrays(read_cache(path, _made_by()))
+
+  def parse(payload):
+    arrays = npz_arrays(payload)
     images, labels = arrays["images"], arrays["labels"]
     if len(images) != count or len(labels) != count or images.dtype != np.uint8:
       raise BadCache(f"holds {len(images)} images, the dataset {count}")
     return {"images": images, "labels": labels}
-  except Exception as e:  # noqa: BLE001 (any unusable file: reported, decoded again)
-    print(
-      f"warning: ignoring the decoded-data cache {path} ({e}); decoding the dataset again",
-      file=sys.stderr,
-    )
-    return None
+
+  return load_cache(path, _made_by(), parse, "decoded-data cache", "decoding the dataset again")
 
 
 def _write_decoded(path: str, arrays: dict[str, np.ndarray]) -> None:

@@ -39,7 +39,7 @@ from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data import datasets as data_lib
 from jaxgan.data.pixels import to_unit_range
 from jaxgan.eval import feature_metrics as fm
-from jaxgan.io import BadCache, npz_arrays, npz_bytes, read_cache, write_cache
+from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
 from jaxgan.run.cache import cache_dir
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
@@ -379,7 +379,7 @@ def _read_reference(path: str, num: int) -> dict | None:
       raise BadCache(f"not the reference statistics of these {num} images")
     return ref
 
-  return _read_or_warn(path, parse, "cached reference statistics", "recomputing them")
+  return load_cache(path, MADE_BY, parse, "cached reference statistics", "recomputing them")
 
 
 def _write_reference(path: str, reference: dict) -> None:
@@ -394,16 +394,4 @@ def _read_cached(path: str, template):
       raise BadCache("its parameter shapes differ")
     return jax.tree.map(jnp.asarray, params)
 
-  return _read_or_warn(path, parse, "cached classifier", "training a new one")
-
-
-def _read_or_warn(path: str, parse, what: str, instead: str):
-  """``parse(payload)`` of the cache file at ``path``; None (after one line saying why) when
-  it is missing, damaged or made by another version."""
-  if not os.path.exists(path):
-    return None
-  try:
-    return parse(read_cache(path, MADE_BY))
-  except Exception as e:  # noqa: BLE001 (msgpack and zipfile raise many types for damage)
-    print(f"warning: ignoring the {what} {path} ({e}); {instead}", file=sys.stderr)
-    return None
+  return load_cache(path, MADE_BY, parse, "cached classifier", "training a new one")
