@@ -19,7 +19,7 @@ os.environ["XLA_FLAGS"] = " ".join(
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
-from filelock import FileLock  # noqa: E402
+from filelock import FileLock, Timeout  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -102,7 +102,7 @@ def compilation_cache(session_dir) -> Path:
 @pytest.fixture(scope="session")
 def offline_env(shared_data, session_dir) -> dict:
   """Environment for subprocesses: local IDX files, the session's TFDS dir (the datasets of
-  ``PREPARED`` imported and decoded there once, by the first worker to get here) and jaxgan
+  ``PREPARED`` imported and decoded there once, each by the first worker to get to it) and jaxgan
   cache (classifiers and compiled programs: the same ones recur across tests and workers),
   the 8 CPU devices off. Tests that change a dataset or a cache use folders of their own."""
   env = dict(os.environ)
@@ -113,14 +113,26 @@ def offline_env(shared_data, session_dir) -> dict:
   env["JAXGAN_CACHE"] = str(session_dir / "offline-jaxgan-cache")  # never the user's ~/.cache
   # Small programs too: most of a test's subprocess is compiling what another one compiled.
   env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-  with FileLock(str(session_dir / "offline-data.lock")):
-    done = session_dir / "offline-data.ready"
-    if not done.exists():
-      loads = "; ".join(f"load_images({n!r}, {s!r})" for n, s in PREPARED)
-      code = f"from jaxgan.data.datasets import load_images; {loads}"
-      subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
-      done.touch()
+  # One lock per dataset (TFDS prepares all its splits at once), the free ones first: the two
+  # workers prepare different datasets at once instead of one preparing all while the other
+  # waits.
+  names = dict.fromkeys(n for n, _ in PREPARED)
+  for blocking in (False, True):
+    for name in names:
+      try:
+        with FileLock(str(session_dir / f"offline-{name}.lock")).acquire(blocking=blocking):
+          _prepare(name, env, session_dir / f"offline-{name}.ready")
+      except Timeout:
+        continue
   return env
+
+
+def _prepare(name, env, done):
+  if not done.exists():
+    loads = "; ".join(f"load_images({n!r}, {s!r})" for n, s in PREPARED if n == name)
+    code = f"from jaxgan.data.datasets import load_images; {loads}"
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    done.touch()
 
 
 @pytest.fixture(scope="session")

@@ -268,33 +268,6 @@ def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(fini
   assert "Traceback" not in changed.stderr
 
 
-@SAME_WORKER  # they share the session-scoped `finished` sweep
-def test_a_killed_sweep_run_again_ends_as_an_uninterrupted_one(finished, offline_env, tmp_path):
-  """SIGKILL once a chunk has checkpointed step 10 of 20, then the same command: the rows
-  (final losses and FCD of every member) equal those of the sweep that was never stopped."""
-  workdir, args, _ = finished
-  killed = tmp_path / "killed"
-  again = [a for a in args if not a.startswith("--workdir")]
-  again += [f"--workdir={killed}", "--ckpt_every=10"]
-  cmd = [sys.executable, "-m", "experiments.sweep", *COMMON, *again]
-  proc = subprocess.Popen(
-    cmd, cwd=REPO, env=offline_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-  )
-  deadline = time.time() + 300
-  while not list((killed / "chunks").glob("*/checkpoints/10")):
-    assert proc.poll() is None and time.time() < deadline, "the sweep ended before step 10"
-    time.sleep(0.1)
-  proc.send_signal(signal.SIGKILL)
-  proc.wait()
-  sweep(again, offline_env)
-  rows = lambda w: {r["member"]: r for r in map(json.loads, open(w / "results.jsonl"))}
-  finished_rows, resumed_rows = rows(workdir), rows(killed)
-  assert sorted(resumed_rows) == list(range(4))
-  for i, row in resumed_rows.items():
-    keys = ("final", "fcd", "best_fcd", "best_step")
-    assert [row[k] for k in keys] == [finished_rows[i][k] for k in keys]
-
-
 def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
   args = [
     "--preset=lucic_narrow",
@@ -320,11 +293,12 @@ def _rows(workdir):
 
 
 def _same_results(rows, expected, rtol=0.0):
-  """Rows equal but for wall time and workdir (to ``rtol`` in the numbers)."""
+  """Rows equal but for wall time, workdir and checkpoint period (to ``rtol`` in the numbers)."""
   assert sorted(rows) == sorted(expected)
   for i, row in rows.items():
     want = expected[i]
-    assert {**row["config"], "workdir": ""} == {**want["config"], "workdir": ""}
+    ignored = {"workdir": "", "ckpt_every": 0}
+    assert {**row["config"], **ignored} == {**want["config"], **ignored}
     assert (row["diverged"], row["best_step"]) == (want["diverged"], want["best_step"])
     for k in ("fcd", "best_fcd"):
       np.testing.assert_allclose(row[k], want[k], rtol=rtol)
@@ -334,17 +308,37 @@ def _same_results(rows, expected, rtol=0.0):
 
 
 @SAME_WORKER  # they share the session-scoped `finished` sweep
-def test_shards_of_a_sweep_merge_into_the_results_of_one(finished, offline_env, tmp_path):
-  """--shard=0/2 and 1/2 into one workdir (as two scheduler jobs would), then --merge: the
-  rows of the sweep run as one job; --merge before every shard is done says what is missing."""
+def test_shards_of_a_sweep_one_killed_and_run_again_merge_into_the_results_of_one(
+  finished, offline_env, tmp_path
+):
+  """--shard=0/2 and 1/2 into one workdir (as two scheduler jobs would), the second SIGKILLed
+  once its chunk has checkpointed step 10 of 20 and run again, then --merge: the rows (final
+  losses and FCD of every member) of the sweep run as one uninterrupted job, bit for bit;
+  --merge before every shard is done says what is missing."""
   workdir, args, _ = finished
-  args = [a for a in args if not a.startswith("--workdir")] + [f"--workdir={tmp_path}"]
+  args = [a for a in args if not a.startswith("--workdir")]
+  args += [f"--workdir={tmp_path}", "--ckpt_every=10"]
   first = sweep([*args, "--shard=0/2"], offline_env)
   assert "2 members done; 2 of the sweep's 4 still without results" in first.stderr
   early = sweep([*args, "--merge"], offline_env, check=False)
   assert early.returncode == 1 and "2 of 4 members have no results" in early.stderr
   assert "--shard=1/2" not in early.stderr and "Traceback" not in early.stderr
-  sweep([*args, "--shard=1/2"], offline_env)
+  second = [*COMMON, *args, "--shard=1/2"]
+  proc = subprocess.Popen(
+    [sys.executable, "-m", "experiments.sweep", *second],
+    cwd=REPO,
+    env=offline_env,
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+  )
+  done = set((tmp_path / "chunks").glob("*"))  # the first shard's chunk
+  deadline = time.time() + 300
+  while not [c for c in (tmp_path / "chunks").glob("*/checkpoints/10") if c.parents[1] not in done]:
+    assert proc.poll() is None and time.time() < deadline, "the shard ended before step 10"
+    time.sleep(0.1)
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  sweep(second[len(COMMON) :], offline_env)
   merged = sweep([*args, "--merge"], offline_env)
   _same_results(_rows(tmp_path), _rows(workdir))  # bit for bit: the same chunks of one
   assert merged.stdout == (workdir / "results.md").read_text() + "\n"
