@@ -45,6 +45,23 @@ def test_a_second_process_on_a_workdir_is_refused_before_it_writes(offline_env, 
   assert f"is in use by pid {os.getpid()} on " in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_the_lock_of_a_killed_process_is_taken_over_with_a_note(tmp_path, capsys):
+  """A holder SIGKILLed while it holds the lock leaves its holder file; the kernel released the
+  lock, so the next process takes it at once and says whose it was."""
+  code = (
+    "import os, signal, sys; from jaxgan.run.lock import WorkdirLock; "
+    "WorkdirLock(sys.argv[1]).acquire(); os.kill(os.getpid(), signal.SIGKILL)"
+  )
+  proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=REPO)
+  assert proc.returncode == -signal.SIGKILL
+  dead = json.loads((tmp_path / ".jaxgan.lock.holder.json").read_text())["pid"]
+  with WorkdirLock(str(tmp_path)):
+    err = capsys.readouterr().err
+    assert f"took over the lock of {tmp_path} from pid {dead}" in err
+    assert "which is no longer running" in err
+    assert json.loads((tmp_path / ".jaxgan.lock.holder.json").read_text())["pid"] == os.getpid()
+
+
 def _state_and_log(workdir):
   ckpt = Checkpointer(str(workdir / "checkpoints"))
   step, state = ckpt.latest_step(), ckpt.manager.restore(ckpt.latest_step())
@@ -83,6 +100,37 @@ def test_sigterm_checkpoints_the_step_it_stopped_at_and_resume_equals_an_uninter
   assert step_a == step_b == 200 and log_a == log_b
   for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
     np.testing.assert_array_equal(x, y)
+
+
+def test_sigterm_stops_a_sweep_at_a_log_boundary_says_what_is_done_and_it_continues(
+  offline_env, tmp_path
+):
+  """A sweep of one chunk (two members) SIGTERMed once its first records are written: it
+  checkpoints the chunk at the log boundary it stopped at, says no member is done, exits 143;
+  the same command continues from that step to the end. (A continued sweep's rows equal an
+  uninterrupted one's: tests/test_sweep.py, after SIGKILL.)"""
+  args = [*RUN, "--steps=200", "--grid=lr:1e-4,3e-4", "--losses=ns", "--seeds=1",
+          "--chunk=2", "--eval_samples=0", f"--workdir={tmp_path}"]  # fmt: skip
+  cmd = [sys.executable, "-m", "experiments.sweep", *args]
+  proc = subprocess.Popen(
+    cmd, cwd=REPO, env=offline_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+  )
+  deadline = time.time() + 300
+  while not records.read(str(tmp_path / "members" / "1" / "metrics.jsonl"), repair=False):
+    assert proc.poll() is None and time.time() < deadline, "the sweep ended before step 10"
+    time.sleep(0.05)
+  proc.send_signal(signal.SIGTERM)
+  err = proc.communicate(timeout=300)[1]
+  assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err[-2000:]
+  assert "interrupted: 0 of this job's 2 members done, 2 left" in err, err[-2000:]
+  [chunk] = (tmp_path / "chunks").iterdir()
+  at = Checkpointer.latest_in(str(chunk / "checkpoints"))
+  assert 10 <= at < 200 and at % 10 == 0  # a log boundary
+  again = run_module("experiments.sweep", args, offline_env)
+  assert f"members 0-1: resumed from step {at}" in again.stderr
+  assert [
+    r["step"] for r in records.read(str(tmp_path / "members" / "0" / "metrics.jsonl"))
+  ] == list(range(10, 201, 10))
 
 
 def test_a_signal_only_asks_to_stop_and_a_second_one_stops_at_once():
