@@ -1,6 +1,6 @@
 """``make bench``: jaxgan and the PyTorch reference, timed in one run on this machine.
 
-  python -m bench.run [--quick] [--only=SUBSTRING ...] [--records=FILE]
+  python -m bench.run [--quick] [--only=SUBSTRING ...] [--records=FILE] [--smoke]
   python -m bench.run --tabulate=FILE
 
 
@@ -15,7 +15,8 @@ A machine lent for minutes (a GPU) runs the configurations that matter most firs
 (``--only`` repeated: in the order given) and appends each record to ``--records`` as soon as
 it is measured, so a run stopped at its time limit keeps what it measured; ``--tabulate``
 then writes that file's table and raw records here, as a full run would, naming what was not
-run.
+run. ``--smoke`` runs the accelerator's configurations at a few steps each on whatever is here
+(what ``bench/gpu.sh --smoke`` checks on the CPU): it shows that they run, not how fast.
 """
 
 from __future__ import annotations
@@ -37,7 +38,16 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
   """(label, command) pairs. Chunk sizes keep each timed repeat around a second or more."""
   scan = "500" if gpu else "100"
   torch_modes = ["eager", "compile"] + (["reduce-overhead"] if gpu else [])
+  # The driver against its bare step; on the CPU a batch of 16 makes the step cheap, as an
+  # accelerator's is, so that the host's share shows.
+  whole = ["--steps=50000"] if gpu else ["--batch_size=16", "--steps=3000"]
   rows = [
+    (
+      f"whole run vs bare step, mlp, batch {16 if not gpu else 64}",
+      ["bench.whole_run", *whole],
+    )
+  ]
+  rows += [
     (f"PyTorch MLP GAN, {m}", ["bench.torch_gan", "--model=mlp", f"--mode={m}"])
     for m in torch_modes
   ]
@@ -129,6 +139,24 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
   return rows
 
 
+SMOKE_ARGS = {"--steps": "2", "--population": "2", "--repeats": "1"}
+
+
+def smoke(module_args: list[str]) -> list[str]:
+  """A configuration at a few steps: every worker's step count, population and repeats cut
+  (a whole run: 300 steps, enough for two records; one end-to-end run, not two)."""
+  small = dict(SMOKE_ARGS)
+  if module_args[0] in ("bench.whole_run", "bench.end_to_end"):
+    small["--steps"] = "300"
+  out = []
+  for arg in module_args:
+    name, _, value = arg.partition("=")
+    out.append(f"{name}={small[name]}" if name in small and value else arg)
+  if module_args[0] == "bench.end_to_end":
+    out.append("--nowarm")
+  return out
+
+
 def run_one(module_args: list[str], timeout: int) -> dict:
   path = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
   env = dict(
@@ -157,6 +185,11 @@ def progress_line(record: dict) -> str:
     return record["error"]
   if record.get("kind") == "end_to_end":
     return f"{record['process_s']:.1f} s whole process, {record['loop_s']:.1f} s training loop"
+  if record.get("kind") == "whole_run":
+    return (
+      f"whole run {record['whole_steps_per_s']:,.1f} steps/s, bare step "
+      f"{record['bare_steps_per_s']:,.1f}: {record['ratio']:.2f}×"
+    )
   return f"{record['steps_per_s']:,.1f} steps/s, first call {record['first_call_s']:.1f} s"
 
 
@@ -170,7 +203,10 @@ def table(results: list[tuple[str, dict]]) -> str:
   """The speed table, then the end-to-end runs' own (their columns differ)."""
   e2e = [(l, r) for l, r in results if r.get("kind") == "end_to_end"]
   sweeps = [(l, r) for l, r in results if r.get("kind") == "sweep_runner"]
-  text = speed_table([(l, r) for l, r in results if (l, r) not in e2e + sweeps])
+  whole = [(l, r) for l, r in results if r.get("kind") == "whole_run"]
+  text = speed_table([(l, r) for l, r in results if (l, r) not in e2e + sweeps + whole])
+  if whole:
+    text += "\n\n" + whole_table(whole)
   if sweeps:
     text += "\n\n" + sweep_table(sweeps, results)
   if e2e:
@@ -191,6 +227,24 @@ def table(results: list[tuple[str, dict]]) -> str:
   return text
 
 
+def whole_table(rows: list[tuple[str, dict]]) -> str:
+  """``experiments.mnist`` with its default outputs against its bare compiled step."""
+  lines = [
+    "| whole run vs bare step | whole run, steps/s | bare step, steps/s | ratio | "
+    "steps per dispatch | first record, s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ]
+  for label, r in rows:
+    if "error" in r:
+      lines.append(f"| {label} | failed: {r['error']} | | | | |")
+      continue
+    lines.append(
+      f"| {label} | {r['whole_steps_per_s']:,.1f} | {r['bare_steps_per_s']:,.1f} | "
+      f"{r['ratio']:.2f}× | {r['steps_per_call']} | {r['first_record_s']:.1f} |"
+    )
+  return "\n".join(lines)
+
+
 def sweep_table(sweeps: list[tuple[str, dict]], results: list[tuple[str, dict]]) -> str:
   """The sweep runner's GAN-steps/s per population size, against one GAN through the runner
   and against one jaxgan run (the scanned MLP row)."""
@@ -200,19 +254,26 @@ def sweep_table(sweeps: list[tuple[str, dict]], results: list[tuple[str, dict]])
      and r.get("compute_dtype", "float32") == "float32" and r.get("population", 1) == 1),
     None,
   )  # fmt: skip
+  bare = {  # the bare vmapped population of each size (float32)
+    r["population"]: r
+    for l, r in results
+    if r.get("kind") is None and r.get("population", 1) > 1 and "steps_per_s" in r
+    and r.get("compute_dtype") == "float32"
+  }  # fmt: skip
   lines = [
     "| sweep runner | GAN-steps/s (median) | vs 1 member | vs one jaxgan run | "
-    "first chunk, s | peak memory, MiB |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "vs bare population | first chunk, s | peak memory, MiB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ]
   for label, r in sweeps:
     if "error" in r:
-      lines.append(f"| {label} | failed: {r['error']} | | | | |")
+      lines.append(f"| {label} | failed: {r['error']} | | | | | |")
       continue
     ratio = lambda base, r=r: f"{r['steps_per_s'] / base['steps_per_s']:.2f}×" if base else "—"
     lines.append(
       f"| {label} | {r['steps_per_s']:,.1f} | {ratio(alone)} | {ratio(single)} | "
-      f"{r['first_call_s']:.1f} | {r['peak_mb']:,.0f} ({r['peak_kind']}) |"
+      f"{ratio(bare.get(r.get('population')))} | {r['first_call_s']:.1f} | "
+      f"{r['peak_mb']:,.0f} ({r['peak_kind']}) |"
     )
   return "\n".join(lines)
 
@@ -295,6 +356,12 @@ def main(argv=None) -> int:
   )
   p.add_argument("--timeout", type=int, default=900, help="seconds per configuration")
   p.add_argument(
+    "--smoke",
+    action="store_true",
+    help="the accelerator's configurations at a few steps each, here: that they run, not how "
+    "fast (writes no table unless --output is given)",
+  )
+  p.add_argument(
     "--output",
     default=None,
     help="file whose results section to rewrite (default BENCHMARKS.md; with "
@@ -312,23 +379,24 @@ def main(argv=None) -> int:
   args = p.parse_args(argv)
   if args.tabulate:
     return tabulate(args.tabulate, args.output)
-  gpu = backend() == "gpu"
-  plat = "gpu" if gpu else backend()
+  gpu = backend() == "gpu" or args.smoke
+  plat = "gpu" if backend() == "gpu" else backend()
   today = datetime.date.today().isoformat()
   if args.records:
     append_record(args.records, {"date": today, "machine": machine(), "platform": plat})
   results = []
   for label, cmd in select(configs(gpu, args.quick), args.only):
     print(f"… {label}", file=sys.stderr, flush=True)
-    record = run_one(cmd, args.timeout)
+    record = run_one(smoke(cmd) if args.smoke else cmd, args.timeout)
     results.append((label, record))
     if args.records:
       append_record(args.records, {"label": label, **record})
     print(f"  {progress_line(record)}", file=sys.stderr, flush=True)
   section = f"Measured {today} on {machine()} by `make bench`.\n\n" + table(results)
-  if not args.only:
+  partial = args.only or args.smoke
+  if not partial:
     write_raw(plat, today, machine(), results)
-  output = args.output or (None if args.only else os.path.join(ROOT, "BENCHMARKS.md"))
+  output = args.output or (None if partial else os.path.join(ROOT, "BENCHMARKS.md"))
   if output:
     write_section(output, plat, section)
   print(section)

@@ -24,7 +24,7 @@ from bench.common import emit, peak_rss_mb
 from jaxgan.config import make_config
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task
-from jaxgan.sweeps.runner import GroupTrainer, Scoring
+from jaxgan.sweeps.runner import GroupTrainer, Scoring, Writing
 
 SHAPE = (28, 28, 1)
 
@@ -55,18 +55,21 @@ def main():
   cfgs = members(0)
   trainer = GroupTrainer(cfgs[0], Task(data))
 
+  writing = Writing()
+
   def chunk(k: int) -> float:
     cfgs = members(k)
     ckpt = Checkpointer(f"{root}/chunks/{k}/checkpoints")
     t0 = time.perf_counter()
-    try:
+    # As the runner does: the chunk before's final checkpoint is written while this one
+    # trains, and waited for (part of this chunk's time) when it is done.
+    with writing.after(ckpt):
       trainer.train(cfgs, list(range(k * pop, (k + 1) * pop)), Scoring(), ckpt)
-    finally:
-      ckpt.close()  # the final checkpoint written: part of a chunk's cost
     return time.perf_counter() - t0
 
   first = chunk(0)
   times = [chunk(k) for k in range(1, args.repeats + 1)]
+  writing.close()
   rates = [pop * steps / t for t in times]
   dev = jax.devices()[0]
   stats = dev.memory_stats() if dev.platform != "cpu" else None

@@ -263,6 +263,13 @@ class Config:
     DRIVER,
     lower=1,
   )
+  devices: int = _field(
+    0,
+    "Local devices one run's batch is split over (data parallel; 1: off; 0: all of them when "
+    "the batch divides by their number, else 1). config.json records the number used.",
+    DRIVER,
+    lower=0,
+  )
   resume: bool = _field(False, "Continue from the latest checkpoint in --workdir.", DRIVER)
   data_dir: str | None = _field(
     None, "TFDS data directory (default $TFDS_DATA_DIR or ~/tensorflow_datasets).", DRIVER

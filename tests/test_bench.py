@@ -75,6 +75,33 @@ def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   assert abs(record["steps_per_s"] - 30 / record["process_s"]) < 1e-6
 
 
+def test_whole_run_worker_times_a_run_and_its_bare_step(offline_env):
+  out = subprocess.run(
+    [sys.executable, "-m", "bench.whole_run", "--dataset=mnist", "--split=test", "--steps=300",
+     "--batch_size=16"],
+    cwd=REPO, env=offline_env, capture_output=True, text=True, timeout=300,
+  )  # fmt: skip
+  assert out.returncode == 0, out.stderr[-2000:]
+  record = json.loads(out.stdout.strip().splitlines()[-1])
+  assert record["kind"] == "whole_run" and record["batch_size"] == 16
+  assert record["steady_steps"] == 200  # records at 100, 200 and 300
+  assert record["whole_steps_per_s"] > 0 and record["bare_steps_per_s"] > 0
+  assert record["ratio"] == record["whole_steps_per_s"] / record["bare_steps_per_s"]
+
+
+def test_smoke_cuts_every_worker_to_a_few_steps():
+  """bench/gpu.sh --smoke: the accelerator's rows, each at a few steps (a whole run at 300)."""
+  rows = dict(bench_run.configs(gpu=True, quick=False))
+  assert bench_run.smoke(rows["jaxgan mlp, population 64, lax.scan of 500"]) == [
+    "bench.jax_gan", "--arch=mlp", "--loop=scan", "--steps=2", "--population=2"
+  ]  # fmt: skip
+  assert bench_run.smoke(rows["whole run vs bare step, mlp, batch 64"]) == [
+    "bench.whole_run", "--steps=300"
+  ]  # fmt: skip
+  e2e = bench_run.smoke(rows["experiments.mnist mlp, 93,800 steps, end to end"])
+  assert "--steps=300" in e2e and "--nowarm" in e2e
+
+
 def test_results_section_is_replaced_in_place(tmp_path):
   path = tmp_path / "BENCHMARKS.md"
   path.write_text(
@@ -164,6 +191,14 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
       "steps_per_s": 50.0,
     },
     "bench.torch_gan": {"error": "exit 1: no torch"},
+    "bench.whole_run": {
+      "kind": "whole_run",
+      "whole_steps_per_s": 95.0,
+      "bare_steps_per_s": 100.0,
+      "ratio": 0.95,
+      "steps_per_call": 100,
+      "first_record_s": 4.0,
+    },
     "bench.sweep_runner": {
       "kind": "sweep_runner",
       "steps_per_s": 40.0,
@@ -178,6 +213,11 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
     pop = [int(a.split("=")[1]) for a in cmd if a.startswith("--population=")]
     if cmd[0] == "bench.sweep_runner":  # 40 GAN-steps/s alone, 30 in populations
       return {**records[cmd[0]], "population": pop[0], "steps_per_s": 40.0 if pop[0] == 1 else 30.0}
+    if cmd[0] == "bench.jax_gan":  # bare populations: 60 GAN-steps/s
+      dtype = "bfloat16" if "--compute_dtype=bfloat16" in cmd else "float32"
+      rate = 60.0 if pop else 50.0
+      return {**records[cmd[0]], "population": (pop or [1])[0], "steps_per_s": rate,
+              "compute_dtype": dtype}  # fmt: skip
     return records[cmd[0]]
 
   monkeypatch.setattr(bench_run, "run_one", run_one)
@@ -190,8 +230,12 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
   assert "| experiments.mnist mlp, 2,000 steps, end to end | 20.0 | 15.0 | 4.0 | — | — |" in text
   assert "| jaxgan mlp, lax.scan of 100 | 50.0 | 3.0 | 600 (RSS) | — |" in text
   assert (tmp_path / "bench" / "results" / "cpu.json").exists()
-  assert "| sweep runner, mlp, population 1, 1500 steps | 40.0 | 1.00× | 0.80× | 5.0 |" in text
-  assert "| sweep runner, mlp, population 8, 187 steps | 30.0 | 0.75× | 0.60× | 5.0 |" in text
+  assert "| sweep runner, mlp, population 1, 1500 steps | 40.0 | 1.00× | 0.80× | — | 5.0 |" in text
+  assert (
+    "| sweep runner, mlp, population 8, 187 steps | 30.0 | 0.75× | 0.60× | 0.50× | 5.0 |" in text
+  )
+  assert "whole run 95.0 steps/s, bare step 100.0: 0.95×" in err
+  assert "| whole run vs bare step, mlp, batch 16 | 95.0 | 100.0 | 0.95× | 100 | 4.0 |" in text
 
 
 def test_a_run_cut_short_keeps_its_records_and_tabulates_them_elsewhere(tmp_path, monkeypatch):

@@ -2,6 +2,8 @@
 device on the whole batch. Run with SGD too: Adam is nearly scale-invariant and would hide a
 gradient that is 8x too large (the pmean(grad) trap under shard_map's replication checks)."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,9 +12,12 @@ import pytest
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxgan.config import make_config
 from jaxgan.core import optimizers
 from jaxgan.core.gan import UpdateOptions
 from jaxgan.data import pixels
+from jaxgan.run import records
+from jaxgan.run.driver import RunRefused, Task, train_run
 
 from helpers import assert_trees_close, fake_data, setup, small_dcgan, small_gan, small_mlp
 
@@ -116,3 +121,34 @@ def test_only_sgd_detects_a_gradient_8x_too_large():
   belongs) makes an SGD step 8x larger, while Adam normalizes most of it away."""
   assert _update_ratio(OPTIMIZERS["sgd"]) == pytest.approx(N_DEV - 1, rel=1e-3)
   assert _update_ratio(OPTIMIZERS["adam"]) < 0.5
+
+
+def _devices_run(tmp_path, devices: int, **kw):
+  cfg = make_config(dataset="mnist", steps=20, log_every=5, sample_every=0, progress=False,
+                    optimizer="sgd", lr=0.05, compilation_cache=False, devices=devices,
+                    workdir=str(tmp_path / f"devices-{devices}"), **kw)  # fmt: skip
+  return cfg, train_run(cfg, Task(np.asarray(fake_data(256))))
+
+
+def test_a_run_over_all_devices_equals_one_device_and_records_the_number(tmp_path):
+  """The driver's loop with each batch split over the 8 (fake CPU) devices, the default when
+  the batch divides, gives one device's log (SGD: it would show a mis-scaled gradient), and
+  config.json records the number of devices used."""
+  logs = {}
+  for devices in (1, 0):
+    cfg, code = _devices_run(tmp_path, devices)
+    assert code == 0
+    with open(f"{cfg.workdir}/config.json") as f:
+      used = json.load(f)["devices"]
+    logs[used] = records.read(f"{cfg.workdir}/metrics.jsonl")
+  assert sorted(logs) == [1, N_DEV]
+  assert [r["step"] for r in logs[N_DEV]] == [5, 10, 15, 20]
+  for one, many in zip(logs[1], logs[N_DEV]):
+    for k in ("d_loss", "g_loss", "d_real", "d_fake"):
+      assert many[k] == pytest.approx(one[k], rel=1e-4), (one["step"], k)
+
+
+@pytest.mark.parametrize("devices,message", [(3, "does not divide"), (16, "only 8 local")])
+def test_a_device_count_that_cannot_split_the_batch_is_refused(tmp_path, devices, message):
+  with pytest.raises(RunRefused, match=message):
+    _devices_run(tmp_path, devices, batch_size=64)

@@ -68,10 +68,17 @@ class Checkpointer:
     )
 
   def save(self, state: Any, step: int) -> None:
-    """Saves ``state`` as checkpoint ``step`` and waits until it is on disk, so that a failed
-    save (a full disk) stops training at once rather than at the next save."""
+    """Saves ``state`` as checkpoint ``step`` in the background: orbax copies the arrays to
+    the host before it returns (so their buffers may be donated next) and writes them on a
+    thread, waiting first for the save before it. A failed write raises from the next
+    :meth:`check`, :meth:`save` or :meth:`close`."""
     self.manager.save(step, args=ocp.args.StandardSave(state))
-    self.manager.wait_until_finished()
+
+  def check(self) -> None:
+    """Raises the error of a background save that has failed (a full disk), so that training
+    stops within a dispatch of it; returns at once while a save is still being written."""
+    if not self.manager.is_saving_in_progress():
+      self.manager.wait_until_finished()
 
   @staticmethod
   def latest_in(directory: str) -> int | None:

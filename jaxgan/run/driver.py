@@ -3,8 +3,11 @@
 ``train_run(cfg)`` builds the :class:`~jaxgan.core.gan.GAN` a :class:`~jaxgan.config.Config`
 describes, puts the dataset on the accelerator (uint8 images, or float points for the 2-D
 toys), and runs ``steps_per_call`` updates per dispatch (one ``lax.scan``) until ``steps`` are
-done. Host work happens only at event boundaries (every ``log_every``, ``sample_every`` and
-``ckpt_every`` steps): reading metrics, writing sample pictures, plots and checkpoints. A
+done. A dispatch ends early only where the state is needed (every ``sample_every``,
+``eval_every`` and ``ckpt_every`` steps); the ``log_every`` records are computed from the
+per-step metrics, read one dispatch behind the device. Sample pictures are drawn on a
+background thread, checkpoints are written asynchronously, and the loss plot is drawn once, at
+the end (or at an interrupt). A
 :class:`Task` says what the run trains on and how its samples are drawn and scored; image
 datasets and the 2-D toys (``experiments.toy2d``) both run through this loop.
 """
@@ -22,6 +25,7 @@ from collections.abc import Callable
 
 import jax
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxgan import config as config_lib
 from jaxgan.backend import platform as platform_lib
@@ -36,7 +40,15 @@ from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.interrupts import Interrupts
 from jaxgan.run.keys import eval_latents, run_keys
 from jaxgan.run.lock import WorkdirInUse, WorkdirLock
-from jaxgan.run.periodic import INTERRUPTED, STOP, Periodic, drive, mean_metrics, sample_in_chunks
+from jaxgan.run.periodic import (
+  INTERRUPTED,
+  STOP,
+  Periodic,
+  Records,
+  drive,
+  mean_metrics,
+  sample_in_chunks,
+)
 
 EXIT_DIVERGED = 3
 INTERRUPTED_FILE = "interrupted.json"  # the metrics since the last record, at an interrupt
@@ -99,20 +111,29 @@ def _image_metrics(cfg: Config):
 
 
 class Run:
-  """The pieces of one configured run, built once: the GAN, its keys, its compiled steps."""
+  """The pieces of one configured run, built once: the GAN, its keys, its compiled steps.
+  With ``devices`` > 1 each batch is split over that many local devices (a ``data`` mesh),
+  the state and the data replicated on them."""
 
-  def __init__(self, cfg: Config, image_shape, total_steps: int | None = None):
+  def __init__(self, cfg: Config, image_shape, total_steps: int | None = None, devices: int = 1):
     self.cfg = cfg
     self.gan = build_gan(cfg, image_shape, total_steps)
     self.keys = run_keys(cfg.seed)
     self.init_key, self.sample_key, self.train_key = self.keys[:3]
+    self.mesh = Mesh(np.array(jax.local_devices()[:devices]), ("data",)) if devices > 1 else None
     self.run_steps = train_steps.make_multi_step(
-      train_steps.make_train_step(self.gan, cfg.batch_size)
+      train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh)
     )
     self.sample = train_steps.make_sampler(self.gan)
 
   def init(self) -> GANState:
-    return xla_options.jit_init(self.gan.init)(self.init_key)  # one compiled init
+    return self.place(xla_options.jit_init(self.gan.init)(self.init_key))  # one compiled init
+
+  def place(self, tree):
+    """``tree`` on the run's devices: replicated on its mesh, or on the default device."""
+    if self.mesh is None:
+      return jax.device_put(tree)
+    return jax.device_put(tree, NamedSharding(self.mesh, PartitionSpec()))
 
   def fixed_latents(self, num: int) -> jax.Array:
     """The latent vectors of the run's sample pictures, the same at every step."""
@@ -146,6 +167,23 @@ def _check_workdir(cfg: Config, ckpt: Checkpointer) -> None:
   if changed:
     detail = ", ".join(f"--{k}: {a!r} -> {b!r}" for k, (a, b) in changed.items())
     raise WorkdirError(f"cannot resume {cfg.workdir} with different settings ({detail}).")
+
+
+def devices_for(cfg: Config) -> int:
+  """The number of local devices a run's batch is split over: ``--devices``, or with 0 all
+  of them when the batch divides by their number (else 1). Raises :class:`RunRefused` for a
+  number that is not there or does not divide the batch."""
+  available = jax.local_device_count()
+  if cfg.devices == 0:
+    return available if cfg.batch_size % available == 0 else 1
+  if cfg.devices > available:
+    raise RunRefused(f"--devices={cfg.devices}: only {available} local devices are visible")
+  if cfg.batch_size % cfg.devices:
+    raise RunRefused(
+      f"--devices={cfg.devices} does not divide --batch_size={cfg.batch_size}: each device "
+      "takes an equal share of the batch"
+    )
+  return cfg.devices
 
 
 def _check_length(cfg: Config, total: int, num_examples: int, latest: int | None) -> None:
@@ -228,6 +266,7 @@ def _train_locked(cfg: Config, task: Task | None, interrupts: Interrupts) -> int
   loop = None
   try:
     _check_workdir(cfg, ckpt)
+    cfg = dataclasses.replace(cfg, devices=devices_for(cfg))  # config.json: the number used
     loop = _Loop(cfg, task or image_task(cfg), ckpt, writer, interrupts)
     return loop.run()
   finally:
@@ -260,7 +299,7 @@ class _Loop:
     _check_length(cfg, self.total, len(data), ckpt.latest_step())
     platform = platform_lib.current()
     self.per_call = cfg.steps_per_call or platform_lib.steps_per_call(cfg.arch, platform)
-    self.run_ = Run(cfg, data.shape[1:], self.total)
+    self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices)
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
     self.log = outputs.MetricsLog(
@@ -277,7 +316,7 @@ class _Loop:
       update_options=dataclasses.asdict(self.run_.gan.options),
     )
     self.history = self.log.read()  # the records so far, kept in memory for the loss plot
-    self.device_data = jax.device_put(data)
+    self.device_data = self.run_.place(data)
 
   def _restore_or_start(self) -> float:
     """Restores the latest checkpoint when resuming; returns the wall time already spent."""
@@ -285,12 +324,12 @@ class _Loop:
       self.state = self.ckpt.restore(self.state)
       start = int(self.state.step)
       self.log.truncate_after(start)
-      self.pending = self._interrupted_metrics(start)
+      self.resumed_pending = self._interrupted_metrics(start)
       previous = self.log.read()
       print(f"resumed from step {start} in {self.cfg.workdir}", file=sys.stderr)
       return previous[-1]["wall_time"] if previous else 0.0
     self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
-    self.pending = []
+    self.resumed_pending = []
     return 0.0
 
   def _interrupted_metrics(self, step: int) -> list:
@@ -329,16 +368,16 @@ class _Loop:
     chunks = sample_in_chunks(self.run_.sample, self.state, z)
     return self.task.score(np.concatenate(jax.device_get(chunks)))
 
-  def log_now(self, step: int, sample_now: bool, eval_now: bool = False) -> bool:
-    """Reads the metrics since the last record, adds the samples' scores at a sample step,
-    and logs them; returns False when they are not finite (the run diverged)."""
-    host = jax.device_get(self.pending)
-    now = time.perf_counter()
+  def log_now(self, step: int, host: list, now: float, sample_now=False, eval_now=False) -> bool:
+    """Logs the mean of ``host`` (the host metrics since the last record), done at ``now``,
+    with the samples' scores at a sample step and the evaluation at an evaluation step (the
+    state is then at ``step``); returns False when they are not finite (the run diverged)."""
+    host, self.resumed_pending = self.resumed_pending + host, []
     record = {"step": step}
     record.update(mean_metrics(host))
     record["steps_per_sec"] = (step - self.steps_at_log) / max(now - self.t_log, 1e-9)
     record["wall_time"] = self.wall_offset + now - self.t_start
-    self.pending, self.t_log, self.steps_at_log = [], now, step
+    self.t_log, self.steps_at_log = now, step
     finite = _is_finite(record)
     if finite and sample_now and self.task.evaluate:
       record.update(self.write_samples(f"{step:07d}", step))
@@ -354,34 +393,39 @@ class _Loop:
     finds non-finite metrics stops it before its checkpoint."""
     cfg, step = self.cfg, int(self.state.step)
     self.bar = outputs.ProgressBar(self.total, cfg.progress, initial=step)
-    # self.pending: device metrics since the last log, read only at log time
     self.t_log, self.steps_at_log = time.perf_counter(), step
     self.t_start = self.t_log
     scored = cfg.eval_every if self.task.score else 0
+    # A record at each checkpoint too, so that a resumed run's records are an uninterrupted one's.
     self.log_due = Periodic(cfg.log_every, cfg.ckpt_every, scored, at_end=True)
-    actions = [
-      (self.log_due, self.log_step),
+    self.records = Records(self.log_due, self.log_step, step, self.total)
+    actions = [  # each needs the state at its step: a dispatch ends there
+      (Periodic(scored), lambda step: None),  # scored in the record of its step
       (Periodic(cfg.sample_every), self.sample_step),
       (Periodic(cfg.ckpt_every, at_end=True), lambda step: self.ckpt.save(self.state, step)),
     ]
-    step, why = drive(step, self.total, self.per_call, self.advance, actions, self.interrupts)
+    step, why = drive(
+      step, self.total, self.per_call, self.advance, actions, self.interrupts, self.records
+    )
     self.bar.close()
     if why == INTERRUPTED:
       return self.stop_interrupted(step)
     return self.finish(step, why == STOP)
 
-  def advance(self, n: int) -> None:
-    """``n`` updates in one dispatch; their metrics stay on the device until the next log."""
+  def advance(self, n: int) -> dict:
+    """``n`` updates in one dispatch; returns their metrics, still on the device. A failed
+    background checkpoint stops the run here (it raises)."""
+    self.ckpt.check()
     self.state, chunk = self.run_.run_steps(self.state, self.device_data, self.run_.train_key, n)
-    self.pending.append(chunk)
     self.bar.update(n)
+    return chunk
 
-  def log_step(self, step: int):
+  def log_step(self, step: int, host: list, now: float):
     cfg = self.cfg
     sample_now = bool(cfg.sample_every and step % cfg.sample_every == 0)
     eval_now = bool(cfg.eval_every and step % cfg.eval_every == 0 and self.task.score)
-    # Metrics are checked for NaN before every checkpoint, so none is saved after divergence.
-    if not self.log_now(step, sample_now, eval_now):
+    # drive writes every record before a checkpoint, so none is saved after divergence.
+    if not self.log_now(step, host, now, sample_now, eval_now):
       return STOP
     last = self.history[-1]
     shown = {"d_loss": f"{last['d_loss']:.3f}", "g_loss": f"{last['g_loss']:.3f}"}
@@ -391,14 +435,13 @@ class _Loop:
   def sample_step(self, step: int) -> None:
     if not (self.log_due.due(step, self.total) and self.task.evaluate):  # else drawn while logging
       self.write_samples(f"{step:07d}", step)
-    self.write_plot()
 
   def stop_interrupted(self, step: int) -> int:
     """After a signal: the metrics since the last record checked and kept beside a
     checkpoint of ``step``; what to run next said; the signal's exit code returned."""
-    host = jax.device_get(self.pending)
+    host = self.resumed_pending + self.records.leftover()
     if host and not _is_finite(mean_metrics(host)):  # diverged: no checkpoint of it
-      self.log_now(step, sample_now=False)
+      self.log_now(step, self.records.leftover(), time.perf_counter())
       return self.finish(step, diverged=True)
     path = os.path.join(self.cfg.workdir, INTERRUPTED_FILE)
     if host:

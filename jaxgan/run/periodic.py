@@ -1,22 +1,32 @@
-"""The one training loop: a step budget, and periodic actions at event boundaries.
+"""The one training loop: a step budget, periodic actions, and records read behind the device.
 
-    drive(step, total, per_call, advance, [(Periodic(log_every, at_end=True), log), ...])
+    drive(step, total, per_call, advance, [(Periodic(ckpt_every, at_end=True), save), ...],
+          records=Records(Periodic(log_every, at_end=True), write, step))
 
 runs ``advance(n)`` (n compiled steps in one dispatch, at most ``per_call``) up to the next
-step at which some action is due, then each due action in order, until ``total`` steps are
-done or an action returns :data:`STOP`. Host work happens only there. A single run
+step at which an action is due, then the due actions, until ``total`` steps are done or an
+action returns :data:`STOP`. Actions need the training state at their step (samples,
+evaluation, checkpoints), so a dispatch ends there. Log records do not: ``advance`` returns the
+per-step metrics of its dispatch, and :class:`Records` reads them to the host one dispatch
+behind (the device runs the next dispatch meanwhile) and writes a record at each of its
+boundaries, wherever the dispatches end. Before the actions of a step, and at the end, every
+record up to that step is written, so an action sees the record of its step and no
+checkpoint follows a step whose metrics were not finite. A single run
 (:mod:`jaxgan.run.driver`) and a sweep's population (:mod:`jaxgan.sweeps.runner`) are both
 driven by it, as clu's ``PeriodicAction`` and jaxline's hooks drive one loop.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 
+import jax
 import numpy as np
 
-STOP = "stop"  # what an action returns to end the loop (the run diverged)
+STOP = "stop"  # what an action or a record's writer returns to end the loop (the run diverged)
 INTERRUPTED = "interrupted"  # what drive returns when ``interrupted()`` asked it to stop
 
 
@@ -35,36 +45,102 @@ class Periodic:
   def due(self, step: int, total: int) -> bool:
     return (self.at_end and step == total) or any(step % e == 0 for e in self.every)
 
+  def next(self, step: int, total: int) -> int:
+    """The first step after ``step`` at which it is due (``total`` if none comes before)."""
+    return min([total] + [(step // e + 1) * e for e in self.every])
+
 
 Action = tuple[Periodic, Callable[[int], object]]
 
 
 def next_stop(step: int, total: int, per_call: int, actions: Sequence[Action]) -> int:
   """The step where the next dispatch ends: ``per_call`` steps on, or earlier at the next
-  boundary of an action, or at the end."""
-  every = [e for periodic, _ in actions for e in periodic.every]
-  return min([step + per_call, total] + [(step // e + 1) * e for e in every])
+  step where an action is due, or at the end."""
+  return min([step + per_call, total] + [p.next(step, total) for p, _ in actions])
+
+
+class Records:
+  """The per-step metrics of dispatched steps, as records at the boundaries of ``periodic``.
+
+  ``put(end, metrics)`` queues a dispatch's device metrics (``{name: array[steps, ...]}``, its
+  last step ``end``); ``fetch(keep)`` copies all but the newest ``keep`` of them to the host
+  and calls ``write(step, metrics, t)`` for each boundary they complete, with the host
+  metrics of the steps since the previous boundary and ``t``, the ``time.perf_counter()`` at
+  which that step was done (interpolated within its dispatch). ``write`` returns :data:`STOP`
+  to end the run (its metrics were not finite); :attr:`step` is then that boundary.
+  :meth:`leftover` holds the host metrics past the last boundary. ``to_host`` copies a
+  dispatch's metrics (default ``jax.device_get``; a multi-process runtime gathers them).
+  """
+
+  def __init__(self, periodic: Periodic, write: Callable, step: int, total: int, to_host=None):
+    self.periodic, self._write, self.step, self.total = periodic, write, step, total
+    self._to_host = to_host or jax.device_get
+    self._queued: collections.deque = collections.deque()
+    self._host: list[dict] = []  # host chunks since the last record
+    self._time = (step, time.perf_counter())  # the last step read, and when it was done
+
+  def put(self, end: int, metrics: dict) -> None:
+    self._queued.append((end, metrics))
+
+  def fetch(self, keep: int = 1) -> str | None:
+    while len(self._queued) > keep:
+      end, metrics = self._queued.popleft()
+      host = self._to_host(metrics)  # waits for that dispatch; the next one keeps running
+      (start, t0), t1 = self._time, time.perf_counter()
+      self._time = (end, t1)
+      offset, b = start, self.periodic.next(start, self.total)  # offset: the step before host[0]
+      while b <= end:
+        if not self.periodic.due(b, self.total):  # the end, without at_end
+          break
+        cut = {k: v[: b - offset] for k, v in host.items()}
+        host = {k: v[b - offset :] for k, v in host.items()}
+        t = t0 + (t1 - t0) * (b - start) / (end - start)
+        chunks, self._host, offset = [*self._host, cut], [], b
+        self.step = b
+        if self._write(b, chunks, t) == STOP:
+          return STOP
+        b = self.periodic.next(b, self.total) if b < self.total else end + 1
+      if len(next(iter(host.values()))):
+        self._host.append(host)
+    return None
+
+  def leftover(self) -> list[dict]:
+    """The host metrics of the steps read since the last record (after ``fetch(0)``)."""
+    return list(self._host)
 
 
 def drive(
   step: int,
   total: int,
   per_call: int,
-  advance: Callable[[int], None],
+  advance: Callable[[int], dict | None],
   actions: Sequence[Action],
   interrupted: Callable[[], bool] = lambda: False,
+  records: Records | None = None,
+  stop_on: Periodic | None = None,
 ) -> tuple[int, str | None]:
-  """Runs to ``total`` steps from ``step``; returns the last step and why it ended early:
-  :data:`STOP` (an action said so), :data:`INTERRUPTED` (``interrupted()`` was true after a
-  dispatch and its due actions) or None (done)."""
+  """Runs to ``total`` steps from ``step``; returns the step reached (on :data:`STOP`, the
+  record's step that stopped it) and why it ended early: :data:`STOP`, :data:`INTERRUPTED`
+  (``interrupted()`` was true after a dispatch: it stops there, or with ``stop_on`` at the
+  next step where that is due, after its actions) or None (done). ``advance(n)`` returns the
+  dispatch's device metrics for ``records``."""
+  stopping = False
   while step < total:
-    n = next_stop(step, total, per_call, actions) - step
-    advance(n)
-    step += n
-    for periodic, act in actions:
-      if periodic.due(step, total) and act(step) == STOP:
+    cut = [*actions, (stop_on, None)] if stopping and stop_on else actions
+    end = next_stop(step, total, per_call, cut)
+    metrics = advance(end - step)
+    step = end
+    stopping = stopping or bool(interrupted())
+    due = [act for periodic, act in actions if periodic.due(step, total)]
+    halt = stopping and (stop_on is None or stop_on.due(step, total))
+    if records is not None:
+      records.put(step, metrics)
+      if records.fetch(keep=0 if due or halt or step == total else 1) == STOP:
+        return records.step, STOP
+    for act in due:
+      if act(step) == STOP:
         return step, STOP
-    if interrupted() and step < total:
+    if halt and step < total:
       return step, INTERRUPTED
   return step, None
 

@@ -12,15 +12,20 @@ import functools
 from collections.abc import Callable
 
 import jax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxgan.backend import xla_options
 from jaxgan.core.gan import GAN, GANState
 from jaxgan.data.pixels import to_unit_range
 
 
-def make_train_step(gan: GAN, batch_size: int) -> Callable:
+def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Callable:
   """``train_step(state, data, key) -> (state, metrics)`` on device-resident ``data`` (uint8
   images, scaled to [-1, 1] here, or float points).
+
+  With a ``mesh`` (axis ``data``) the batch is split over its devices, the state and data
+  replicated on them: XLA partitions the update and sums the gradients across devices, so
+  the step is the one-device step up to summation order.
 
   The batch (sampled uniformly with replacement) and the update's randomness come from
   ``fold_in(key, state.step)``: a run's randomness depends only on its seed and step count,
@@ -28,11 +33,14 @@ def make_train_step(gan: GAN, batch_size: int) -> Callable:
   step gets its own batch: the images have shape (n_disc, batch_size, ...).
   """
   n_disc = gan.options.n_disc
+  shape = (batch_size,) if n_disc == 1 else (n_disc, batch_size)
+  split = mesh and NamedSharding(mesh, PartitionSpec(*[None] * (len(shape) - 1), "data"))
 
   def train_step(state: GANState, data: jax.Array, key: jax.Array):
     k_batch, k_update = jax.random.split(jax.random.fold_in(key, state.step))
-    shape = (batch_size,) if n_disc == 1 else (n_disc, batch_size)
     index = jax.random.randint(k_batch, shape, 0, data.shape[0])
+    if split is not None:
+      index = jax.lax.with_sharding_constraint(index, split)
     return gan.update(state, to_unit_range(data[index]), k_update)
 
   return train_step

@@ -19,7 +19,9 @@ writing into one workdir (:func:`merge` joins their rows); a multi-process JAX r
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import sys
@@ -38,7 +40,14 @@ from jaxgan.run import outputs, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task
 from jaxgan.run.keys import eval_latents
-from jaxgan.run.periodic import INTERRUPTED, Periodic, drive, mean_metrics, sample_in_chunks
+from jaxgan.run.periodic import (
+  INTERRUPTED,
+  Periodic,
+  Records,
+  drive,
+  mean_metrics,
+  sample_in_chunks,
+)
 from jaxgan.sweeps import population
 from jaxgan.sweeps.spec import member_dir
 
@@ -113,34 +122,58 @@ def run_sweep(
     workdir, RESULTS if shard[1] == 1 else f"shards/{shard[0]}-of-{shard[1]}.jsonl"
   )
   t0, gan_steps = time.perf_counter(), 0
-  for group, indices in zip(groups, todo):
-    if not indices:
-      continue
-    cfgs = [members[i] for i in indices]
-    task = task_for(cfgs[0])
-    samples = cfgs[0].eval_samples  # a run field: the group's first member's
-    scorer = scorer_for(cfgs[0]) if scorer_for and samples and _lead() else None
-    scoring = Scoring(samples if _all_know(scorer is not None) else 0, scorer)
-    # Built for the whole group, so that a resumed sweep compiles the program it started with.
-    trainer = GroupTrainer(population.group_config([members[i] for i in group]), task)
-    for start in range(0, len(indices), chunk_size):
-      chunk = indices[start : start + chunk_size]
-      ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
-      try:
-        rows = trainer.train([members[i] for i in chunk], chunk, scoring, ckpt, stop)
-      finally:
-        ckpt.close()
-      if rows is None:  # interrupted: the chunk checkpointed where it stopped
-        bar.close()
-        return [done[i] for i in mine if i in done]
-      if _lead():
-        records.append(results, rows)
-      done.update({r["member"]: r for r in rows})
-      gan_steps += len(chunk) * trainer.total
-      # GAN-steps/s over the whole sweep so far, scoring included
-      bar.update(len(chunk), gan_steps_per_s=f"{gan_steps / (time.perf_counter() - t0):.0f}")
+  with contextlib.closing(Writing()) as writing:
+    for group, indices in zip(groups, todo):
+      if not indices:
+        continue
+      cfgs = [members[i] for i in indices]
+      task = task_for(cfgs[0])
+      samples = cfgs[0].eval_samples  # a run field: the group's first member's
+      scorer = scorer_for(cfgs[0]) if scorer_for and samples and _lead() else None
+      scoring = Scoring(samples if _all_know(scorer is not None) else 0, scorer)
+      # Built for the whole group, so that a resumed sweep compiles the program it started with.
+      trainer = GroupTrainer(population.group_config([members[i] for i in group]), task)
+      for start in range(0, len(indices), chunk_size):
+        chunk = indices[start : start + chunk_size]
+        ckpt = Checkpointer(os.path.join(workdir, "chunks", _chunk_name(chunk), "checkpoints"))
+        with writing.after(ckpt):
+          rows = trainer.train([members[i] for i in chunk], chunk, scoring, ckpt, stop)
+        if rows is None:  # interrupted: the chunk checkpointed where it stopped
+          bar.close()
+          return [done[i] for i in mine if i in done]
+        if _lead():
+          records.append(results, rows)
+        done.update({r["member"]: r for r in rows})
+        gan_steps += len(chunk) * trainer.total
+        # GAN-steps/s over the whole sweep so far, scoring included
+        bar.update(len(chunk), gan_steps_per_s=f"{gan_steps / (time.perf_counter() - t0):.0f}")
   bar.close()
   return [done[i] for i in mine if i in done]
+
+
+class Writing:
+  """The checkpointer of the chunk before, whose last save orbax writes in the background
+  while the next chunk trains: ``with writing.after(ckpt): train`` closes (waits for) the one
+  before once the training is done, then keeps ``ckpt`` open; on an error, both are closed."""
+
+  def __init__(self):
+    self.open: Checkpointer | None = None
+
+  @contextlib.contextmanager
+  def after(self, ckpt: Checkpointer):
+    try:
+      yield
+    except BaseException:
+      ckpt.close()
+      raise
+    finally:
+      self.close()
+    self.open = ckpt
+
+  def close(self) -> None:
+    if self.open is not None:
+      self.open, ckpt = None, self.open
+      ckpt.close()
 
 
 def _chunk_name(chunk: list[int]) -> str:
@@ -179,44 +212,43 @@ class GroupTrainer:
     logs = [self._open_log(c, step) for c in cfgs[:size]] if _lead() else []
     evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs[:size]] if _lead() else []
     stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
-    now = {"members": members, "pending": [], "step": step}  # what the actions read and write
+    now = {"members": members}  # what the actions read and write
 
-    def advance(n: int) -> None:
+    def advance(n: int) -> dict:
+      ckpt.check()  # a failed background checkpoint stops the chunk here
       now["members"], chunk_metrics = self.run_steps(len(cfgs))(now["members"], data, keys, n)
-      now["pending"].append(chunk_metrics)
-      now["step"] += n
+      return chunk_metrics
 
-    def log(step: int) -> None:
-      self._log(logs, stopped, now.pop("pending"), step, now["members"])
-      now["pending"] = []
-
+    log = lambda step, host, _: self._log(logs, stopped, host, step)
     evaluate = lambda step: self._evaluate(cfgs[:size], evals, step, now["members"], scoring)
-    # A stop request is served at a log boundary (at most log_every steps on), so that the
-    # logs and rows of a continued sweep are those of an uninterrupted one.
-    at_log = lambda: now["step"] % self.cfg.log_every == 0 and (stop or (lambda: False))()
-    step, why = drive(
-      step,
-      self.total,
-      self.per_call,
-      advance,
-      [
-        (Periodic(self.cfg.log_every, at_end=True), log),
-        (Periodic(self.cfg.eval_every, at_end=True), evaluate),
-        (Periodic(self.cfg.ckpt_every, at_end=True), lambda step: ckpt.save(now["members"], step)),
-      ],
-      at_log,
-    )
-    members = now["members"]
+    logged = Periodic(self.cfg.log_every, at_end=True)
+    self.writer = outputs.BackgroundWriter()  # the members' sample grids, off the loop's thread
+    try:
+      # A stop request is served at a log boundary (at most log_every steps on), so that the
+      # logs and rows of a continued sweep are those of an uninterrupted one.
+      step, why = drive(
+        step,
+        self.total,
+        self.per_call,
+        advance,
+        [
+          (Periodic(self.cfg.eval_every, at_end=True), evaluate),
+          (Periodic(self.cfg.ckpt_every, at_end=True), lambda s: ckpt.save(now["members"], s)),
+        ],
+        stop or (lambda: False),
+        Records(logged, log, step, self.total, to_host=_host),
+        stop_on=logged,
+      )
+    finally:
+      self.writer.close()
+    for log_ in logs + evals:
+      log_.close()
     if why == INTERRUPTED:
       if ckpt.latest_step() != step:
-        ckpt.save(members, step)
-      for log_ in logs + evals:
-        log_.close()
+        ckpt.save(now["members"], step)
       return None
     wall = (time.perf_counter() - t0) / size
-    diverged = _host(members.diverged_step)
-    for log in logs + evals:
-      log.close()
+    diverged = _host(now["members"].diverged_step)
     return [
       self._row(i, c, int(diverged[j]), logs[j], evals[j], wall)
       for j, (i, c) in enumerate(zip(indices, cfgs[:size]))
@@ -232,8 +264,7 @@ class GroupTrainer:
     images, alive = self._samples(members, max(scoring.samples, 100)), _host(members.alive)
     for j, (cfg, log) in enumerate(zip(cfgs, evals)):
       ok = bool(alive[j]) and np.isfinite(images[j]).all()
-      outputs.save_image_grid(images[j, :100], os.path.join(cfg.workdir, f"samples_{step}.png"), 10)
-      log.image("samples", images[j, :100], step, rows=10)
+      self.writer.submit(functools.partial(_draw, images[j, :100], cfg.workdir, step, log))
       if scoring.scorer is not None and scoring.samples:
         log.write(
           {
@@ -261,15 +292,16 @@ class GroupTrainer:
       log.clear()
     return log
 
-  def _log(self, logs, stopped, pending, step: int, members) -> None:
+  def _log(self, logs, stopped, host: list, step: int) -> None:
     """One record per member not yet stopped (metrics averaged over the interval); the
-    record of the interval in which a member diverged says so, and is its last."""
-    host, alive = _host(pending), _host(members.alive)
+    record of the interval in which a member diverged (its metrics were not finite, as the
+    population step decides) says so, and is its last."""
     for j, log in enumerate(logs):
       if stopped[j]:
         continue
+      finite = all(np.isfinite(c[k][:, j]).all() for c in host for k in c)
       record = {"step": step, **mean_metrics(host, member=j)}
-      if not alive[j]:
+      if not finite:
         record["diverged"] = stopped[j] = True
       log.write(record)
 
@@ -308,6 +340,12 @@ class Scoring:
 
   samples: int = 0
   scorer: Any = None
+
+
+def _draw(images: np.ndarray, workdir: str, step: int, log: outputs.MetricsLog) -> None:
+  """A member's 10×10 grid of samples: ``samples_<step>.png`` and a TensorBoard image."""
+  outputs.save_image_grid(images, os.path.join(workdir, f"samples_{step}.png"), 10)
+  log.image("samples", images, step, rows=10)
 
 
 def _scores(scorer, images: np.ndarray) -> dict:
