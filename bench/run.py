@@ -153,7 +153,7 @@ def smoke(module_args: list[str]) -> list[str]:
     name, _, value = arg.partition("=")
     out.append(f"{name}={small[name]}" if name in small and value else arg)
   if module_args[0] == "bench.end_to_end":
-    out.append("--nowarm")
+    out.append("--no-warm")
   return out
 
 

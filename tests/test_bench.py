@@ -99,7 +99,7 @@ def test_smoke_cuts_every_worker_to_a_few_steps():
     "bench.whole_run", "--steps=300"
   ]  # fmt: skip
   e2e = bench_run.smoke(rows["experiments.mnist mlp, 93,800 steps, end to end"])
-  assert "--steps=300" in e2e and "--nowarm" in e2e
+  assert "--steps=300" in e2e and "--no-warm" in e2e
 
 
 def test_results_section_is_replaced_in_place(tmp_path):
