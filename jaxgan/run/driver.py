@@ -402,11 +402,16 @@ class _Loop:
     actions = [  # each needs the state at its step: a dispatch ends there
       (Periodic(scored), lambda step: None),  # scored in the record of its step
       (Periodic(cfg.sample_every), self.sample_step),
-      (Periodic(cfg.ckpt_every, at_end=True), lambda step: self.ckpt.save(self.state, step)),
+      (Periodic(cfg.ckpt_every, at_end=True), self.save),
     ]
+    # A sample grid needs no record first; a checkpoint, an evaluation and a task's own
+    # evaluation of the samples (in the record of their step) do.
+    evaluated = cfg.sample_every if self.task.evaluate else 0
+    sync_on = Periodic(cfg.ckpt_every, scored, evaluated, at_end=True)
     step, why = drive(
-      step, self.total, self.per_call, self.advance, actions, self.interrupts, self.records
-    )
+      step, self.total, self.per_call, self.advance, actions, self.interrupts, self.records,
+      sync_on=sync_on,
+    )  # fmt: skip
     self.bar.close()
     if why == INTERRUPTED:
       return self.stop_interrupted(step)
@@ -431,6 +436,10 @@ class _Loop:
     shown = {"d_loss": f"{last['d_loss']:.3f}", "g_loss": f"{last['g_loss']:.3f}"}
     self.bar.update(0, **shown, sps=f"{last['steps_per_sec']:.0f}")
     return None
+
+  def save(self, step: int) -> None:
+    self.log.sync()
+    self.ckpt.save(self.state, step)
 
   def sample_step(self, step: int) -> None:
     if not (self.log_due.due(step, self.total) and self.task.evaluate):  # else drawn while logging

@@ -28,7 +28,7 @@ class MetricsLog:
     self._writer, self._purge_step = None, None
 
   def write(self, record: dict) -> None:
-    records.append(self.path, [record])  # strict JSON: a non-finite number as null
+    records.append(self.path, [record], durable=False)  # strict JSON: non-finite as null
     if self.tensorboard_dir:
       writer, step = self._tensorboard(), int(record.get("step", 0))
       for key, value in record.items():
@@ -49,7 +49,13 @@ class MetricsLog:
       self._writer = SummaryWriter(self.tensorboard_dir, purge_step=self._purge_step)
     return self._writer
 
+  def sync(self) -> None:
+    """Flushes the records written so far to the disk (before a checkpoint, so that a machine
+    crash never leaves a checkpoint newer than its log)."""
+    records.sync(self.path)
+
   def close(self) -> None:
+    self.sync()
     if self._writer is not None:
       self._writer.close()
       self._writer = None

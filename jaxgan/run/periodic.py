@@ -118,12 +118,14 @@ def drive(
   interrupted: Callable[[], bool] = lambda: False,
   records: Records | None = None,
   stop_on: Periodic | None = None,
+  sync_on: Periodic | None = None,
 ) -> tuple[int, str | None]:
   """Runs to ``total`` steps from ``step``; returns the step reached (on :data:`STOP`, the
   record's step that stopped it) and why it ended early: :data:`STOP`, :data:`INTERRUPTED`
   (``interrupted()`` was true after a dispatch: it stops there, or with ``stop_on`` at the
   next step where that is due, after its actions) or None (done). ``advance(n)`` returns the
-  dispatch's device metrics for ``records``."""
+  dispatch's device metrics for ``records``. Every record up to a step is written before its
+  actions where ``sync_on`` is due (default: wherever an action is), and at the end."""
   stopping = False
   while step < total:
     cut = [*actions, (stop_on, None)] if stopping and stop_on else actions
@@ -133,9 +135,10 @@ def drive(
     stopping = stopping or bool(interrupted())
     due = [act for periodic, act in actions if periodic.due(step, total)]
     halt = stopping and (stop_on is None or stop_on.due(step, total))
+    sync = due and (sync_on is None or sync_on.due(step, total))
     if records is not None:
       records.put(step, metrics)
-      if records.fetch(keep=0 if due or halt or step == total else 1) == STOP:
+      if records.fetch(keep=0 if sync or halt or step == total else 1) == STOP:
         return records.step, STOP
     for act in due:
       if act(step) == STOP:

@@ -57,14 +57,31 @@ def dumps(record: dict) -> str:
   return json.dumps(strict(record), allow_nan=False) + "\n"
 
 
-def append(path: str, records: Iterable[dict]) -> None:
-  """Appends ``records`` as whole lines, flushed to the disk before returning."""
+def append(path: str, records: Iterable[dict], durable: bool = True) -> None:
+  """Appends ``records`` as whole lines, handed to the operating system before returning
+  (a killed process loses none of them) and, when ``durable``, flushed to the disk (nor does
+  a machine that crashes). A training log appends without ``durable`` and calls
+  :func:`sync` before each checkpoint: an fsync per record can cost more than the steps
+  between records on an accelerator."""
   text = "".join(map(dumps, records))
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   with open(path, "a") as f:
     f.write(text)
     f.flush()
-    os.fsync(f.fileno())
+    if durable:
+      os.fsync(f.fileno())
+
+
+def sync(path: str) -> None:
+  """Flushes what was appended to ``path`` to the disk (nothing if it does not exist)."""
+  try:
+    fd = os.open(path, os.O_RDONLY)
+  except FileNotFoundError:
+    return
+  try:
+    os.fsync(fd)
+  finally:
+    os.close(fd)
 
 
 def write(path: str, records: Iterable[dict]) -> None:

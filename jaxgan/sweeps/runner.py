@@ -233,7 +233,7 @@ class GroupTrainer:
         advance,
         [
           (Periodic(self.cfg.eval_every, at_end=True), evaluate),
-          (Periodic(self.cfg.ckpt_every, at_end=True), lambda s: ckpt.save(now["members"], s)),
+          (Periodic(self.cfg.ckpt_every, at_end=True), lambda s: _save(ckpt, now, logs + evals, s)),
         ],
         stop or (lambda: False),
         Records(logged, log, step, self.total, to_host=_host),
@@ -340,6 +340,13 @@ class Scoring:
 
   samples: int = 0
   scorer: Any = None
+
+
+def _save(ckpt: Checkpointer, now: dict, logs: list, step: int) -> None:
+  """A chunk's checkpoint, once its members' logs are on the disk."""
+  for log in logs:
+    log.sync()
+  ckpt.save(now["members"], step)
 
 
 def _draw(images: np.ndarray, workdir: str, step: int, log: outputs.MetricsLog) -> None:
