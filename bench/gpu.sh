@@ -20,7 +20,7 @@ records="${RECORDS:-$out/gpu-records.jsonl}"
 python="${PYTHON:-python3}"
 
 # jaxgan's own dependencies beyond what a GPU image usually holds (jax, flax, optax, orbax).
-if ! "$python" -c "import tensorflow_datasets, tensorboardX, array_record, filelock" 2>/dev/null; then
+if ! "$python" -c "import tensorflow_datasets, tensorboardX, array_record, filelock, crc32c" 2>/dev/null; then
   if compgen -G ".whl/*.whl" >/dev/null; then
     "$python" -m pip install -q --no-index --no-deps --no-compile --target /tmp/jaxgan-site .whl/*.whl
     export PYTHONPATH="/tmp/jaxgan-site${PYTHONPATH:+:$PYTHONPATH}"

@@ -15,13 +15,19 @@ from tqdm import tqdm
 
 from jaxgan.run import records
 
+TENSORBOARD_FLUSH_SECS = 10  # how stale TensorBoard's view of a running job may be
+
 
 class MetricsLog:
   """Appends one JSON record per line to ``path`` (the source of truth), and with
   ``tensorboard_dir`` also writes each record's numbers, and the sample grids given to
   :meth:`image`, as TensorBoard events there (tensorboardX: neither TensorFlow nor PyTorch).
   After :meth:`truncate_after` (a resumed run) or :meth:`clear` (a fresh one), TensorBoard is
-  told to drop the events logged past that step by the interrupted run (``purge_step``)."""
+  told to drop the events logged past that step by the interrupted run (``purge_step``).
+
+  The events are not flushed per record: tensorboardX's flush fsyncs, which on an accelerator
+  costs more than the steps between records; its own thread flushes every
+  :data:`TENSORBOARD_FLUSH_SECS`, and :meth:`close` flushes the rest."""
 
   def __init__(self, path: str, tensorboard_dir: str | None = None):
     self.path, self.tensorboard_dir = path, tensorboard_dir
@@ -34,7 +40,6 @@ class MetricsLog:
       for key, value in record.items():
         if key != "step" and _is_number(value):
           writer.add_scalar(key, value, step)
-      writer.flush()
 
   def image(self, tag: str, images: np.ndarray, step: int, rows: int | None = None) -> None:
     """A grid of ``images`` (N, H, W, C) in [-1, 1] as a TensorBoard image (no-op without
@@ -42,11 +47,12 @@ class MetricsLog:
     if self.tensorboard_dir:
       grid = image_grid(images, rows)
       self._tensorboard().add_image(tag, grid, step, dataformats="HW" if grid.ndim == 2 else "HWC")
-      self._writer.flush()
 
   def _tensorboard(self):
     if self._writer is None:
-      self._writer = SummaryWriter(self.tensorboard_dir, purge_step=self._purge_step)
+      self._writer = SummaryWriter(
+        self.tensorboard_dir, purge_step=self._purge_step, flush_secs=TENSORBOARD_FLUSH_SECS
+      )
     return self._writer
 
   def sync(self) -> None:
