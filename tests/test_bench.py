@@ -84,7 +84,7 @@ def test_whole_run_worker_times_a_run_and_its_bare_step(offline_env):
   assert out.returncode == 0, out.stderr[-2000:]
   record = json.loads(out.stdout.strip().splitlines()[-1])
   assert record["kind"] == "whole_run" and record["batch_size"] == 16
-  assert record["steady_steps"] == 200  # records at 100, 200 and 300
+  assert record["steady_steps"] == 200  # from the first dispatch's end (100) to 300
   assert record["whole_steps_per_s"] > 0 and record["bare_steps_per_s"] > 0
   assert record["ratio"] == record["whole_steps_per_s"] / record["bare_steps_per_s"]
 
@@ -197,7 +197,7 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
       "bare_steps_per_s": 100.0,
       "ratio": 0.95,
       "steps_per_call": 100,
-      "first_record_s": 4.0,
+      "first_dispatch_s": 4.0,
     },
     "bench.sweep_runner": {
       "kind": "sweep_runner",
