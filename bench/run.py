@@ -211,8 +211,8 @@ def table(results: list[tuple[str, dict]]) -> str:
     text += "\n\n" + sweep_table(sweeps, results)
   if e2e:
     lines = [
-      "| end-to-end run | whole process, s | training loop, s | first 100 steps, s | "
-      "whole process, s, compilation cache warm | first 100 steps, s, cache warm | "
+      "| end-to-end run | whole process, s | training loop, s | first dispatch, s | "
+      "whole process, s, compilation cache warm | first dispatch, s, cache warm | "
       "steps/s, whole process |",
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]

@@ -169,8 +169,10 @@ def test_non_finite_numbers_are_written_as_null_and_the_record_marked_diverged(t
 
 
 def _small(tmp_path, **kw):
+  # One device: the test process has 8 fake CPU devices (for test_parallel), which a run would
+  # otherwise split its batch over.
   kw = {"dataset": "mnist", "steps": 20, "log_every": 10, "sample_every": 0, "progress": False,
-        "workdir": str(tmp_path / "run"), "compilation_cache": False, **kw}  # fmt: skip
+        "workdir": str(tmp_path / "run"), "compilation_cache": False, "devices": 1, **kw}  # fmt: skip
   return make_config(**kw)
 
 
@@ -206,6 +208,29 @@ def test_a_full_disk_stops_training_with_one_message_and_keeps_the_last_checkpoi
   monkeypatch.setattr(Checkpointer, "save", save)
   assert train_run(dataclasses.replace(cfg, resume=True), Task(DATA)) == 0
   assert Checkpointer.latest_in(os.path.join(cfg.workdir, "checkpoints")) == 30
+
+
+def test_a_background_save_that_fails_stops_training_within_a_dispatch(tmp_path, monkeypatch):
+  """Checkpoints are written in the background: a write that fails there stops the run at the
+  next dispatch, with the full-disk message, before any later checkpoint. (Simulated: the check
+  the loop makes before each dispatch raises ENOSPC once checkpoint 10 exists, as orbax's
+  wait re-raises its writing thread's error.)"""
+  cfg = _small(tmp_path, ckpt_every=10, steps=30, steps_per_call=1)
+  failed = {"at": None}
+  wait = Checkpointer.check
+
+  def check(self):
+    if self.latest_step() == 10 and failed["at"] is None:
+      failed["at"] = "after 10"
+      raise OSError(errno.ENOSPC, "No space left on device", self.directory)
+    return wait(self)
+
+  monkeypatch.setattr(Checkpointer, "check", check)
+  with pytest.raises(WorkdirError, match="No space left on device .*MiB free"):
+    train_run(cfg, Task(DATA))
+  assert failed["at"] and Checkpointer.latest_in(os.path.join(cfg.workdir, "checkpoints")) == 10
+  steps = [r["step"] for r in records.read(os.path.join(cfg.workdir, "metrics.jsonl"))]
+  assert steps == [10]  # stopped at the dispatch after checkpoint 10
 
 
 def test_bad_settings_are_refused_before_work_starts(offline_env, tmp_path):
