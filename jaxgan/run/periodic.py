@@ -9,9 +9,10 @@ action returns :data:`STOP`. Actions need the training state at their step (samp
 evaluation, checkpoints), so a dispatch ends there. Log records do not: ``advance`` returns the
 per-step metrics of its dispatch, and :class:`Records` reads them to the host one dispatch
 behind (the device runs the next dispatch meanwhile) and writes a record at each of its
-boundaries, wherever the dispatches end. Before the actions of a step, and at the end, every
-record up to that step is written, so an action sees the record of its step and no
-checkpoint follows a step whose metrics were not finite. A single run
+boundaries, wherever the dispatches end. Before the actions of a step where ``sync_on`` is due
+(a checkpoint, an evaluation), and at the end, every record up to that step is written, so such
+an action sees the record of its step and no checkpoint follows a step whose metrics were not
+finite. A single run
 (:mod:`jaxgan.run.driver`) and a sweep's population (:mod:`jaxgan.sweeps.runner`) are both
 driven by it, as clu's ``PeriodicAction`` and jaxline's hooks drive one loop.
 """
