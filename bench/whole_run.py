@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -84,12 +85,18 @@ def whole_run(args, flags: dict) -> dict:
     per_call = json.load(f)["steps_per_call_used"]
   first = next(r for r in records if r["step"] % per_call == 0)  # the first dispatch's end
   last = records[-1]
+  # the driver's last line: how long its loop ran, and waited for the device (with compiling)
+  loop_s, waited_s = map(
+    float, re.findall(r"the loop: ([\d.]+) s, ([\d.]+) s of it", proc.stderr)[-1]
+  )
   steady = last["step"] - first["step"]
   return {
     "whole_steps_per_s": steady / (last["wall_time"] - first["wall_time"]),
     "steady_steps": steady,
     "first_dispatch_s": first["wall_time"],
     "loop_s": last["wall_time"],
+    "loop_with_outputs_s": loop_s,
+    "waited_for_device_s": waited_s,
   }
 
 

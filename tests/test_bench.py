@@ -87,6 +87,8 @@ def test_whole_run_worker_times_a_run_and_its_bare_step(offline_env):
   assert record["steady_steps"] == 200  # from the first dispatch's end (100) to 300
   assert record["whole_steps_per_s"] > 0 and record["bare_steps_per_s"] > 0
   assert record["ratio"] == record["whole_steps_per_s"] / record["bare_steps_per_s"]
+  # the driver's own account of its loop: the time it waited for the device is part of it
+  assert 0 < record["waited_for_device_s"] < record["loop_with_outputs_s"]
 
 
 def test_smoke_cuts_every_worker_to_a_few_steps():

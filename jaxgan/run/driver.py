@@ -478,5 +478,10 @@ class _Loop:
       )
       return EXIT_DIVERGED
     self.write_samples("final", step)
-    print(f"done: {self.total} steps in {self.cfg.workdir}", file=sys.stderr)
+    loop = time.perf_counter() - self.t_start
+    print(
+      f"done: {self.total} steps in {self.cfg.workdir} (the loop: {loop:.1f} s, "
+      f"{self.records.waited:.1f} s of it waiting for the device)",
+      file=sys.stderr,
+    )
     return 0

@@ -71,6 +71,8 @@ class Records:
   to end the run (its metrics were not finite); :attr:`step` is then that boundary.
   :meth:`leftover` holds the host metrics past the last boundary. ``to_host`` copies a
   dispatch's metrics (default ``jax.device_get``; a multi-process runtime gathers them).
+  :attr:`waited` is the seconds spent waiting for them: a loop that waits most of its time is
+  bound by the device, one that hardly waits by the host.
   """
 
   def __init__(self, periodic: Periodic, write: Callable, step: int, total: int, to_host=None):
@@ -79,6 +81,7 @@ class Records:
     self._queued: collections.deque = collections.deque()
     self._host: list[dict] = []  # host chunks since the last record
     self._time = (step, time.perf_counter())  # the last step read, and when it was done
+    self.waited = 0.0
 
   def put(self, end: int, metrics: dict) -> None:
     self._queued.append((end, metrics))
@@ -86,8 +89,10 @@ class Records:
   def fetch(self, keep: int = 1) -> str | None:
     while len(self._queued) > keep:
       end, metrics = self._queued.popleft()
+      before = time.perf_counter()
       host = self._to_host(metrics)  # waits for that dispatch; the next one keeps running
       (start, t0), t1 = self._time, time.perf_counter()
+      self.waited += t1 - before
       self._time = (end, t1)
       offset, b = start, self.periodic.next(start, self.total)  # offset: the step before host[0]
       while b <= end:
