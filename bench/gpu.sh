@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU benchmark in one command, for a machine lent for minutes (docs/speed.md):
 #
-#   bash bench/gpu.sh            # on the GPU machine: about 7 minutes with the installs
+#   bash bench/gpu.sh            # on the GPU machine: 464 s with the installs (2026-12-04,
+#                                # an H200), before the last row (about a minute) was added
 #   bash bench/gpu.sh --smoke    # here, on the CPU: every row at a few steps, to know it runs
 #
 # Rows in priority order, each record appended to $RECORDS as soon as it is measured (a run cut
@@ -38,14 +39,16 @@ export JAXGAN_IDX_DIR
 "$python" -c "import jax; print('jax', jax.__version__, jax.devices())"
 
 # The targets first: the driver against its bare step, 100 epochs end to end, the sweep
-# runner against its bare population, the bfloat16 population, then the single MLP and the DCGAN.
+# runner against its bare population, the bfloat16 population, then the single MLP and the DCGAN;
+# last, the whole run without the persistent compilation cache (a suspect for its 0.75-0.81×).
 "$python" -m bench.run $smoke --records="$records" --timeout=240 \
   --only="whole run vs bare step" \
   --only="experiments.mnist mlp" \
   --only="jaxgan mlp, population 64, lax.scan of 500" \
   --only="sweep runner, mlp, population 64" \
   --only="jaxgan mlp, lax.scan of 500" \
-  --only="jaxgan dcgan, lax.scan of 200"
+  --only="jaxgan dcgan, lax.scan of 200" \
+  --only="whole run without compilation cache"
 if [[ -z "$smoke" ]]; then
   "$python" -m bench.run --tabulate="$records" --output="$out/BENCHMARKS.md"
 fi

@@ -47,6 +47,13 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
       ["bench.whole_run", *whole],
     )
   ]
+  if gpu:  # is the persistent compilation cache's executable the bare step's? (0.75-0.81× seen)
+    rows.append(
+      (
+        "whole run without compilation cache vs bare step, mlp, batch 64",
+        ["bench.whole_run", *whole, "--run_flag=--nocompilation_cache"],
+      )
+    )
   rows += [
     (f"PyTorch MLP GAN, {m}", ["bench.torch_gan", "--model=mlp", f"--mode={m}"])
     for m in torch_modes

@@ -46,6 +46,12 @@ def main():
   p.add_argument("--devices", type=int, default=1)
   p.add_argument("--dataset", default="fashion_mnist")
   p.add_argument("--split", default="train")
+  p.add_argument(
+    "--run_flag",
+    action="append",
+    default=[],
+    help="a flag for the whole run only, e.g. --run_flag=--nocompilation_cache (repeatable)",
+  )
   p.add_argument("--timeout", type=int, default=1800)
   args = p.parse_args()
   flags = {"arch": args.arch, "batch_size": args.batch_size, "devices": args.devices}
@@ -57,6 +63,7 @@ def main():
       "framework": "jaxgan",
       "kind": "whole_run",
       **flags,
+      "run_flags": args.run_flag,
       "steps": args.steps,
       "device": dev.platform,
       "device_kind": dev.device_kind,
@@ -72,7 +79,7 @@ def whole_run(args, flags: dict) -> dict:
   workdir = tempfile.mkdtemp(prefix="jaxgan-whole-")
   cmd = [sys.executable, "-m", "experiments.mnist", "--loss=ns", f"--dataset={args.dataset}",
          f"--split={args.split}", f"--steps={args.steps}", f"--workdir={workdir}", "--progress=false",
-         *(f"--{k}={v}" for k, v in flags.items())]  # fmt: skip
+         *(f"--{k}={v}" for k, v in flags.items()), *args.run_flag]  # fmt: skip
   env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (ROOT, os.getenv("PYTHONPATH")))))
   proc = subprocess.run(
     cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout, env=env

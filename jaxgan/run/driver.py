@@ -459,7 +459,7 @@ class _Loop:
     elif os.path.exists(path):
       os.remove(path)  # an earlier interrupt's: not of this step
     if self.ckpt.latest_step() != step:
-      self.ckpt.save(self.state, step)
+      self.save(step)
     self.write_plot()
     print(
       f"interrupted at step {step} of {self.total} (checkpoint written); run the same command "
