@@ -9,7 +9,7 @@
 # by the machine's limit keeps what it measured); then `python -m bench.run --tabulate=FILE`
 # writes them into BENCHMARKS.md (the GPU run does it at the end, into its $OUT when set).
 # What is missing is installed first: from wheels in .whl/ when the machine has no registry
-# (carried there; docs/speed.md says how to make them), else `pip install -e .[cuda]`.
+# (made by bench/gpu_prepare.sh and carried there), else `pip install -e .[cuda]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
