@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from bench import run as bench_run
 
 from conftest import REPO
@@ -35,6 +37,7 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
   assert record["steps_per_s"] > 0 and record["first_call_s"] > 0 and record["finite"]
 
 
+@pytest.mark.long  # a training process each; `bash bench/gpu.sh --smoke` runs them too
 def test_sweep_runner_worker_times_chunks_of_a_population(offline_env):
   out = subprocess.run(
     [sys.executable, "-m", "bench.sweep_runner", "--population=2", "--steps=3", "--repeats=1"],
@@ -50,6 +53,7 @@ def test_sweep_runner_worker_times_chunks_of_a_population(offline_env):
   assert record["steps_per_s"] > 0 and len(record["rates"]) == 1 and record["first_call_s"] > 0
 
 
+@pytest.mark.long  # a training process each; `bash bench/gpu.sh --smoke` runs them too
 def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   out = subprocess.run(
     [
@@ -75,6 +79,7 @@ def test_end_to_end_worker_times_a_whole_training_process(offline_env):
   assert abs(record["steps_per_s"] - 30 / record["process_s"]) < 1e-6
 
 
+@pytest.mark.long  # a training process each; `bash bench/gpu.sh --smoke` runs them too
 def test_whole_run_worker_times_a_run_and_its_bare_step(offline_env):
   out = subprocess.run(
     [sys.executable, "-m", "bench.whole_run", "--dataset=mnist", "--split=test", "--steps=300",
