@@ -108,13 +108,8 @@ def timed_run(args, cache: str) -> dict:
   wall = time.perf_counter() - t0
   if proc.returncode != 0:
     sys.exit(f"experiments.mnist exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    records = [json.loads(line) for line in f if line.strip()]
-  with open(os.path.join(workdir, "config.json")) as f:
-    per_call = json.load(f)["steps_per_call_used"]
-  # A fresh workdir, so wall_time counts from the loop's start; a record inside a dispatch has
-  # an interpolated time, so the first dispatch's is that of the first record at its end.
-  first = next((r for r in records if r["step"] % per_call == 0), records[-1])
+  # A fresh workdir, so wall_time counts from the loop's start.
+  records, first = read_run(workdir)
   return {
     "process_s": wall,
     "loop_s": records[-1]["wall_time"],
@@ -122,6 +117,16 @@ def timed_run(args, cache: str) -> dict:
     "first_interval_steps": first["step"],
     "d_loss": records[-1]["d_loss"],
   }
+
+
+def read_run(workdir: str) -> tuple[list[dict], dict]:
+  """A finished run's records, and its first record at the end of a dispatch: a record inside
+  a dispatch has an interpolated time, so that one's is the first dispatch's own."""
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    records = [json.loads(line) for line in f if line.strip()]
+  with open(os.path.join(workdir, "config.json")) as f:
+    per_call = json.load(f)["steps_per_call_used"]
+  return records, next((r for r in records if r["step"] % per_call == 0), records[-1])
 
 
 if __name__ == "__main__":

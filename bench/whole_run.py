@@ -17,7 +17,6 @@ cheap as an accelerator's, so that the host's share shows.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
@@ -30,6 +29,7 @@ import jax
 import numpy as np
 
 from bench.common import emit
+from bench.end_to_end import read_run
 from bench.run import ROOT
 from jaxgan.backend import platform
 from jaxgan.config import make_config
@@ -86,11 +86,7 @@ def whole_run(args, flags: dict) -> dict:
   )
   if proc.returncode != 0:
     sys.exit(f"experiments.mnist exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
-  with open(os.path.join(workdir, "metrics.jsonl")) as f:
-    records = [json.loads(line) for line in f if line.strip()]
-  with open(os.path.join(workdir, "config.json")) as f:
-    per_call = json.load(f)["steps_per_call_used"]
-  first = next(r for r in records if r["step"] % per_call == 0)  # the first dispatch's end
+  records, first = read_run(workdir)  # first: the first dispatch's end
   last = records[-1]
   # the driver's last line: how long its loop ran, and waited for the device (with compiling)
   loop_s, waited_s = map(

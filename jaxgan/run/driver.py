@@ -177,7 +177,8 @@ def devices_for(cfg: Config) -> int:
   if cfg.devices == 0:
     return available if cfg.batch_size % available == 0 else 1
   if cfg.devices > available:
-    raise RunRefused(f"--devices={cfg.devices}: only {available} local devices are visible")
+    plural = "" if available == 1 else "s"
+    raise RunRefused(f"--devices={cfg.devices}: only {available} local device{plural} visible")
   if cfg.batch_size % cfg.devices:
     raise RunRefused(
       f"--devices={cfg.devices} does not divide --batch_size={cfg.batch_size}: each device "
