@@ -152,3 +152,4 @@ def test_a_run_over_all_devices_equals_one_device_and_records_the_number(tmp_pat
 def test_a_device_count_that_cannot_split_the_batch_is_refused(tmp_path, devices, message):
   with pytest.raises(RunRefused, match=message):
     _devices_run(tmp_path, devices, batch_size=64)
+  assert not (tmp_path / f"devices-{devices}").exists()  # refused before the workdir is made

@@ -220,6 +220,7 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
   process exit code (0, EXIT_DIVERGED, or 128 + the signal that interrupted it). Holds the
   workdir's lock throughout; SIGTERM and SIGINT stop it with a checkpoint
   (:mod:`jaxgan.run.interrupts`)."""
+  cfg = dataclasses.replace(cfg, devices=devices_for(cfg))  # config.json: the number used
   lock = _open_workdir(cfg)
   try:
     with Interrupts() as interrupts:
@@ -267,7 +268,6 @@ def _train_locked(cfg: Config, task: Task | None, interrupts: Interrupts) -> int
   loop = None
   try:
     _check_workdir(cfg, ckpt)
-    cfg = dataclasses.replace(cfg, devices=devices_for(cfg))  # config.json: the number used
     loop = _Loop(cfg, task or image_task(cfg), ckpt, writer, interrupts)
     return loop.run()
   finally:
