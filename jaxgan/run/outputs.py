@@ -25,9 +25,9 @@ class MetricsLog:
   After :meth:`truncate_after` (a resumed run) or :meth:`clear` (a fresh one), TensorBoard is
   told to drop the events logged past that step by the interrupted run (``purge_step``).
 
-  The events are not flushed per record: tensorboardX's flush fsyncs, which on an accelerator
-  costs more than the steps between records; its own thread flushes every
-  :data:`TENSORBOARD_FLUSH_SECS`, and :meth:`close` flushes the rest."""
+  The events are not flushed per record (tensorboardX's flush fsyncs, and a live view needs no
+  more than its own thread's flush every :data:`TENSORBOARD_FLUSH_SECS`); :meth:`close`
+  flushes the rest."""
 
   def __init__(self, path: str, tensorboard_dir: str | None = None):
     self.path, self.tensorboard_dir = path, tensorboard_dir

@@ -61,8 +61,8 @@ def append(path: str, records: Iterable[dict], durable: bool = True) -> None:
   """Appends ``records`` as whole lines, handed to the operating system before returning
   (a killed process loses none of them) and, when ``durable``, flushed to the disk (nor does
   a machine that crashes). A training log appends without ``durable`` and calls
-  :func:`sync` before each checkpoint: an fsync per record can cost more than the steps
-  between records on an accelerator."""
+  :func:`sync` before each checkpoint: a run resumes from its checkpoint, so its records need
+  to be on the disk only up to there, and the loop is spared an fsync per record."""
   text = "".join(map(dumps, records))
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   with open(path, "a") as f:
