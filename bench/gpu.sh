@@ -38,17 +38,18 @@ fi
 export JAXGAN_IDX_DIR
 "$python" -c "import jax; print('jax', jax.__version__, jax.devices())"
 
-# The targets first: the driver against its bare step, 100 epochs end to end, the sweep
-# runner against its bare population, the bfloat16 population, then the single MLP and the DCGAN;
-# last, the whole run without the persistent compilation cache (a suspect for its 0.75-0.81×).
+# Rows in the order of what they answer: the whole run against its bare step, with variants
+# that leave out one output each (which output does the device wait for?); the single MLP and
+# the DCGAN, each also with its loop unrolled and with loops as CUDA graphs (kernels per step
+# counted); 100 epochs end to end; the populations; the sweep runner.
 "$python" -m bench.run $smoke --records="$records" --timeout=240 \
-  --only="whole run vs bare step" \
+  --only="whole run vs bare step, mlp, batch 64" \
+  --only="jaxgan mlp, lax.scan of 500" \
+  --only="whole run vs bare step, loops as CUDA graphs" \
+  --only="jaxgan dcgan, lax.scan of 200" \
   --only="experiments.mnist mlp" \
   --only="jaxgan mlp, population 64, lax.scan of 500" \
-  --only="sweep runner, mlp, population 64" \
-  --only="jaxgan mlp, lax.scan of 500" \
-  --only="jaxgan dcgan, lax.scan of 200" \
-  --only="whole run without compilation cache"
+  --only="sweep runner, mlp, population 64"
 if [[ -z "$smoke" ]]; then
   "$python" -m bench.run --tabulate="$records" --output="$out/BENCHMARKS.md"
 fi

@@ -13,6 +13,10 @@ config (the NS loss, Adam 2e-4, β = (0.5, 0.999)) with the chosen architecture,
 from __future__ import annotations
 
 import argparse
+import glob
+import os
+import re
+import tempfile
 
 import jax
 import numpy as np
@@ -37,7 +41,12 @@ def main():
   p.add_argument("--population", type=int, default=1)
   p.add_argument("--repeats", type=int, default=5)
   p.add_argument("--compute_dtype", default="float32", choices=sorted(precision.DTYPES))
+  p.add_argument("--unroll", type=int, default=1, help="steps per scan loop body")
+  p.add_argument("--xla_flags", default="", help="added to XLA_FLAGS (before the backend starts)")
   args = p.parse_args()
+  dump = tempfile.mkdtemp(prefix="jaxgan-hlo-")  # the compiled programs, to count kernels
+  flags = f"{args.xla_flags} --xla_dump_to={dump} --xla_dump_hlo_as_text"
+  os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
 
   norm = {} if args.d_norm is None else {"d_norm": args.d_norm}
   gan = build_gan(make_config(arch=args.arch, compute_dtype=args.compute_dtype, **norm), SHAPE)
@@ -56,7 +65,7 @@ def main():
 
   # jaxgan's own loop: one jit with the state donated and jaxgan's XLA options; a scan of
   # --steps steps per dispatch, or one step per dispatch.
-  run = train_steps.make_multi_step(step)
+  run = train_steps.make_multi_step(step, unroll=args.unroll)
   per_call = args.steps if args.loop == "scan" else 1
   holder = {"state": state, "out": None}
 
@@ -86,10 +95,37 @@ def main():
       **result,
       "peak_mb": (stats["peak_bytes_in_use"] / 2**20 if stats else peak_rss_mb()),
       "peak_kind": "device" if stats else "process RSS",
+      "unroll": args.unroll,
+      "xla_flags": args.xla_flags,
+      "kernels_per_step": kernels_per_step(dump, per_call, args.unroll),
       "finite": finite,
       "d_loss": float(np.mean(final["d_loss"])),
     }
   )
+
+
+KERNEL_OP = re.compile(
+  r"^\s*(?:ROOT )?%\S+ = .*?\b(fusion|custom-call|convolution|dot|copy|sort|scatter)\("
+)
+
+
+def kernels_per_step(dump: str, per_call: int, unroll: int) -> float | None:
+  """Kernel-launching instructions (fusions, library calls, unfused products and copies) per
+  training step, read from XLA's dump of the compiled training program: those of its largest
+  computation that is not itself fused (the scan's loop body, ``unroll`` steps long), or of
+  the entry computation (a plain step). A count of the program, not of a profile; None when nothing was dumped."""
+  files = glob.glob(os.path.join(dump, "*jit_run*after_optimizations.txt"))
+  if not files:
+    return None
+  text = open(max(files, key=os.path.getsize)).read()
+  blocks = re.split(r"\n(?=\S)", text)  # one computation each
+  fused = set(re.findall(r" fusion\(.*?calls=(%[\w.-]+)", text))
+  counts = [
+    sum(bool(KERNEL_OP.match(line)) for line in b.splitlines())
+    for b in blocks
+    if b.split(" ")[0] not in fused and b.startswith("ENTRY") == (per_call == 1)
+  ]
+  return max(counts, default=0) / (min(unroll, per_call) if per_call > 1 else 1)
 
 
 if __name__ == "__main__":

@@ -34,26 +34,33 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# Which output of a whole run the device waits for, if any: each a whole run of its own.
+WHOLE_RUN_VARIANTS = [
+  "--variant=--ckpt_every=0",
+  "--variant=--ckpt_every=0 --sample_every=0",
+  "--variant=--nocompilation_cache",
+]
+# XLA's command buffers (CUDA graphs) extended to loops and conditionals: a scan's whole loop
+# replayed as one graph, instead of its body's kernels and a host-side trip count per step.
+GRAPHS = (
+  "--xla_flags=--xla_gpu_enable_command_buffer="
+  "FUSION,CUBLAS,CUBLASLT,CUSTOM_CALL,CUDNN,WHILE,CONDITIONAL"
+)
+
+
 def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
   """(label, command) pairs. Chunk sizes keep each timed repeat around a second or more."""
   scan = "500" if gpu else "100"
   torch_modes = ["eager", "compile"] + (["reduce-overhead"] if gpu else [])
   # The driver against its bare step; on the CPU a batch of 16 makes the step cheap, as an
   # accelerator's is, so that the host's share shows.
-  whole = ["--steps=50000"] if gpu else ["--batch_size=16", "--steps=3000"]
+  whole = ["--steps=50000", *WHOLE_RUN_VARIANTS] if gpu else ["--batch_size=16", "--steps=3000"]
   rows = [
     (
       f"whole run vs bare step, mlp, batch {16 if not gpu else 64}",
       ["bench.whole_run", *whole],
     )
   ]
-  if gpu:  # is the persistent compilation cache's executable the bare step's? (0.75-0.81× seen)
-    rows.append(
-      (
-        "whole run without compilation cache vs bare step, mlp, batch 64",
-        ["bench.whole_run", *whole, "--run_flag=--nocompilation_cache"],
-      )
-    )
   rows += [
     (f"PyTorch MLP GAN, {m}", ["bench.torch_gan", "--model=mlp", f"--mode={m}"])
     for m in torch_modes
@@ -92,13 +99,16 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
       )
     )  # fmt: skip
   # The sweep runner (bench.sweep_runner) at each population size; on the CPU each chunk is
-  # about 1,500 GAN-steps (a 256-member chunk would take minutes per 10 steps otherwise).
+  # about 1,500 GAN-steps (a 256-member chunk would take minutes per 10 steps otherwise); on
+  # a GPU 10,000 steps a member, one timed chunk (a chunk's fixed costs, its members' inits,
+  # logs, grids and checkpoint, are seconds: a short chunk measures them, not the training).
   for pop in [1, 8, 64] if quick else [1, 8, 64, 256]:
-    steps = "2000" if gpu else str(max(8, 1500 // pop))
+    steps = "10000" if gpu else str(max(8, 1500 // pop))
     rows.append(
       (
         f"sweep runner, mlp, population {pop}, {steps} steps",
-        ["bench.sweep_runner", f"--population={pop}", f"--steps={steps}"],
+        ["bench.sweep_runner", f"--population={pop}", f"--steps={steps}"]
+        + (["--repeats=1"] if gpu else []),
       )
     )
   conv_scan = "200" if gpu else "10"
@@ -134,6 +144,19 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
       ["bench.jax_gan", "--arch=dcgan", "--d_norm=batch", *conv_loop, "--compute_dtype=bfloat16"],
     )
   )
+  if gpu:  # the whole run with the loop's kernels replayed as CUDA graphs (below)
+    rows.append(
+      ("whole run vs bare step, loops as CUDA graphs, mlp, batch 64",
+       ["bench.whole_run", "--steps=50000", GRAPHS])
+    )  # fmt: skip
+  if gpu:  # what a loop body costs per step: its kernels (counted), unrolled, in CUDA graphs
+    for arch, steps, unroll in (("mlp", scan, 10), ("dcgan", "200", 5)):
+      base = ["bench.jax_gan", f"--arch={arch}", "--loop=scan", f"--steps={steps}"]
+      base += ["--d_norm=batch"] if arch == "dcgan" else []
+      rows += [
+        (f"jaxgan {arch}, lax.scan of {steps}, unroll {unroll}", [*base, f"--unroll={unroll}"]),
+        (f"jaxgan {arch}, lax.scan of {steps}, loops as CUDA graphs", [*base, GRAPHS]),
+      ]
   # The issue's "100 epochs of the classic MNIST GAN" (93,800 steps) as a user runs it; on the
   # CPU (≈ 45 steps/s) 2,000 steps stand for it.
   e2e_steps = "93800" if gpu else "2000"
@@ -238,17 +261,21 @@ def whole_table(rows: list[tuple[str, dict]]) -> str:
   """``experiments.mnist`` with its default outputs against its bare compiled step."""
   lines = [
     "| whole run vs bare step | whole run, steps/s | bare step, steps/s | ratio | "
-    "steps per dispatch | first dispatch done, s |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "steps per dispatch | first dispatch done, s | loop, s | of it waiting for the device, s |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ]
   for label, r in rows:
     if "error" in r:
-      lines.append(f"| {label} | failed: {r['error']} | | | | |")
+      lines.append(f"| {label} | failed: {r['error']} | | | | | | |")
       continue
-    lines.append(
-      f"| {label} | {r['whole_steps_per_s']:,.1f} | {r['bare_steps_per_s']:,.1f} | "
-      f"{r['ratio']:.2f}× | {r['steps_per_call']} | {r['first_dispatch_s']:.1f} |"
-    )
+    for name, w in [(label, r)] + [
+      (f"{label}, with {' '.join(v['run_flags'])}", v) for v in r.get("variants", [])
+    ]:
+      lines.append(
+        f"| {name} | {w['whole_steps_per_s']:,.1f} | {r['bare_steps_per_s']:,.1f} | "
+        f"{w['ratio']:.2f}× | {r['steps_per_call']} | {w['first_dispatch_s']:.1f} | "
+        f"{w['loop_with_outputs_s']:.1f} | {w['waited_for_device_s']:.1f} |"
+      )
   return "\n".join(lines)
 
 

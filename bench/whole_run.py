@@ -9,8 +9,9 @@ end of its first dispatch (compilation done; a record's time is interpolated wit
 dispatch that completed it, so only a record at a dispatch's end is that dispatch's time) to
 its last record. Then, in this process, the bare step of the same configuration: the driver's
 own compiled scan (``Run.run_steps``, the chunk length the driver chose), data on the device,
-no outputs, timed over the same steps after a compiled warm-up (the median of three).
-Prints one JSON line with both and their ratio. On the CPU a small batch makes the step as
+no outputs, timed over the same steps (at most 20,000) after a compiled warm-up (the median
+of three). Prints one JSON line with both and their ratio; with ``--variant``, also those of
+whole runs with more flags (``--ckpt_every=0``: is it the checkpoints the device waits for?). On the CPU a small batch makes the step as
 cheap as an accelerator's, so that the host's share shows.
 """
 
@@ -36,6 +37,7 @@ from jaxgan.config import make_config
 from jaxgan.run.driver import Run
 
 SHAPE, NUM_EXAMPLES = (28, 28, 1), 60_000
+BARE_STEPS = 20_000  # at most, per timed repeat of the bare step (it varies little)
 
 
 def main():
@@ -52,11 +54,22 @@ def main():
     default=[],
     help="a flag for the whole run only, e.g. --run_flag=--nocompilation_cache (repeatable)",
   )
+  p.add_argument(
+    "--variant",
+    action="append",
+    default=[],
+    help="another whole run with these flags too (space-separated), against the same bare "
+    "step: which output costs the device's time, e.g. --variant='--ckpt_every=0' (repeatable)",
+  )
   p.add_argument("--timeout", type=int, default=1800)
+  p.add_argument("--xla_flags", default="", help="added to XLA_FLAGS, for both")
   args = p.parse_args()
+  if args.xla_flags:  # before the backend starts; the whole run inherits the environment
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {args.xla_flags}".strip()
   flags = {"arch": args.arch, "batch_size": args.batch_size, "devices": args.devices}
-  whole = whole_run(args, flags)
-  bare = bare_step(flags, whole["steady_steps"])
+  whole = whole_run(args, flags, args.run_flag)
+  variants = [(v.split(), whole_run(args, flags, args.run_flag + v.split())) for v in args.variant]
+  bare = bare_step(flags, min(whole["steady_steps"], BARE_STEPS))
   dev = jax.devices()[0]
   emit(
     {
@@ -64,22 +77,27 @@ def main():
       "kind": "whole_run",
       **flags,
       "run_flags": args.run_flag,
+      "xla_flags": args.xla_flags,
       "steps": args.steps,
       "device": dev.platform,
       "device_kind": dev.device_kind,
       **whole,
       **bare,
       "ratio": whole["whole_steps_per_s"] / bare["bare_steps_per_s"],
+      "variants": [
+        {"run_flags": v, **w, "ratio": w["whole_steps_per_s"] / bare["bare_steps_per_s"]}
+        for v, w in variants
+      ],
     }
   )
 
 
-def whole_run(args, flags: dict) -> dict:
+def whole_run(args, flags: dict, run_flags: list[str]) -> dict:
   """One ``experiments.mnist`` process; its loop's steps/s between its first and last record."""
   workdir = tempfile.mkdtemp(prefix="jaxgan-whole-")
   cmd = [sys.executable, "-m", "experiments.mnist", "--loss=ns", f"--dataset={args.dataset}",
          f"--split={args.split}", f"--steps={args.steps}", f"--workdir={workdir}", "--progress=false",
-         *(f"--{k}={v}" for k, v in flags.items()), *args.run_flag]  # fmt: skip
+         *(f"--{k}={v}" for k, v in flags.items()), *run_flags]  # fmt: skip
   env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (ROOT, os.getenv("PYTHONPATH")))))
   proc = subprocess.run(
     cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.timeout, env=env

@@ -84,3 +84,35 @@ def test_stop_on_carries_an_interrupt_to_its_next_step():
   (step, why), _ = _drive(trace, interrupted=lambda: True, stop_on=Periodic(5))
   assert (step, why) == (10, INTERRUPTED)  # 7 is no multiple of 5; the next dispatch ends at 10
   assert trace.dispatches == [7, 3]
+
+
+def _drive_with_commits(trace, total=40):
+  """Actions at 10, 20, ... whose commits (checkpoints, say) note their step when they run."""
+
+  def act(step):
+    trace.events.append(("action", step))
+    return lambda: trace.events.append(("commit", step))
+
+  records = Records(Periodic(5, at_end=True), trace.write, 0, total)
+  actions = [(Periodic(10, at_end=True), act)]
+  return drive(0, total, 7, trace.advance, actions, records=records, sync_on=Periodic())
+
+
+def test_a_commit_runs_after_the_next_dispatch_once_its_records_are_finite():
+  trace = Trace()
+  assert _drive_with_commits(trace) == (40, None)
+  kinds = [e[:2] for e in trace.events]
+  for s in (10, 20, 30):  # the device had the next dispatch before the host read step s
+    assert kinds.index(("action", s)) < kinds.index(("dispatch", s + 7))
+    assert (
+      kinds.index(("dispatch", s + 7)) < kinds.index(("record", s)) < kinds.index(("commit", s))
+    )
+  assert kinds.index(("record", 40)) < kinds.index(("commit", 40))  # the end: at once
+  assert sum(k == "commit" for k, *_ in kinds) == 4
+
+
+def test_a_commit_is_dropped_when_a_step_before_it_is_not_finite():
+  trace = Trace(bad_from=18)
+  assert _drive_with_commits(trace) == (20, STOP)
+  kinds = [e[:2] for e in trace.events]
+  assert ("commit", 10) in kinds and ("action", 20) in kinds and ("commit", 20) not in kinds

@@ -6,7 +6,8 @@ toys), and runs ``steps_per_call`` updates per dispatch (one ``lax.scan``) until
 done. A dispatch ends early only where the state is needed (every ``sample_every``,
 ``eval_every`` and ``ckpt_every`` steps); the ``log_every`` records are computed from the
 per-step metrics, read one dispatch behind the device. Sample pictures are drawn on a
-background thread, checkpoints are written asynchronously, and the loss plot is drawn once, at
+background thread, checkpoints are snapshot on the device and written asynchronously once the
+records before them are read, and the loss plot is drawn once, at
 the end (or at an interrupt). A
 :class:`Task` says what the run trains on and how its samples are drawn and scored; image
 datasets and the 2-D toys (``experiments.toy2d``) both run through this loop.
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -125,6 +127,7 @@ class Run:
       train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh)
     )
     self.sample = train_steps.make_sampler(self.gan)
+    self.copy = jax.jit(lambda tree: jax.tree.map(jnp.copy, tree))  # new buffers, on device
 
   def init(self) -> GANState:
     return self.place(xla_options.jit_init(self.gan.init)(self.init_key))  # one compiled init
@@ -405,10 +408,11 @@ class _Loop:
       (Periodic(cfg.sample_every), self.sample_step),
       (Periodic(cfg.ckpt_every, at_end=True), self.save),
     ]
-    # A sample grid needs no record first; a checkpoint, an evaluation and a task's own
-    # evaluation of the samples (in the record of their step) do.
+    # A sample grid needs no record first; an evaluation and a task's own evaluation of the
+    # samples (in the record of their step) do. A checkpoint waits for its records in its
+    # commit, while the next dispatch runs.
     evaluated = cfg.sample_every if self.task.evaluate else 0
-    sync_on = Periodic(cfg.ckpt_every, scored, evaluated, at_end=True)
+    sync_on = Periodic(scored, evaluated, at_end=True)
     step, why = drive(
       step, self.total, self.per_call, self.advance, actions, self.interrupts, self.records,
       sync_on=sync_on,
@@ -438,9 +442,17 @@ class _Loop:
     self.bar.update(0, **shown, sps=f"{last['steps_per_sec']:.0f}")
     return None
 
-  def save(self, step: int) -> None:
-    self.log.sync()
-    self.ckpt.save(self.state, step)
+  def save(self, step: int) -> Callable[[], None]:
+    """The checkpoint of ``step``: the state copied on the device now (the next dispatch
+    takes the state's buffers), written by the returned commit once the records up to
+    ``step`` are known finite, after the log they are in is on disk."""
+    snapshot = self.run_.copy(self.state)
+
+    def commit() -> None:
+      self.log.sync()
+      self.ckpt.save(snapshot, step)
+
+    return commit
 
   def sample_step(self, step: int) -> None:
     if not (self.log_due.due(step, self.total) and self.task.evaluate):  # else drawn while logging
@@ -460,7 +472,7 @@ class _Loop:
     elif os.path.exists(path):
       os.remove(path)  # an earlier interrupt's: not of this step
     if self.ckpt.latest_step() != step:
-      self.save(step)
+      self.save(step)()
     self.write_plot()
     print(
       f"interrupted at step {step} of {self.total} (checkpoint written); run the same command "

@@ -10,9 +10,12 @@ evaluation, checkpoints), so a dispatch ends there. Log records do not: ``advanc
 per-step metrics of its dispatch, and :class:`Records` reads them to the host one dispatch
 behind (the device runs the next dispatch meanwhile) and writes a record at each of its
 boundaries, wherever the dispatches end. Before the actions of a step where ``sync_on`` is due
-(a checkpoint, an evaluation), and at the end, every record up to that step is written, so such
-an action sees the record of its step and no checkpoint follows a step whose metrics were not
-finite. A single run
+(an evaluation), and at the end, every record up to that step is written, so such an action
+sees the record of its step. An action may instead return a *commit* (a callable): drive runs
+it once every step up to the action's step is in a finite record, which is after the next
+dispatch was issued, so the device does not wait while the host learns that; a checkpoint
+snapshots the state on the device and writes it in its commit, and so none follows a step whose
+metrics were not finite. A single run
 (:mod:`jaxgan.run.driver`) and a sweep's population (:mod:`jaxgan.sweeps.runner`) are both
 driven by it, as clu's ``PeriodicAction`` and jaxline's hooks drive one loop.
 """
@@ -69,7 +72,8 @@ class Records:
   metrics of the steps since the previous boundary and ``t``, the ``time.perf_counter()`` at
   which that step was done (interpolated within its dispatch). ``write`` returns :data:`STOP`
   to end the run (its metrics were not finite); :attr:`step` is then that boundary.
-  :meth:`leftover` holds the host metrics past the last boundary. ``to_host`` copies a
+  :attr:`finite_to` is the step up to which every step is in a finite record (at first the
+  starting step). :meth:`leftover` holds the host metrics past the last boundary. ``to_host`` copies a
   dispatch's metrics (default ``jax.device_get``; a multi-process runtime gathers them).
   :attr:`waited` is the seconds spent waiting for them: a loop that waits most of its time is
   bound by the device, one that hardly waits by the host.
@@ -82,6 +86,7 @@ class Records:
     self._host: list[dict] = []  # host chunks since the last record
     self._time = (step, time.perf_counter())  # the last step read, and when it was done
     self.waited = 0.0
+    self.finite_to = step
 
   def put(self, end: int, metrics: dict) -> None:
     self._queued.append((end, metrics))
@@ -105,6 +110,7 @@ class Records:
         self.step = b
         if self._write(b, chunks, t) == STOP:
           return STOP
+        self.finite_to = b
         b = self.periodic.next(b, self.total) if b < self.total else end + 1
       if len(next(iter(host.values()))):
         self._host.append(host)
@@ -131,8 +137,11 @@ def drive(
   (``interrupted()`` was true after a dispatch: it stops there, or with ``stop_on`` at the
   next step where that is due, after its actions) or None (done). ``advance(n)`` returns the
   dispatch's device metrics for ``records``. Every record up to a step is written before its
-  actions where ``sync_on`` is due (default: wherever an action is), and at the end."""
-  stopping = False
+  actions where ``sync_on`` is due (default: wherever an action is), and at the end. An
+  action's commit (what it returns, when callable) runs once every step up to the action's
+  step is in a finite record (without ``records``, at once); one still waiting when the loop
+  ends is dropped."""
+  stopping, pending = False, []
   while step < total:
     cut = [*actions, (stop_on, None)] if stopping and stop_on else actions
     end = next_stop(step, total, per_call, cut)
@@ -144,14 +153,26 @@ def drive(
     sync = due and (sync_on is None or sync_on.due(step, total))
     if records is not None:
       records.put(step, metrics)
-      if records.fetch(keep=0 if sync or halt or step == total else 1) == STOP:
+      stopped = records.fetch(keep=0 if sync or halt or step == total else 1) == STOP
+      _commit(pending, records.finite_to)
+      if stopped:
         return records.step, STOP
     for act in due:
-      if act(step) == STOP:
+      result = act(step)
+      if result == STOP:
         return step, STOP
+      if callable(result):
+        pending.append((step, result))
+    _commit(pending, step if records is None else records.finite_to)
     if halt and step < total:
       return step, INTERRUPTED
   return step, None
+
+
+def _commit(pending: list, finite_to: int) -> None:
+  """Runs (and removes) the pending commits of steps up to ``finite_to``, in order."""
+  while pending and pending[0][0] <= finite_to:
+    pending.pop(0)[1]()
 
 
 def mean_metrics(chunks: list[dict], member: int | None = None) -> dict[str, float]:

@@ -46,11 +46,13 @@ def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Call
   return train_step
 
 
-def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
+def make_multi_step(train_step: Callable, donate: bool = True, unroll: int = 1) -> Callable:
   """``run(state, data, key, num_steps) -> (state, metrics[num_steps])``, jitted.
 
-  ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch); ``num_steps == 1``
-  is a plain jitted step. Both give identical results. The state's buffers are donated. It
+  ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch), its loop body
+  ``unroll`` steps long; ``num_steps == 1`` is a plain jitted step. The scan and the plain
+  step give identical results; an unrolled body is fused differently, so it agrees only up
+  to float rounding. The state's buffers are donated. It
   compiles with :func:`jaxgan.backend.xla_options.for_training`, and each new ``num_steps`` is traced
   and lowered inside :func:`jaxgan.backend.xla_options.threefry_unrolled` (the same bits, faster on
   the CPU); later calls with that length go straight to the compiled program.
@@ -60,7 +62,8 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
     if num_steps == 1:
       state, metrics = train_step(state, data, key)
       return state, jax.tree.map(lambda m: m[None], metrics)
-    return jax.lax.scan(lambda s, _: train_step(s, data, key), state, None, length=num_steps)
+    body = lambda s, _: train_step(s, data, key)
+    return jax.lax.scan(body, state, None, length=num_steps, unroll=min(unroll, num_steps))
 
   jitted = jax.jit(
     run,
@@ -79,6 +82,7 @@ def make_multi_step(train_step: Callable, donate: bool = True) -> Callable:
     lowered_lengths.add(num_steps)
     return out
 
+  run_unrolled.jitted = jitted  # for inspecting the compiled program (bench.jax_gan)
   return run_unrolled
 
 
