@@ -111,21 +111,23 @@ KERNEL_OP = re.compile(
 
 def kernels_per_step(dump: str, per_call: int, unroll: int) -> float | None:
   """Kernel-launching instructions (fusions, library calls, unfused products and copies) per
-  training step, read from XLA's dump of the compiled training program: those of its largest
-  computation that is not itself fused (the scan's loop body, ``unroll`` steps long), or of
-  the entry computation (a plain step). A count of the program, not of a profile; None when nothing was dumped."""
+  training step, read from XLA's dump of the compiled training program: those of the scan's
+  loop body (its largest computation not itself fused, ``unroll`` steps long) or, with no
+  loop (a plain step, or one unrolled whole), of the entry computation. A count of the
+  program, not of a profile; None when nothing was dumped."""
   files = glob.glob(os.path.join(dump, "*jit_run*after_optimizations.txt"))
   if not files:
     return None
   text = open(max(files, key=os.path.getsize)).read()
   blocks = re.split(r"\n(?=\S)", text)  # one computation each
   fused = set(re.findall(r" fusion\(.*?calls=(%[\w.-]+)", text))
+  looped = 1 < unroll < per_call or (unroll == 1 and per_call > 1)
   counts = [
     sum(bool(KERNEL_OP.match(line)) for line in b.splitlines())
     for b in blocks
-    if b.split(" ")[0] not in fused and b.startswith("ENTRY") == (per_call == 1)
+    if b.split(" ")[0] not in fused and b.startswith("ENTRY") != looped
   ]
-  return max(counts, default=0) / (min(unroll, per_call) if per_call > 1 else 1)
+  return max(counts, default=0) / (unroll if looped else per_call)
 
 
 if __name__ == "__main__":

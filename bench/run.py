@@ -136,6 +136,13 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
         ["bench.jax_gan", f"--arch={arch}", "--loop=scan", f"--steps={conv_scan}"] + extra,
       ),
     ]
+    if not gpu:  # what the driver runs on the CPU (jaxgan.backend.platform.scan_unroll)
+      rows.append(
+        (
+          f"jaxgan {arch}, 2 steps per dispatch, unrolled",
+          ["bench.jax_gan", f"--arch={arch}", "--loop=scan", "--steps=2", "--unroll=2", *extra],
+        )
+      )
   conv_loop = ["--loop=scan", f"--steps={conv_scan}"] if gpu else ["--loop=jit", "--steps=20"]
   rows.append(
     (

@@ -103,7 +103,7 @@ def test_smoke_cuts_every_worker_to_a_few_steps():
     "bench.jax_gan", "--arch=mlp", "--loop=scan", "--steps=2", "--population=2"
   ]  # fmt: skip
   assert bench_run.smoke(rows["whole run vs bare step, mlp, batch 64"]) == [
-    "bench.whole_run", "--steps=300"
+    "bench.whole_run", "--steps=300", *bench_run.WHOLE_RUN_VARIANTS
   ]  # fmt: skip
   e2e = bench_run.smoke(rows["experiments.mnist mlp, 93,800 steps, end to end"])
   assert "--steps=300" in e2e and "--no-warm" in e2e
@@ -205,6 +205,18 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
       "ratio": 0.95,
       "steps_per_call": 100,
       "first_dispatch_s": 4.0,
+      "loop_with_outputs_s": 30.0,
+      "waited_for_device_s": 25.0,
+      "variants": [
+        {
+          "run_flags": ["--ckpt_every=0"],
+          "whole_steps_per_s": 99.0,
+          "ratio": 0.99,
+          "first_dispatch_s": 4.0,
+          "loop_with_outputs_s": 29.0,
+          "waited_for_device_s": 26.0,
+        }
+      ],
     },
     "bench.sweep_runner": {
       "kind": "sweep_runner",
@@ -242,7 +254,13 @@ def test_a_full_run_writes_every_kind_of_record(tmp_path, monkeypatch, capsys):
     "| sweep runner, mlp, population 8, 187 steps | 30.0 | 0.75× | 0.60× | 0.50× | 5.0 |" in text
   )
   assert "whole run 95.0 steps/s, bare step 100.0: 0.95×" in err
-  assert "| whole run vs bare step, mlp, batch 16 | 95.0 | 100.0 | 0.95× | 100 | 4.0 |" in text
+  assert (
+    "| whole run vs bare step, mlp, batch 16 | 95.0 | 100.0 | 0.95× | 100 | 4.0 | 30.0 |" in text
+  )
+  with_variant = (
+    "| whole run vs bare step, mlp, batch 16, with --ckpt_every=0 | 99.0 | 100.0 | 0.99×"
+  )
+  assert with_variant in text
 
 
 def test_a_run_cut_short_keeps_its_records_and_tabulates_them_elsewhere(tmp_path, monkeypatch):

@@ -42,5 +42,7 @@ def test_an_unknown_platform_gets_the_accelerator_choices():
     assert platform.steps_per_call("dcgan", name) == platform.steps_per_call("mlp", name) > 1
     assert platform.population_chunk_size(name) > 1
     assert platform.classifier_steps_per_call(name) > 1
-  assert platform.steps_per_call("dcgan", "cpu") == platform.population_chunk_size("cpu") == 1
-  assert platform.steps_per_call("mlp", "cpu") > 1
+    assert platform.scan_unroll("dcgan", name) == platform.scan_unroll("mlp", name) == 1
+  assert platform.population_chunk_size("cpu") == 1
+  assert platform.steps_per_call("mlp", "cpu") > platform.steps_per_call("dcgan", "cpu") > 1
+  assert platform.scan_unroll("dcgan", "cpu") is True and platform.scan_unroll("mlp", "cpu") == 1

@@ -52,12 +52,14 @@ def test_update_changes_both_networks_and_batch_stats():
     )
 
 
-def test_scan_equals_single_steps():
+@pytest.mark.parametrize("unroll", [1, 2, True])  # a loop, two steps per iteration, no loop
+def test_scan_equals_single_steps(unroll):
   gan = small_gan(small_mlp(dropout=0.3))
   state = gan.init(jax.random.key(0))
   data = jax.device_put(fake_data(128))
   key = jax.random.key(3)
-  run = train_steps.make_multi_step(train_steps.make_train_step(gan, 16), donate=False)
+  step = train_steps.make_train_step(gan, 16)
+  run = train_steps.make_multi_step(step, donate=False, unroll=unroll)
   scanned, m_scan = run(state, data, key, 5)
   single = state
   m_single = []

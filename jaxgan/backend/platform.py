@@ -1,7 +1,9 @@
 """Choices that depend on the platform or on one XLA version, made in one place.
 
 Each is a speed or feasibility choice, never a numerical one: whichever branch runs, the
-results are the same (tests/test_platform.py checks each against its alternative). Each names
+results are the same up to float rounding (tests/test_platform.py checks each against its
+alternative; XLA fuses an unrolled loop differently, so :func:`scan_unroll` changes the last
+bits, and a GAN's later steps with them). Each names
 the platform it was measured on and the jax version (:data:`MEASURED_WITH`); a platform not
 named here gets the accelerator choice. Figures are in BENCHMARKS.md.
 """
@@ -25,11 +27,23 @@ def steps_per_call(arch: str, platform: str | None = None) -> int:
 
   On GPUs and TPUs dispatch dominates at these sizes, so long scans win. On the CPU, XLA
   leaves the gradient convolutions inside a while loop (a scan) in a non-canonical layout
-  that its slow generic emitter runs, so conv nets take one step per dispatch there.
+  that its slow generic emitter runs, so conv nets take two steps per dispatch there,
+  unrolled (:func:`scan_unroll`): no loop, and faster than one step per dispatch.
   """
   if (platform or current()) == "cpu":
-    return 100 if arch in ("mlp", "toy_mlp") else 1
+    return 100 if _dense(arch) else 2
   return 500
+
+
+def scan_unroll(arch: str, platform: str | None = None) -> int | bool:
+  """How a dispatch's steps are laid out in its ``lax.scan``: ``True``, all unrolled into
+  straight-line code (conv nets on the CPU, whose gradient convolutions a loop slows, as
+  :func:`steps_per_call` says); else 1, a loop of one step per iteration."""
+  return True if (platform or current()) == "cpu" and not _dense(arch) else 1
+
+
+def _dense(arch: str) -> bool:
+  return arch in ("mlp", "toy_mlp")
 
 
 def classifier_steps_per_call(platform: str | None = None) -> int:

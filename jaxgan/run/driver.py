@@ -124,7 +124,8 @@ class Run:
     self.init_key, self.sample_key, self.train_key = self.keys[:3]
     self.mesh = Mesh(np.array(jax.local_devices()[:devices]), ("data",)) if devices > 1 else None
     self.run_steps = train_steps.make_multi_step(
-      train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh)
+      train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh),
+      unroll=platform_lib.scan_unroll(cfg.arch),
     )
     self.sample = train_steps.make_sampler(self.gan)
     self.copy = jax.jit(lambda tree: jax.tree.map(jnp.copy, tree))  # new buffers, on device

@@ -46,11 +46,12 @@ def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Call
   return train_step
 
 
-def make_multi_step(train_step: Callable, donate: bool = True, unroll: int = 1) -> Callable:
+def make_multi_step(train_step: Callable, donate: bool = True, unroll: int | bool = 1) -> Callable:
   """``run(state, data, key, num_steps) -> (state, metrics[num_steps])``, jitted.
 
   ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch), its loop body
-  ``unroll`` steps long; ``num_steps == 1`` is a plain jitted step. The scan and the plain
+  ``unroll`` steps long (``True``: all of them, no loop; the choice per platform is
+  :func:`jaxgan.backend.platform.scan_unroll`); ``num_steps == 1`` is a plain jitted step. The scan and the plain
   step give identical results; an unrolled body is fused differently, so it agrees only up
   to float rounding. The state's buffers are donated. It
   compiles with :func:`jaxgan.backend.xla_options.for_training`, and each new ``num_steps`` is traced
@@ -63,7 +64,8 @@ def make_multi_step(train_step: Callable, donate: bool = True, unroll: int = 1) 
       state, metrics = train_step(state, data, key)
       return state, jax.tree.map(lambda m: m[None], metrics)
     body = lambda s, _: train_step(s, data, key)
-    return jax.lax.scan(body, state, None, length=num_steps, unroll=min(unroll, num_steps))
+    steps = num_steps if unroll is True else min(unroll, num_steps)
+    return jax.lax.scan(body, state, None, length=num_steps, unroll=steps)
 
   jitted = jax.jit(
     run,

@@ -276,7 +276,8 @@ class GroupTrainer:
   def run_steps(self, size: int):
     if size not in self.steps_for:
       step = population.make_population_step(self.gan, self.cfg.batch_size, size)
-      self.steps_for[size] = train_steps.make_multi_step(step)
+      unroll = platform.scan_unroll(self.cfg.arch)
+      self.steps_for[size] = train_steps.make_multi_step(step, unroll=unroll)
     return self.steps_for[size]
 
   def _open_log(self, cfg: Config, step: int, name: str = "metrics.jsonl") -> outputs.MetricsLog:
