@@ -4,7 +4,8 @@ r"""Train a GAN on MNIST, Fashion-MNIST, CIFAR-10 or CelebA (64×64).
   python -m experiments.mnist --loss=wgan_gp --arch=infogan --n_disc=5
   python -m experiments.mnist --loss=hinge --arch=sndcgan --dataset=fashion_mnist --epochs=5
 
-Every field of jaxgan.config.Config is a flag (experiments/flags.py). Exit codes: 0 done;
+Every field of jaxgan.config.Config is a flag (experiments/flags.py); one run over several
+processes' devices (hosts): experiments/runtime.py. Exit codes: 0 done;
 1 missing data, unreadable checkpoint or a workdir conflict; 2 bad flags; 3 the run diverged
 (non-finite losses).
 """
@@ -16,6 +17,7 @@ import sys
 from absl import app, flags, logging
 
 from experiments import flags as config_flags
+from experiments import runtime
 from jaxgan.config import IMAGE_DATASETS
 from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.run.checkpoint import CorruptCheckpoint
@@ -23,6 +25,7 @@ from jaxgan.run.driver import WorkdirError, train_run
 
 config_flags.define_config_flags()
 flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
+flags.adopt_module_key_flags(runtime)
 
 
 def main(argv: list[str]) -> int:
@@ -38,7 +41,10 @@ def main(argv: list[str]) -> int:
       file=sys.stderr,
     )
     return 2
-
+  if runtime.flag_error():
+    print(f"error: {runtime.flag_error()}", file=sys.stderr)
+    return 2
+  runtime.start()
   try:
     return train_run(cfg)
   except (DatasetUnavailable, CorruptCheckpoint, WorkdirError) as e:

@@ -35,6 +35,7 @@ import jax
 from absl import app, flags, logging
 
 from experiments import flags as config_flags
+from experiments import runtime
 from jaxgan import config as config_lib
 from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.eval import quality
@@ -50,6 +51,7 @@ from jaxgan.sweeps.spec import SpecError, SweepSpec, member_dir
 
 config_flags.define_config_flags(workdir="runs/sweep")
 flags.adopt_module_key_flags(config_flags)  # --help lists them as this command's
+flags.adopt_module_key_flags(runtime)
 flags.DEFINE_enum("preset", None, search.PRESETS, "A search space of Lucic et al. 2018.")
 flags.DEFINE_list("losses", None, "Losses to sweep (default: --loss).")
 flags.DEFINE_multi_string("grid", [], "A grid axis, field:v1,v2,... (repeatable).")
@@ -74,14 +76,6 @@ flags.DEFINE_string(
 )
 flags.DEFINE_string("shard", None, "K/N: train only shard K of N (every N-th member of a group).")
 flags.DEFINE_boolean("merge", False, "Join the shards' results into the tables; train nothing.")
-flags.DEFINE_string(
-  "coordinator", None, "host:port of process 0 of a multi-process JAX runtime (jax.distributed)."
-)
-flags.DEFINE_integer("num_processes", None, "Processes of the runtime (with --coordinator).")
-flags.DEFINE_integer("process_id", None, "This process's index (with --coordinator).")
-flags.DEFINE_boolean(
-  "distributed", False, "jax.distributed.initialize() from the cluster (Slurm, TPU pods, ...)."
-)
 flags.DEFINE_boolean("list", False, "Print the members and exit.")
 flags.DEFINE_boolean("dry_run", False, "Print the groups and their sizes and exit.")
 FLAGS = flags.FLAGS
@@ -224,15 +218,15 @@ def main(argv):
         f"({'|'.join(config_lib.IMAGE_DATASETS)}); 2-D toys: experiments.toy2d"
       )
     shard = parse_shard(FLAGS.shard) if FLAGS.shard else (0, 1)
-    if FLAGS.coordinator and (FLAGS.num_processes is None or FLAGS.process_id is None):
-      raise SpecError("--coordinator needs --num_processes and --process_id")
+    if runtime.flag_error():
+      raise SpecError(runtime.flag_error())
   except (SpecError, config_lib.ConfigError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
   if FLAGS.list or FLAGS.dry_run:
     print(describe(members, FLAGS.dry_run))
     return 0
-  start_runtime()
+  runtime.start()
   try:
     lock = _lock(workdir, shard)
   except WorkdirError as e:
@@ -280,19 +274,6 @@ def merge(members, workdir: str) -> int:
     return 1
   print(write_report(rows, workdir))
   return 0
-
-
-def start_runtime() -> None:
-  """Joins the multi-process JAX runtime that the flags name, if any."""
-  if not (FLAGS.coordinator or FLAGS.distributed):
-    return
-
-  # Collectives between CPU processes (the gather of results); accelerators bring their own.
-  jax.config.update("jax_cpu_collectives_implementation", "gloo")
-  if FLAGS.coordinator:
-    jax.distributed.initialize(FLAGS.coordinator, FLAGS.num_processes, FLAGS.process_id)
-  else:
-    jax.distributed.initialize()
 
 
 def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -> int:

@@ -3,6 +3,7 @@ device on the whole batch. Run with SGD too: Adam is nearly scale-invariant and 
 gradient that is 8x too large (the pmean(grad) trap under shard_map's replication checks)."""
 
 import json
+import os
 
 import jax
 import jax.numpy as jnp
@@ -148,8 +149,74 @@ def test_a_run_over_all_devices_equals_one_device_and_records_the_number(tmp_pat
       assert many[k] == pytest.approx(one[k], rel=1e-4), (one["step"], k)
 
 
-@pytest.mark.parametrize("devices,message", [(3, "does not divide"), (16, "only 8 local")])
+@pytest.mark.parametrize("devices,message", [(3, "does not divide"), (16, "only 8 devices")])
 def test_a_device_count_that_cannot_split_the_batch_is_refused(tmp_path, devices, message):
   with pytest.raises(RunRefused, match=message):
     _devices_run(tmp_path, devices, batch_size=64)
   assert not (tmp_path / f"devices-{devices}").exists()  # refused before the workdir is made
+
+
+def _free_port() -> int:
+  import socket
+
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+@pytest.mark.long  # three processes that each import, compile and train: about 30 s
+def test_a_run_over_two_processes_equals_one_process_with_their_devices(offline_env, tmp_path):
+  """experiments.mnist over two CPU processes of one jax.distributed runtime (one device each,
+  gloo): the log and checkpoints of one process with two devices, bit for bit; process 0 alone
+  writes and prints; a device count short of all of them is refused."""
+  import subprocess
+  import sys
+
+  from conftest import REPO
+  from helpers import run_module
+
+  args = ["--dataset=mnist", "--split=test", "--steps=40", "--log_every=10", "--ckpt_every=20",
+          "--sample_every=20", "--steps_per_call=10", "--progress=false"]  # fmt: skip
+  runtime = [f"--coordinator=127.0.0.1:{_free_port()}", "--num_processes=2"]
+  cmd = [sys.executable, "-m", "experiments.mnist", *args, f"--workdir={tmp_path / 'two'}"]
+  procs = [
+    subprocess.Popen(
+      [*cmd, *runtime, f"--process_id={i}"],
+      cwd=REPO,
+      env=offline_env,
+      text=True,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for i in range(2)
+  ]
+  outs = [p.communicate(timeout=600)[1] for p in procs]
+  assert [p.returncode for p in procs] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
+  assert "done: 40 steps" in outs[0] and "done:" not in outs[1]
+  one = dict(offline_env, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+  run_module("experiments.mnist", [*args, f"--workdir={tmp_path / 'one'}"], one)
+  logs = {}
+  for name in ("two", "one"):
+    with open(tmp_path / name / "config.json") as f:
+      assert json.load(f)["devices"] == 2
+    logs[name] = [
+      {k: v for k, v in r.items() if k not in ("steps_per_sec", "wall_time")}
+      for r in records.read(str(tmp_path / name / "metrics.jsonl"))
+    ]
+    assert sorted(os.listdir(tmp_path / name / "checkpoints"))[-1] == "40"
+  assert logs["two"] == logs["one"] and [r["step"] for r in logs["one"]] == [10, 20, 30, 40]
+  runtime = [f"--coordinator=127.0.0.1:{_free_port()}", "--num_processes=2"]
+  refused = [
+    subprocess.Popen(
+      [*cmd, "--devices=1", *runtime, f"--process_id={i}"],
+      cwd=REPO,
+      env=offline_env,
+      text=True,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for i in range(2)
+  ]
+  errs = [p.communicate(timeout=600)[1] for p in refused]
+  assert [p.returncode for p in refused] == [2, 2], errs[0][-2000:]
+  assert "uses all their 2 devices" in errs[0] and "Traceback" not in errs[0]

@@ -20,7 +20,7 @@ import errno
 import math
 import os
 import shutil
-import sys
+import signal
 import time
 from collections.abc import Callable
 
@@ -37,7 +37,7 @@ from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GANState
 from jaxgan.data import datasets as data_lib
 from jaxgan.eval import quality
-from jaxgan.run import outputs, records, train_steps
+from jaxgan.run import outputs, processes, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.interrupts import Interrupts
 from jaxgan.run.keys import eval_latents, run_keys
@@ -105,7 +105,7 @@ def _image_metrics(cfg: Config):
       cfg.dataset, cfg.data_dir, steps=cfg.classifier_steps
     )
   except (data_lib.DatasetUnavailable, ValueError) as e:
-    print(f"note: --eval_every scores nothing ({str(e).splitlines()[0]})", file=sys.stderr)
+    processes.say(f"note: --eval_every scores nothing ({str(e).splitlines()[0]})")
     return None
   return lambda images: {
     k: v for k, v in scorer.metrics(images).items() if isinstance(v, int | float) and k != "n_real"
@@ -114,15 +114,15 @@ def _image_metrics(cfg: Config):
 
 class Run:
   """The pieces of one configured run, built once: the GAN, its keys, its compiled steps.
-  With ``devices`` > 1 each batch is split over that many local devices (a ``data`` mesh),
-  the state and the data replicated on them."""
+  With ``devices`` > 1 each batch is split over that many devices (a ``data`` mesh; in a
+  multi-process runtime, every process's), the state and the data replicated on them."""
 
   def __init__(self, cfg: Config, image_shape, total_steps: int | None = None, devices: int = 1):
     self.cfg = cfg
     self.gan = build_gan(cfg, image_shape, total_steps)
     self.keys = run_keys(cfg.seed)
     self.init_key, self.sample_key, self.train_key = self.keys[:3]
-    self.mesh = Mesh(np.array(jax.local_devices()[:devices]), ("data",)) if devices > 1 else None
+    self.mesh = Mesh(np.array(jax.devices()[:devices]), ("data",)) if devices > 1 else None
     self.run_steps = train_steps.make_multi_step(
       train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh),
       unroll=platform_lib.scan_unroll(cfg.arch),
@@ -131,7 +131,11 @@ class Run:
     self.copy = jax.jit(lambda tree: jax.tree.map(jnp.copy, tree))  # new buffers, on device
 
   def init(self) -> GANState:
-    return self.place(xla_options.jit_init(self.gan.init)(self.init_key))  # one compiled init
+    """The initial state, on the run's devices (made there: one compiled init)."""
+    if self.mesh is None:
+      return jax.device_put(xla_options.jit_init(self.gan.init)(self.init_key))
+    replicated = NamedSharding(self.mesh, PartitionSpec())
+    return xla_options.jit_init(self.gan.init, out_shardings=replicated)(self.init_key)
 
   def place(self, tree):
     """``tree`` on the run's devices: replicated on its mesh, or on the default device."""
@@ -141,7 +145,7 @@ class Run:
 
   def fixed_latents(self, num: int) -> jax.Array:
     """The latent vectors of the run's sample pictures, the same at every step."""
-    return self.gan.latents(self.sample_key, num)
+    return self.place(self.gan.latents(self.sample_key, num))
 
 
 def _is_finite(record: dict) -> bool:
@@ -174,15 +178,26 @@ def _check_workdir(cfg: Config, ckpt: Checkpointer) -> None:
 
 
 def devices_for(cfg: Config) -> int:
-  """The number of local devices a run's batch is split over: ``--devices``, or with 0 all
-  of them when the batch divides by their number (else 1). Raises :class:`RunRefused` for a
-  number that is not there or does not divide the batch."""
-  available = jax.local_device_count()
+  """The number of devices a run's batch is split over: ``--devices``, or with 0 all of them
+  when the batch divides by their number (else 1). In a multi-process runtime, all devices of
+  all processes. Raises :class:`RunRefused` for a number that is not there or does not divide
+  the batch, or for fewer than all devices of a multi-process runtime."""
+  available = jax.device_count()
+  if jax.process_count() > 1 and cfg.devices not in (0, available):
+    raise RunRefused(
+      f"--devices={cfg.devices}: a run over {jax.process_count()} processes uses all their "
+      f"{available} devices (--devices=0)"
+    )
   if cfg.devices == 0:
+    if jax.process_count() > 1 and cfg.batch_size % available:
+      raise RunRefused(
+        f"--batch_size={cfg.batch_size} does not divide over the {available} devices of "
+        f"{jax.process_count()} processes"
+      )
     return available if cfg.batch_size % available == 0 else 1
   if cfg.devices > available:
     plural = "" if available == 1 else "s"
-    raise RunRefused(f"--devices={cfg.devices}: only {available} local device{plural} visible")
+    raise RunRefused(f"--devices={cfg.devices}: only {available} device{plural} visible")
   if cfg.batch_size % cfg.devices:
     raise RunRefused(
       f"--devices={cfg.devices} does not divide --batch_size={cfg.batch_size}: each device "
@@ -225,7 +240,8 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
   workdir's lock throughout; SIGTERM and SIGINT stop it with a checkpoint
   (:mod:`jaxgan.run.interrupts`)."""
   cfg = dataclasses.replace(cfg, devices=devices_for(cfg))  # config.json: the number used
-  lock = _open_workdir(cfg)
+  lock = _open_workdir(cfg) if processes.lead() else None  # process 0 writes the workdir
+  processes.barrier("workdir")  # the others read it once it is there
   try:
     with Interrupts() as interrupts:
       return _train_locked(cfg, task, interrupts)
@@ -235,7 +251,8 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
       raise
     raise WorkdirError(_disk_message(cfg.workdir, disk)) from None
   finally:
-    lock.release()
+    if lock is not None:
+      lock.release()
 
 
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO)
@@ -307,19 +324,21 @@ class _Loop:
     self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices)
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
-    self.log = outputs.MetricsLog(
+    log = outputs.MetricsLog if processes.lead() else outputs.ReadOnlyLog
+    self.log = log(
       os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
     )
     self.wall_offset = self._restore_or_start()
-    config_lib.save(
-      cfg,
-      os.path.join(cfg.workdir, "config.json"),
-      total_steps=self.total,
-      platform=platform,
-      steps_per_call_used=self.per_call,
-      num_examples=len(data),
-      update_options=dataclasses.asdict(self.run_.gan.options),
-    )
+    if processes.lead():
+      config_lib.save(
+        cfg,
+        os.path.join(cfg.workdir, "config.json"),
+        total_steps=self.total,
+        platform=platform,
+        steps_per_call_used=self.per_call,
+        num_examples=len(data),
+        update_options=dataclasses.asdict(self.run_.gan.options),
+      )
     self.history = self.log.read()  # the records so far, kept in memory for the loss plot
     self.device_data = self.run_.place(data)
 
@@ -331,7 +350,7 @@ class _Loop:
       self.log.truncate_after(start)
       self.resumed_pending = self._interrupted_metrics(start)
       previous = self.log.read()
-      print(f"resumed from step {start} in {self.cfg.workdir}", file=sys.stderr)
+      processes.say(f"resumed from step {start} in {self.cfg.workdir}")
       return previous[-1]["wall_time"] if previous else 0.0
     self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
     self.resumed_pending = []
@@ -352,8 +371,9 @@ class _Loop:
     (samples,) = sample_in_chunks(self.run_.sample, self.state, self.fixed_z, len(self.fixed_z))
     path = os.path.join(self.cfg.workdir, f"samples_{tag}.png")
     title = f"{self.cfg.dataset} {self.cfg.arch} loss={self.cfg.loss}, step {step}"
-    self.writer.submit(lambda: self._draw(jax.device_get(samples), path, title, step))
-    return self.task.evaluate(np.asarray(samples)) if self.task.evaluate else {}
+    if processes.lead():
+      self.writer.submit(lambda: self._draw(processes.to_host(samples), path, title, step))
+    return self.task.evaluate(processes.to_host(samples)) if self.task.evaluate else {}
 
   def _draw(self, samples: np.ndarray, path: str, title: str, step: int) -> None:
     self.task.draw(samples, path, title)
@@ -361,6 +381,8 @@ class _Loop:
       self.log.image("samples", samples, step, rows=10)
 
   def write_plot(self) -> None:
+    if not processes.lead():
+      return
     cfg = self.cfg
     _submit_plots(
       self.writer, self.history, cfg.workdir, f"{cfg.dataset} {cfg.arch} loss={cfg.loss}"
@@ -369,9 +391,9 @@ class _Loop:
   def score_now(self) -> dict:
     """The task's scores of ``eval_samples`` samples (G's EMA when kept), drawn from the same
     latents at every evaluation."""
-    z = eval_latents(self.run_.gan, self.cfg.eval_samples)
-    chunks = sample_in_chunks(self.run_.sample, self.state, z)
-    return self.task.score(np.concatenate(jax.device_get(chunks)))
+    z = self.run_.place(eval_latents(self.run_.gan, self.cfg.eval_samples))
+    chunks = sample_in_chunks(self.run_.sample, self.state, z)  # on every process
+    return self.task.score(np.concatenate(processes.to_host(chunks))) if processes.lead() else {}
 
   def log_now(self, step: int, host: list, now: float, sample_now=False, eval_now=False) -> bool:
     """Logs the mean of ``host`` (the host metrics since the last record), done at ``now``,
@@ -397,13 +419,13 @@ class _Loop:
     where due), samples and plots, checkpoint, in that order at each boundary; a log that
     finds non-finite metrics stops it before its checkpoint."""
     cfg, step = self.cfg, int(self.state.step)
-    self.bar = outputs.ProgressBar(self.total, cfg.progress, initial=step)
+    self.bar = outputs.ProgressBar(self.total, cfg.progress and processes.lead(), initial=step)
     self.t_log, self.steps_at_log = time.perf_counter(), step
     self.t_start = self.t_log
     scored = cfg.eval_every if self.task.score else 0
     # A record at each checkpoint too, so that a resumed run's records are an uninterrupted one's.
     self.log_due = Periodic(cfg.log_every, cfg.ckpt_every, scored, at_end=True)
-    self.records = Records(self.log_due, self.log_step, step, self.total)
+    self.records = Records(self.log_due, self.log_step, step, self.total, processes.to_host)
     actions = [  # each needs the state at its step: a dispatch ends there
       (Periodic(scored), lambda step: None),  # scored in the record of its step
       (Periodic(cfg.sample_every), self.sample_step),
@@ -415,13 +437,17 @@ class _Loop:
     evaluated = cfg.sample_every if self.task.evaluate else 0
     sync_on = Periodic(scored, evaluated, at_end=True)
     step, why = drive(
-      step, self.total, self.per_call, self.advance, actions, self.interrupts, self.records,
+      step, self.total, self.per_call, self.advance, actions, self.interrupted, self.records,
       sync_on=sync_on,
     )  # fmt: skip
     self.bar.close()
     if why == INTERRUPTED:
       return self.stop_interrupted(step)
     return self.finish(step, why == STOP)
+
+  def interrupted(self) -> bool:
+    """A signal came to any process: every process stops at the same step."""
+    return processes.any_process(bool(self.interrupts))
 
   def advance(self, n: int) -> dict:
     """``n`` updates in one dispatch; returns their metrics, still on the device. A failed
@@ -467,35 +493,33 @@ class _Loop:
       self.log_now(step, self.records.leftover(), time.perf_counter())
       return self.finish(step, diverged=True)
     path = os.path.join(self.cfg.workdir, INTERRUPTED_FILE)
-    if host:
+    if host and processes.lead():
       pending = {k: np.concatenate([c[k] for c in host]).tolist() for k in host[0]}
       records.write(path, [{"step": step, "pending": pending}])
-    elif os.path.exists(path):
+    elif processes.lead() and os.path.exists(path):
       os.remove(path)  # an earlier interrupt's: not of this step
     if self.ckpt.latest_step() != step:
       self.save(step)()
     self.write_plot()
-    print(
+    processes.say(
       f"interrupted at step {step} of {self.total} (checkpoint written); run the same command "
-      "with --resume to continue",
-      file=sys.stderr,
+      "with --resume to continue"
     )
-    return self.interrupts.exit_code
+    # A process that another one's signal stopped exits as if it had been sent SIGTERM.
+    return self.interrupts.exit_code if self.interrupts else 128 + signal.SIGTERM
 
   def finish(self, step: int, diverged: bool) -> int:
     self.write_plot()
     if diverged:
-      print(
+      processes.say(
         f"DIVERGED: non-finite metrics by step {step} (see {self.log.path}); no checkpoint "
-        "was written after the last finite one.",
-        file=sys.stderr,
+        "was written after the last finite one."
       )
       return EXIT_DIVERGED
     self.write_samples("final", step)
     loop = time.perf_counter() - self.t_start
-    print(
+    processes.say(
       f"done: {self.total} steps in {self.cfg.workdir} (the loop: {loop:.1f} s, "
-      f"{self.records.waited:.1f} s of it waiting for the device)",
-      file=sys.stderr,
+      f"{self.records.waited:.1f} s of it waiting for the device)"
     )
     return 0

@@ -81,6 +81,29 @@ class MetricsLog:
     self._purge_step = step + 1
 
 
+class ReadOnlyLog(MetricsLog):
+  """The log as a process that writes nothing sees it (not process 0 of a multi-process run,
+  :mod:`jaxgan.run.processes`): it reads the file, and writes, syncs and clears nothing."""
+
+  def write(self, record: dict) -> None:
+    pass
+
+  def image(self, tag: str, images: np.ndarray, step: int, rows: int | None = None) -> None:
+    pass
+
+  def sync(self) -> None:
+    pass
+
+  def close(self) -> None:
+    pass
+
+  def clear(self) -> None:
+    pass
+
+  def truncate_after(self, step: int) -> None:
+    pass
+
+
 def _is_number(value) -> bool:
   return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 

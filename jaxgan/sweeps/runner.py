@@ -24,7 +24,6 @@ import dataclasses
 import functools
 import hashlib
 import os
-import sys
 import time
 from typing import Any
 
@@ -36,7 +35,7 @@ from jaxgan import config as config_lib
 from jaxgan.backend import platform
 from jaxgan.config import Config
 from jaxgan.core.build import build_gan
-from jaxgan.run import outputs, records, train_steps
+from jaxgan.run import outputs, processes, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task
 from jaxgan.run.keys import eval_latents
@@ -63,7 +62,7 @@ def read_results(workdir: str) -> dict[int, dict]:
     paths += [os.path.join(shards, f) for f in sorted(os.listdir(shards)) if f.endswith(".jsonl")]
   rows = {}
   for path in paths:  # a torn last row (a killed append) is dropped and its member redone
-    rows.update({row["member"]: row for row in records.read(path, repair=_lead())})
+    rows.update({row["member"]: row for row in records.read(path, repair=processes.lead())})
   return rows
 
 
@@ -111,13 +110,13 @@ def run_sweep(
   of all processes, and process 0 writes the logs and rows. Once ``interrupted()`` is true (on
   any process), the chunk in training checkpoints the step it is at and the sweep returns the
   rows done so far."""
-  stop = lambda: _any_process(bool(interrupted()))
+  stop = lambda: processes.any_process(bool(interrupted()))
   mine = share(members, *shard)
   done = _agreed(read_results(workdir), len(members))
   chunk_size = _chunk_size(chunk_size)
   groups = list(population.group(members).values())
   todo = [[i for i in idx if i in mine and i not in done] for idx in groups]
-  bar = outputs.ProgressBar(sum(map(len, todo)), progress and _lead(), unit="member")
+  bar = outputs.ProgressBar(sum(map(len, todo)), progress and processes.lead(), unit="member")
   results = os.path.join(
     workdir, RESULTS if shard[1] == 1 else f"shards/{shard[0]}-of-{shard[1]}.jsonl"
   )
@@ -129,7 +128,7 @@ def run_sweep(
       cfgs = [members[i] for i in indices]
       task = task_for(cfgs[0])
       samples = cfgs[0].eval_samples  # a run field: the group's first member's
-      scorer = scorer_for(cfgs[0]) if scorer_for and samples and _lead() else None
+      scorer = scorer_for(cfgs[0]) if scorer_for and samples and processes.lead() else None
       scoring = Scoring(samples if _all_know(scorer is not None) else 0, scorer)
       # Built for the whole group, so that a resumed sweep compiles the program it started with.
       trainer = GroupTrainer(population.group_config([members[i] for i in group]), task)
@@ -141,7 +140,7 @@ def run_sweep(
         if rows is None:  # interrupted: the chunk checkpointed where it stopped
           bar.close()
           return [done[i] for i in mine if i in done]
-        if _lead():
+        if processes.lead():
           records.append(results, rows)
         done.update({r["member"]: r for r in rows})
         gan_steps += len(chunk) * trainer.total
@@ -208,9 +207,9 @@ class GroupTrainer:
     step = ckpt.latest_step() or 0
     if step:
       members = ckpt.restore(members)
-      _say(f"members {indices[0]}-{indices[-1]}: resumed from step {step}")
-    logs = [self._open_log(c, step) for c in cfgs[:size]] if _lead() else []
-    evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs[:size]] if _lead() else []
+      processes.say(f"members {indices[0]}-{indices[-1]}: resumed from step {step}")
+    logs = [self._open_log(c, step) for c in cfgs[:size]] if processes.lead() else []
+    evals = [self._open_log(c, step, "eval.jsonl") for c in cfgs[:size]] if processes.lead() else []
     stopped = [any(r.get("diverged") for r in log.read()) for log in logs]
     now = {"members": members}  # what the actions read and write
 
@@ -236,7 +235,7 @@ class GroupTrainer:
           (Periodic(self.cfg.ckpt_every, at_end=True), lambda s: _save(ckpt, now, logs + evals, s)),
         ],
         stop or (lambda: False),
-        Records(logged, log, step, self.total, to_host=_host),
+        Records(logged, log, step, self.total, to_host=processes.to_host),
         stop_on=logged,
       )
     finally:
@@ -248,11 +247,11 @@ class GroupTrainer:
         ckpt.save(now["members"], step)
       return None
     wall = (time.perf_counter() - t0) / size
-    diverged = _host(now["members"].diverged_step)
+    diverged = processes.to_host(now["members"].diverged_step)
     return [
       self._row(i, c, int(diverged[j]), logs[j], evals[j], wall)
       for j, (i, c) in enumerate(zip(indices, cfgs[:size]))
-      if _lead()
+      if processes.lead()
     ]
 
   def _evaluate(self, cfgs, evals, step: int, members, scoring: Scoring) -> None:
@@ -261,7 +260,10 @@ class GroupTrainer:
     grid of its samples (``samples_<step>.png``); at the end, the grid even without scores."""
     if not (scoring.samples or step == self.total):
       return
-    images, alive = self._samples(members, max(scoring.samples, 100)), _host(members.alive)
+    images, alive = (
+      self._samples(members, max(scoring.samples, 100)),
+      processes.to_host(members.alive),
+    )
     for j, (cfg, log) in enumerate(zip(cfgs, evals)):
       ok = bool(alive[j]) and np.isfinite(images[j]).all()
       self.writer.submit(functools.partial(_draw, images[j, :100], cfg.workdir, step, log))
@@ -309,7 +311,9 @@ class GroupTrainer:
   def _samples(self, members, num: int) -> np.ndarray:
     """``num`` samples of every member (from G's EMA when kept), all from the same latents."""
     z = eval_latents(self.gan, num)
-    return np.concatenate(_host(sample_in_chunks(self.sample, members.state, z)), axis=1)
+    return np.concatenate(
+      processes.to_host(sample_in_chunks(self.sample, members.state, z)), axis=1
+    )
 
   def _row(self, index, cfg, diverged_step: int, log, evals, wall) -> dict:
     """A member's result: final metrics, final FCD, and its best FCD over the evaluations and
@@ -365,33 +369,6 @@ def _scores(scorer, images: np.ndarray) -> dict:
 
 # A multi-process runtime (jax.distributed): every process runs every chunk, sharded over all
 # processes' devices; process 0 alone writes logs, rows and pictures.
-
-
-def _lead() -> bool:
-  return jax.process_index() == 0
-
-
-def _any_process(flag: bool) -> bool:
-  """Whether ``flag`` is true on any process (so that every process stops at one step)."""
-  if jax.process_count() == 1:
-    return flag
-  return bool(multihost_utils.process_allgather(np.int32(flag)).any())
-
-
-def _say(text: str) -> None:
-  if _lead():
-    print(text, file=sys.stderr)
-
-
-def _host(tree):
-  """A pytree of device arrays as numpy arrays, whole on every process (gathered across
-  processes when sharded over several)."""
-  return jax.tree.map(
-    lambda x: (
-      np.asarray(x) if x.is_fully_addressable else multihost_utils.process_allgather(x, tiled=True)
-    ),
-    tree,
-  )
 
 
 def _all_know(flag: bool) -> bool:
