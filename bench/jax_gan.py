@@ -43,9 +43,14 @@ def main():
   p.add_argument("--compute_dtype", default="float32", choices=sorted(precision.DTYPES))
   p.add_argument("--unroll", type=int, default=1, help="steps per scan loop body")
   p.add_argument("--xla_flags", default="", help="added to XLA_FLAGS (before the backend starts)")
+  p.add_argument(
+    "--count_kernels",
+    action="store_true",
+    help="dump the compiled programs and count the kernels per step (slows the first call)",
+  )
   args = p.parse_args()
-  dump = tempfile.mkdtemp(prefix="jaxgan-hlo-")  # the compiled programs, to count kernels
-  flags = f"{args.xla_flags} --xla_dump_to={dump} --xla_dump_hlo_as_text"
+  dump = tempfile.mkdtemp(prefix="jaxgan-hlo-") if args.count_kernels else None
+  flags = args.xla_flags + (f" --xla_dump_to={dump} --xla_dump_hlo_as_text" if dump else "")
   os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
 
   norm = {} if args.d_norm is None else {"d_norm": args.d_norm}
@@ -97,7 +102,7 @@ def main():
       "peak_kind": "device" if stats else "process RSS",
       "unroll": args.unroll,
       "xla_flags": args.xla_flags,
-      "kernels_per_step": kernels_per_step(dump, per_call, args.unroll),
+      "kernels_per_step": kernels_per_step(dump, per_call, args.unroll) if dump else None,
       "finite": finite,
       "d_loss": float(np.mean(final["d_loss"])),
     }

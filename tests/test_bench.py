@@ -24,6 +24,8 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
       "--steps=2",
       "--repeats=1",
       "--population=2",
+      "--unroll=2",
+      "--count_kernels",
     ],
     cwd=REPO,
     env=offline_env,
@@ -35,6 +37,8 @@ def test_jax_worker_reports_a_finite_measurement(offline_env):
   record = json.loads(out.stdout.strip().splitlines()[-1])
   assert record["framework"] == "jaxgan" and record["population"] == 2
   assert record["steps_per_s"] > 0 and record["first_call_s"] > 0 and record["finite"]
+  # an unrolled scan of 2 has no loop: its entry computation holds both steps' kernels
+  assert record["unroll"] == 2 and record["kernels_per_step"] > 10
 
 
 @pytest.mark.long  # a training process each; `bash bench/gpu.sh --smoke` runs them too
@@ -100,7 +104,8 @@ def test_smoke_cuts_every_worker_to_a_few_steps():
   """bench/gpu.sh --smoke: the accelerator's rows, each at a few steps (a whole run at 300)."""
   rows = dict(bench_run.configs(gpu=True, quick=False))
   assert bench_run.smoke(rows["jaxgan mlp, population 64, lax.scan of 500"]) == [
-    "bench.jax_gan", "--arch=mlp", "--loop=scan", "--steps=2", "--population=2"
+    "bench.jax_gan", "--arch=mlp", "--loop=scan", "--steps=2", "--population=2",
+    "--count_kernels",
   ]  # fmt: skip
   assert bench_run.smoke(rows["whole run vs bare step, mlp, batch 64"]) == [
     "bench.whole_run", "--steps=300", *bench_run.WHOLE_RUN_VARIANTS
