@@ -37,14 +37,16 @@ bench: $(BENCH_VENV)/.installed
 	$(if $(ARGS),,$(BENCH_PY) -m bench.precision)
 	$(if $(ARGS),,$(BENCH_PY) -m bench.metrics_reference --output=BENCHMARKS.md)
 
+# Data from ../shared/data beside the checkout, when there, unless JAXGAN_IDX_DIR says otherwise
+# (as .ci/run); else TFDS downloads it.
 run: install
-	$(PY) -m experiments.mnist --loss=ns $(ARGS)
+	JAXGAN_IDX_DIR="$${JAXGAN_IDX_DIR:-$(abspath ..)/shared/data}" \
+	  $(PY) -m experiments.mnist --loss=ns $(ARGS)
 
 # Every reproduction (experiments.reproduce --list) at the cpu budget, into results/. The image
-# reproductions (goodfellow2014, lucic2018) run on Fashion-MNIST: MNIST's train split is not
-# available offline; `make reproduce DATASET=mnist` where it is.
+# reproductions (goodfellow2014, lucic2018) run on Fashion-MNIST, as their recorded results
+# did; `make reproduce DATASET=mnist` for MNIST.
 DATASET ?= fashion_mnist
-# Data from ../shared/data beside the checkout unless JAXGAN_IDX_DIR says otherwise (as .ci/run).
 reproduce: install
 	JAXGAN_IDX_DIR="$${JAXGAN_IDX_DIR:-$(abspath ..)/shared/data}" \
 	  $(PY) -m experiments.reproduce --all --budget=cpu --dataset=$(DATASET) $(ARGS)

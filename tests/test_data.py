@@ -84,12 +84,15 @@ def test_an_empty_split_is_refused_as_a_bad_flag(shared_data, tfds_dir, monkeypa
   assert e.value.exit_code == 2  # experiments.mnist and .sweep exit with it
 
 
-def test_fashion_mnist_import_command(shared_data, tmp_path):
-  """`python -m jaxgan.data.datasets import` prepares the full standard fashion_mnist (60k + 10k)."""
+def test_fashion_mnist_import_command(shared_data, tmp_path, capfd):
+  """`python -m jaxgan.data.datasets import` prepares the full standard fashion_mnist (60k + 10k),
+  without TFDS's progress bars and notices."""
   out = tmp_path / "tfds"
   assert (
     datasets.main(["import", "fashion_mnist", str(shared_data / "fashion-mnist"), str(out)]) == 0
   )
+  said = "".join(capfd.readouterr())
+  assert "Generating" not in said and "Downloading and preparing" not in said, said[-1000:]
   import tensorflow_datasets as tfds
 
   builder = tfds.builder("fashion_mnist", data_dir=str(out))

@@ -23,6 +23,7 @@ Command line: ``python -m jaxgan.data.datasets import fashion_mnist /path/to/idx
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -67,7 +68,20 @@ def default_data_dir() -> str:
 def _tfds():
   import tensorflow_datasets as tfds  # slow import; only when data is needed
 
+  # Its progress bars and notices (a missing OpenCV, a folder being prepared) would bury the
+  # run's own output; jaxgan says what it imports, and errors still raise.
+  tfds.disable_progress_bar()
+  absl_logger = logging.getLogger("absl")
+  if not any(isinstance(f, _QuietTfds) for f in absl_logger.filters):
+    absl_logger.addFilter(_QuietTfds())
   return tfds
+
+
+class _QuietTfds(logging.Filter):
+  """Drops TFDS's own log records below ERROR."""
+
+  def filter(self, record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or "tensorflow_datasets" not in record.pathname
 
 
 def _local_builder_class(name: str):
@@ -92,6 +106,12 @@ def _local_builder_class(name: str):
           tfds.core.SplitGenerator(name=split, gen_kwargs=dict(images=i, labels=l))
           for split, (i, l) in self._idx_files.items()
         ]
+
+      def _log_download_bytes(self) -> None:  # jaxgan says what it imports (ensure_prepared)
+        pass
+
+      def _log_download_done(self) -> None:
+        pass
 
       def _generate_examples(self, images, labels):
         images, labels = read_idx(images), read_idx(labels)
