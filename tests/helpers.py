@@ -98,3 +98,32 @@ def assert_trees_close(a, b, rtol=1e-5, atol=1e-6):
   assert len(la) == len(lb)
   for x, y in zip(la, lb):
     np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=atol)
+
+
+def run_as_processes(module: str, args, env, num: int = 2) -> list[tuple[int, str, str]]:
+  """``python -m module *args`` as ``num`` processes of one jax.distributed runtime on this
+  machine (coordinator on a free port of 127.0.0.1, gloo between them); each process's
+  (exit code, stdout, stderr)."""
+  import socket
+  import subprocess
+  import sys
+
+  from conftest import REPO
+
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+  runtime = [f"--coordinator=127.0.0.1:{port}", f"--num_processes={num}"]
+  procs = [
+    subprocess.Popen(
+      [sys.executable, "-m", module, *args, *runtime, f"--process_id={i}"],
+      cwd=REPO,
+      env=env,
+      text=True,
+      stdout=subprocess.PIPE,
+      stderr=subprocess.PIPE,
+    )
+    for i in range(num)
+  ]
+  outs = [p.communicate(timeout=600) for p in procs]
+  return [(p.returncode, out, err) for p, (out, err) in zip(procs, outs)]

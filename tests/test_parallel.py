@@ -20,7 +20,16 @@ from jaxgan.data import pixels
 from jaxgan.run import records
 from jaxgan.run.driver import RunRefused, Task, train_run
 
-from helpers import assert_trees_close, fake_data, setup, small_dcgan, small_gan, small_mlp
+from helpers import (
+  assert_trees_close,
+  fake_data,
+  run_as_processes,
+  run_module,
+  setup,
+  small_dcgan,
+  small_gan,
+  small_mlp,
+)
 
 N_DEV = 8
 pytestmark = pytest.mark.skipif(
@@ -156,43 +165,16 @@ def test_a_device_count_that_cannot_split_the_batch_is_refused(tmp_path, devices
   assert not (tmp_path / f"devices-{devices}").exists()  # refused before the workdir is made
 
 
-def _free_port() -> int:
-  import socket
-
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    return s.getsockname()[1]
-
-
 @pytest.mark.long  # three processes that each import, compile and train: about 30 s
 def test_a_run_over_two_processes_equals_one_process_with_their_devices(offline_env, tmp_path):
   """experiments.mnist over two CPU processes of one jax.distributed runtime (one device each,
   gloo): the log and checkpoints of one process with two devices, bit for bit; process 0 alone
   writes and prints; a device count short of all of them is refused."""
-  import subprocess
-  import sys
-
-  from conftest import REPO
-  from helpers import run_module
-
   args = ["--dataset=mnist", "--split=test", "--steps=40", "--log_every=10", "--ckpt_every=20",
           "--sample_every=20", "--steps_per_call=10", "--progress=false"]  # fmt: skip
-  runtime = [f"--coordinator=127.0.0.1:{_free_port()}", "--num_processes=2"]
-  cmd = [sys.executable, "-m", "experiments.mnist", *args, f"--workdir={tmp_path / 'two'}"]
-  procs = [
-    subprocess.Popen(
-      [*cmd, *runtime, f"--process_id={i}"],
-      cwd=REPO,
-      env=offline_env,
-      text=True,
-      stdout=subprocess.PIPE,
-      stderr=subprocess.PIPE,
-    )  # fmt: skip
-    for i in range(2)
-  ]
-  outs = [p.communicate(timeout=600)[1] for p in procs]
-  assert [p.returncode for p in procs] == [0, 0], outs[0][-2000:] + outs[1][-2000:]
-  assert "done: 40 steps" in outs[0] and "done:" not in outs[1]
+  two = run_as_processes("experiments.mnist", [*args, f"--workdir={tmp_path / 'two'}"], offline_env)
+  assert [code for code, _, _ in two] == [0, 0], two[0][2][-2000:] + two[1][2][-2000:]
+  assert "done: 40 steps" in two[0][2] and "done:" not in two[1][2]
   one = dict(offline_env, XLA_FLAGS="--xla_force_host_platform_device_count=2")
   run_module("experiments.mnist", [*args, f"--workdir={tmp_path / 'one'}"], one)
   logs = {}
@@ -205,18 +187,8 @@ def test_a_run_over_two_processes_equals_one_process_with_their_devices(offline_
     ]
     assert sorted(os.listdir(tmp_path / name / "checkpoints"))[-1] == "40"
   assert logs["two"] == logs["one"] and [r["step"] for r in logs["one"]] == [10, 20, 30, 40]
-  runtime = [f"--coordinator=127.0.0.1:{_free_port()}", "--num_processes=2"]
-  refused = [
-    subprocess.Popen(
-      [*cmd, "--devices=1", *runtime, f"--process_id={i}"],
-      cwd=REPO,
-      env=offline_env,
-      text=True,
-      stdout=subprocess.PIPE,
-      stderr=subprocess.PIPE,
-    )  # fmt: skip
-    for i in range(2)
-  ]
-  errs = [p.communicate(timeout=600)[1] for p in refused]
-  assert [p.returncode for p in refused] == [2, 2], errs[0][-2000:]
-  assert "uses all their 2 devices" in errs[0] and "Traceback" not in errs[0]
+  refused = run_as_processes(
+    "experiments.mnist", [*args, "--devices=1", f"--workdir={tmp_path / 'two'}"], offline_env
+  )
+  assert [code for code, _, _ in refused] == [2, 2], refused[0][2][-2000:]
+  assert "uses all their 2 devices" in refused[0][2] and "Traceback" not in refused[0][2]

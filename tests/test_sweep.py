@@ -21,7 +21,7 @@ from jaxgan.run.driver import Run
 from jaxgan.sweeps import population, search
 
 from conftest import REPO
-from helpers import assert_trees_close, run_module
+from helpers import assert_trees_close, run_as_processes, run_module
 
 SHAPE = (8, 8, 1)
 DATA = np.asarray(jax.random.randint(jax.random.key(1), (256, *SHAPE), 0, 256), np.uint8)
@@ -351,30 +351,13 @@ def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, offl
   of two members sharded over both processes' devices, process 0 writing the results. Same
   table as the one-process sweep; the numbers to 1e-5 (a vmapped pair against members one by
   one: summation order)."""
-  import socket
-
   workdir, args, _ = finished
-  with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
   args = [a for a in args if not a.startswith("--workdir")] + [f"--workdir={tmp_path}"]
-  runtime = [f"--coordinator=127.0.0.1:{port}", "--num_processes=2"]
-  cmd = [sys.executable, "-m", "experiments.sweep", *COMMON, *args, *runtime]
-  procs = [
-    subprocess.Popen(
-      [*cmd, f"--process_id={i}"],
-      cwd=REPO,
-      env=offline_env,
-      text=True,
-      stdout=subprocess.PIPE,
-      stderr=subprocess.PIPE,
-    )  # fmt: skip
-    for i in range(2)
-  ]
-  outs = [p.communicate(timeout=600) for p in procs]
-  assert [p.returncode for p in procs] == [0, 0], outs[0][1][-2000:] + outs[1][1][-2000:]
+  outs = run_as_processes("experiments.sweep", [*COMMON, *args], offline_env)
+  codes = [code for code, _, _ in outs]
+  assert codes == [0, 0], outs[0][2][-2000:] + outs[1][2][-2000:]
   table = (workdir / "results.md").read_text()
-  assert table in outs[0][0] and "| ns |" not in outs[1][0]  # gloo prints a line of its own
+  assert table in outs[0][1] and "| ns |" not in outs[1][1]  # gloo prints a line of its own
   pairs = sorted(d.split("_")[0] for d in os.listdir(tmp_path / "chunks"))
   assert pairs == ["0-1", "2-3"]  # chunks of two, one member per process
   _same_results(_rows(tmp_path), _rows(workdir), rtol=1e-5)

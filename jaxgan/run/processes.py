@@ -38,9 +38,12 @@ def barrier(name: str) -> None:
 
 
 def to_host(tree):
-  """A pytree of device arrays as numpy arrays, whole on every process: a replicated array
-  from this process's own copy (no communication: a collective would queue behind the
-  dispatch in flight), one sharded over several processes gathered."""
+  """A pytree of device arrays as numpy arrays, whole on every process: in one process
+  ``jax.device_get`` (the copies started together); a replicated array from this process's
+  own copy (no communication: a collective would queue behind the dispatch in flight); one
+  sharded over several processes gathered."""
+  if all(getattr(x, "is_fully_addressable", True) for x in jax.tree.leaves(tree)):
+    return jax.device_get(tree)
 
   def one(x):
     if x.is_fully_addressable:
