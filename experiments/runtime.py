@@ -17,8 +17,12 @@ from absl import flags
 flags.DEFINE_string(
   "coordinator", None, "host:port of process 0 of a multi-process JAX runtime (jax.distributed)."
 )
-flags.DEFINE_integer("num_processes", None, "Processes of the runtime (with --coordinator).")
-flags.DEFINE_integer("process_id", None, "This process's index (with --coordinator).")
+flags.DEFINE_integer(
+  "num_processes", None, "Processes of the runtime (with --coordinator).", lower_bound=1
+)
+flags.DEFINE_integer(
+  "process_id", None, "This process's index (with --coordinator).", lower_bound=0
+)
 flags.DEFINE_boolean(
   "distributed", False, "jax.distributed.initialize() from the cluster (Slurm, TPU pods, ...)."
 )
@@ -29,6 +33,10 @@ def flag_error() -> str | None:
   """What is wrong with the runtime's flags, if anything."""
   if FLAGS.coordinator and (FLAGS.num_processes is None or FLAGS.process_id is None):
     return "--coordinator needs --num_processes and --process_id"
+  if FLAGS.coordinator and FLAGS.process_id >= FLAGS.num_processes:
+    return (
+      f"--process_id={FLAGS.process_id}: the runtime's processes are 0-{FLAGS.num_processes - 1}"
+    )
   return None
 
 

@@ -237,6 +237,10 @@ def test_bad_settings_are_refused_before_work_starts(offline_env, tmp_path):
   nan = mnist(["--lr=nan", f"--workdir={tmp_path / 'a'}"], offline_env, check=False)
   assert nan.returncode == 2 and "--lr=nan: must be a finite number" in nan.stderr
   assert "Traceback" not in nan.stderr and not (tmp_path / "a").exists()
+  runtime = ["--coordinator=127.0.0.1:1", "--num_processes=2", "--process_id=2"]
+  stray = mnist([*runtime, f"--workdir={tmp_path / 'b'}"], offline_env, check=False)
+  assert stray.returncode == 2 and "--process_id=2: the runtime's processes are 0-1" in stray.stderr
+  assert "Traceback" not in stray.stderr and not (tmp_path / "b").exists()
   with pytest.raises(RunRefused, match="0 steps"):
     train_run(_small(tmp_path, steps=None, epochs=0.0), Task(DATA))
   cfg = _small(tmp_path, steps=10)
