@@ -48,7 +48,11 @@ def evaluate(workdir: str, num_samples: int, classifier_steps: int, seed: int, d
   SavedRun.checkpoint_steps(workdir)  # refused before the classifier trains for minutes
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
-      cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps
+      cfg.dataset,
+      data_dir or cfg.data_dir,
+      steps=classifier_steps,
+      size=cfg.image_size,
+      channels=cfg.channels,
     )
   except ValueError as e:  # a dataset without labels
     raise RunError(f"cannot evaluate {cfg.dataset}: {e}") from e

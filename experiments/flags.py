@@ -24,8 +24,11 @@ def _define(field: dataclasses.Field, hint, default) -> None:
   meta, name = field.metadata, field.name
   kind = ([t for t in typing.get_args(hint) if t is not type(None)] or [hint])[0]
   bounds = {"lower_bound": meta["lower"], "upper_bound": meta["upper"]}
-  if meta["choices"] is not None:
+  if meta["choices"] is not None and not meta["patterns"]:
     flags.DEFINE_enum(name, default, meta["choices"](), meta["help"])
+  elif meta["choices"] is not None:  # checked by the config, which knows the patterns
+    shown = "|".join(meta["choices"]() + meta["patterns"])
+    flags.DEFINE_string(name, default, f"<{shown}>: {meta['help']}")
   elif kind is bool:
     flags.DEFINE_boolean(name, default, meta["help"])
   elif kind is int:
@@ -94,7 +97,7 @@ _ROLES = {
 
 def _values(meta) -> str:
   if meta["choices"] is not None:
-    return "\\|".join(meta["choices"]())
+    return "\\|".join(meta["choices"]() + meta["patterns"])
   lower, upper = meta["lower"], meta["upper"]
   if lower is not None and upper is not None:
     return f"[{lower:g}, {upper:g}]"

@@ -18,7 +18,7 @@ from absl import app, flags, logging
 
 from experiments import flags as config_flags
 from experiments import runtime
-from jaxgan.config import IMAGE_DATASETS
+from jaxgan.config import IMAGE_DATASETS, OPEN_DATASETS, is_image_dataset
 from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.run.checkpoint import CorruptCheckpoint
 from jaxgan.run.driver import WorkdirError, train_run
@@ -34,10 +34,10 @@ def main(argv: list[str]) -> int:
     return 2
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   cfg = config_flags.config_from_flags()
-  if cfg.dataset not in IMAGE_DATASETS:
+  if not is_image_dataset(cfg.dataset):
     print(
       f"error: --dataset={cfg.dataset} is a 2-D toy: train it with experiments.toy2d; "
-      f"image datasets: {'|'.join(IMAGE_DATASETS)}",
+      f"image datasets: {'|'.join(IMAGE_DATASETS + OPEN_DATASETS)}",
       file=sys.stderr,
     )
     return 2

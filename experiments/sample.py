@@ -56,7 +56,9 @@ FLAGS = flags.FLAGS
 def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int, data_dir=None):
   """Writes the pictures; returns {picture: path} and the class shares when there are any."""
   cfg = SavedRun.config(workdir)
-  shape = data_lib.load_images(cfg.dataset, "test", data_dir or cfg.data_dir).shape[1:]
+  shape = data_lib.load_images(
+    cfg.dataset, cfg.split, data_dir or cfg.data_dir, cfg.image_size, cfg.channels
+  ).shape[1:]
   run = SavedRun.open(workdir, shape)
   state = run.state(step)
   step = int(state.step)
@@ -82,12 +84,22 @@ def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_d
   split's true ones, drawn side by side; empty for a dataset without labels."""
   try:
     clf = quality.FrechetClassifierDistance.for_dataset(
-      cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps
+      cfg.dataset,
+      data_dir or cfg.data_dir,
+      steps=classifier_steps,
+      size=cfg.image_size,
+      channels=cfg.channels,
     )
   except ValueError as e:
     print(f"note: no class histogram for {cfg.dataset} ({e})", file=sys.stderr)
     return {}
-  _, labels = data_lib.load_labeled(cfg.dataset, "test", data_dir or cfg.data_dir)
+  _, labels = data_lib.load_labeled(
+    cfg.dataset,
+    data_lib.reference_split(cfg.dataset),
+    data_dir or cfg.data_dir,
+    cfg.image_size,
+    cfg.channels,
+  )
   logits = quality.classifier_outputs(
     clf.params, run.samples(state, num_samples, seed), clf.num_classes
   )[1]

@@ -62,7 +62,12 @@ def score_workdir(
       raise RunError(f"{workdir} has no checkpoints to score")
     try:
       scorer = quality.FrechetClassifierDistance.for_dataset(
-        cfg.dataset, data_dir or cfg.data_dir, steps=classifier_steps, seed=classifier_seed
+        cfg.dataset,
+        data_dir or cfg.data_dir,
+        steps=classifier_steps,
+        seed=classifier_seed,
+        size=cfg.image_size,
+        channels=cfg.channels,
       )
     except ValueError as e:  # a dataset without labels
       raise RunError(f"cannot score {cfg.dataset}: {e}") from e

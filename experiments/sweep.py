@@ -212,10 +212,11 @@ def main(argv):
   workdir = FLAGS.workdir
   try:
     members = sweep_spec.members(make_spec(), workdir)
-    if any(m.dataset not in config_lib.IMAGE_DATASETS for m in members):
+    if not all(config_lib.is_image_dataset(m.dataset) for m in members):
       raise SpecError(
         "a sweep trains on image datasets "
-        f"({'|'.join(config_lib.IMAGE_DATASETS)}); 2-D toys: experiments.toy2d"
+        f"({'|'.join(config_lib.IMAGE_DATASETS + config_lib.OPEN_DATASETS)}); 2-D toys: "
+        "experiments.toy2d"
       )
     shard = parse_shard(FLAGS.shard) if FLAGS.shard else (0, 1)
     if runtime.flag_error():
@@ -324,7 +325,7 @@ def _task_for():
   cache = {}
 
   def task_for(cfg):
-    key = (cfg.dataset, cfg.split, cfg.data_dir)
+    key = (cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels)
     if key not in cache:
       cache[key] = image_task(cfg, score=False)  # a sweep scores with its own scorer
     return cache[key]
@@ -334,14 +335,16 @@ def _task_for():
 
 def _scorer_for(cfg):
   """The FCD scorer of the member's dataset, or None (said why) when it cannot be made."""
-  return _scorer(cfg.dataset, cfg.data_dir, cfg.classifier_steps)
+  return _scorer(cfg.dataset, cfg.data_dir, cfg.classifier_steps, cfg.image_size, cfg.channels)
 
 
 @functools.cache
-def _scorer(dataset: str, data_dir, steps: int):
+def _scorer(dataset: str, data_dir, steps: int, size: int, channels: int):
 
   try:
-    return quality.FrechetClassifierDistance.for_dataset(dataset, data_dir, steps=steps)
+    return quality.FrechetClassifierDistance.for_dataset(
+      dataset, data_dir, steps=steps, size=size, channels=channels
+    )
   except (DatasetUnavailable, ValueError) as e:
     print(f"note: no FCD for {dataset} ({str(e).splitlines()[0]})", file=sys.stderr)
     return None

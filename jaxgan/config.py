@@ -19,6 +19,8 @@ import dataclasses
 import functools
 import json
 import math
+import os
+import re
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +32,22 @@ from jaxgan.nets import models
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
 TOY_DATASETS = ("ring", "grid", "swissroll")
+# Dataset values beyond the named ones: a prefix and what follows it.
+OPEN_DATASETS = ("tfds:NAME[/CONFIG]", "folder:PATH")
+
+
+def is_image_dataset(name: str) -> bool:
+  return name in IMAGE_DATASETS or name.startswith(
+    tuple(p.split(":")[0] + ":" for p in OPEN_DATASETS)
+  )
+
+
+def dataset_tag(name: str) -> str:
+  """A dataset's name as a file name: ``folder:~/photos/cats`` is ``folder-cats``,
+  ``tfds:lsun/church_outdoor`` is ``lsun-church_outdoor``."""
+  if name.startswith("folder:"):
+    name = "folder-" + (os.path.basename(os.path.normpath(name[len("folder:") :])) or "root")
+  return re.sub(r"[^A-Za-z0-9_.-]", "-", name.removeprefix("tfds:"))
 
 
 class ConfigError(ValueError):
@@ -64,13 +82,15 @@ def _field(
   switch: bool = False,
   resumable: bool | None = None,
   sets: Param | None = None,
+  patterns: tuple[str, ...] = (),
 ):
   """A setting, declared once: its default, its flag's help text, its role (STATIC, MEMBER,
   LENGTH or DRIVER), its choices (a function, so the registries are read when flags are made)
   and inclusive bounds. ``switch``: a MEMBER value whose being on (non-zero) changes the
   program, so members share whether it is on. ``resumable``: a resumed run may change it
   (default: LENGTH and DRIVER settings). ``sets``: the loss's or optimizer's own parameter it
-  is."""
+  is. ``patterns``: values taken besides the choices, each a prefix ending in ``:`` and a
+  placeholder (``folder:PATH``)."""
   meta = {
     "help": help,
     "role": role,
@@ -80,6 +100,7 @@ def _field(
     "switch": switch,
     "resumable": role in (LENGTH, DRIVER) if resumable is None else resumable,
     "sets": sets,
+    "patterns": patterns,
   }
   return dataclasses.field(default=default, metadata=meta)
 
@@ -103,8 +124,23 @@ class Config:
   arch: str = _field("mlp", "G and D architecture.", choices=lambda: models.ARCHS.names())
   dataset: str = _field(
     "mnist",
-    "Dataset: TFDS images (cifar10 32×32×3; celeb_a cropped and resized to 64×64×3) or a 2-D toy.",
+    "Dataset: TFDS images (cifar10 32×32×3; celeb_a cropped and resized to 64×64×3), any TFDS "
+    "image dataset (tfds:NAME[/CONFIG]), a folder of images (folder:PATH; its first-level "
+    "subfolders are the classes) or a 2-D toy.",
     choices=lambda: IMAGE_DATASETS + TOY_DATASETS,
+    patterns=OPEN_DATASETS,
+  )
+  image_size: int = _field(
+    0,
+    "Side S of the images trained on: each is centre-cropped to a square and resized to S×S "
+    "(antialiased bilinear; 0: the dataset's own size).",
+    lower=0,
+  )
+  channels: int = _field(
+    0,
+    "Channels of the images trained on: 1 (grey) or 3 (colour); 0: the dataset's own.",
+    lower=0,
+    upper=3,
   )
   split: str = _field("train", "TFDS split to train on, e.g. train, test, train[:10%].")
   batch_size: int = _field(64, "Batch size.", lower=1)
@@ -337,7 +373,8 @@ def make_config(**overrides) -> Config:
       raise ConfigError(f"--{name}={value}: choose one of {'|'.join(registry.names())}")
   cfg = dataclasses.replace(base, **{**implied(loss, arch), **overrides})
   if cfg.workdir is None:
-    cfg = dataclasses.replace(cfg, workdir=f"runs/{cfg.dataset}_{cfg.arch}_{cfg.loss}_s{cfg.seed}")
+    name = dataset_tag(cfg.dataset)
+    cfg = dataclasses.replace(cfg, workdir=f"runs/{name}_{cfg.arch}_{cfg.loss}_s{cfg.seed}")
   validate(cfg)
   return cfg
 
@@ -352,13 +389,21 @@ def validate(cfg: Config) -> None:
       continue
     if isinstance(value, float) and not math.isfinite(value):
       raise ConfigError(f"--{f.name}={value}: must be a finite number")
-    if meta["choices"] is not None and value not in meta["choices"]():
-      raise ConfigError(f"--{f.name}={value}: choose one of {'|'.join(meta['choices']())}")
+    if meta["choices"] is not None and not _chosen(value, meta):
+      shown = meta["choices"]() + meta["patterns"]
+      raise ConfigError(f"--{f.name}={value}: choose one of {'|'.join(shown)}")
     if meta["lower"] is not None and value < meta["lower"]:
       raise ConfigError(f"--{f.name}={value}: must be at least {meta['lower']}")
     if meta["upper"] is not None and value > meta["upper"]:
       raise ConfigError(f"--{f.name}={value}: must be at most {meta['upper']}")
   _validate_combination(cfg)
+
+
+def _chosen(value, meta) -> bool:
+  prefixes = tuple(p.split(":")[0] + ":" for p in meta["patterns"])
+  if isinstance(value, str) and value.startswith(prefixes):
+    return len(value) > len(next(p for p in prefixes if value.startswith(p)))
+  return value in meta["choices"]()
 
 
 @functools.cache
@@ -396,6 +441,10 @@ def _validate_combination(cfg: Config) -> None:
     update_options(cfg)  # the update's own rules, checked where they are written
   except ValueError as e:
     raise ConfigError(str(e)) from None
+  if cfg.channels not in (0, 1, 3):
+    raise ConfigError(
+      f"--channels={cfg.channels}: choose 1 (grey), 3 (colour) or 0 (the dataset's own)"
+    )
   if cfg.batch_size % cfg.pack:
     raise ConfigError(
       f"--pack={cfg.pack} must divide --batch_size={cfg.batch_size} (D sees batch_size/pack packs)"

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from jaxgan.data import datasets, idx
+from jaxgan.data import conform, datasets, idx
 
 
 def test_read_idx_matches_header(shared_data):
@@ -132,11 +132,11 @@ def test_celeb_a_crop_and_resize():
   """The central 140×140 square of a 218×178 image, resized to 64×64."""
   image = np.zeros((218, 178, 3), np.uint8)
   image[39:179, 19:159] = 200  # exactly the central square
-  out = datasets.center_crop_resize(image, 140, 64)
+  out = conform.center_crop_resize(image, 140, 64)
   assert out.shape == (64, 64, 3) and out.dtype == np.uint8
   assert (out == 200).all()
   image[:, :89] = 0  # left half dark
-  out = datasets.center_crop_resize(image, 140, 64)
+  out = conform.center_crop_resize(image, 140, 64)
   assert out[:, :30].max() == 0 and out[:, 34:].min() == 200
 
 

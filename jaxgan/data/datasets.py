@@ -22,6 +22,7 @@ Command line: ``python -m jaxgan.data.datasets import fashion_mnist /path/to/idx
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -35,6 +36,8 @@ from urllib.parse import urlparse
 import numpy as np
 import PIL.Image
 
+from jaxgan.data import conform, folder
+from jaxgan.data.errors import BadDataset, DatasetUnavailable, EmptySplit
 from jaxgan.data.idx import (
   IDX_DATASETS,
   IDX_ENV,
@@ -47,18 +50,6 @@ from jaxgan.data.idx import (
 from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
 
 OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
-
-
-class DatasetUnavailable(RuntimeError):
-  """The dataset is neither prepared, nor importable from local files, nor downloadable."""
-
-  exit_code = 1
-
-
-class EmptySplit(DatasetUnavailable):
-  """A split that selects no examples (``train[:0]``): a bad flag, not missing data."""
-
-  exit_code = 2
 
 
 def default_data_dir() -> str:
@@ -225,87 +216,111 @@ def ensure_prepared(name: str, split: str, data_dir: str | None = None) -> None:
   raise DatasetUnavailable(_unavailable_message(name, split, data_dir, have))
 
 
-def center_crop_resize(image: np.ndarray, crop: int, size: int) -> np.ndarray:
-  """The central crop×crop square of an (H, W, C) uint8 image, resized to size×size
-  (bilinear, antialiased, with Pillow)."""
-  h, w = image.shape[:2]
-  top, left = (h - crop) // 2, (w - crop) // 2
-  square = image[top : top + crop, left : left + crop]
-  out = PIL.Image.fromarray(square.squeeze(-1) if square.shape[-1] == 1 else square)
-  out = np.asarray(out.resize((size, size), PIL.Image.BILINEAR, reducing_gap=None))
-  return out.reshape(size, size, image.shape[-1])
-
-
-# Per-dataset preprocessing of each decoded image, for datasets not used at their stored size.
-PREPROCESS = {
+# Per-dataset preprocessing of each decoded image: the central square kept and its default
+# size, for datasets not used at their stored size.
+CROPS = {
   # CelebA's 218×178 faces: the central 140×140 crop resized to 64×64, as in Kurach et al.
   # 2019 and most GAN papers.
-  "celeb_a": (64, 64, 3, lambda im: center_crop_resize(im, 140, 64)),
+  "celeb_a": (140, 64),
 }
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
+TFDS_PREFIX = "tfds:"
 
 
-def load_images(name: str, split: str = "train", data_dir: str | None = None) -> np.ndarray:
-  """All images of a split as uint8 (N, H, W, C), in the dataset's stored order."""
-  return _load(name, split, data_dir, with_labels=False)
+def reference_split(name: str) -> str:
+  """The split samples are compared with: ``test``, or a folder's one split, ``train``."""
+  return "train" if name.startswith(folder.PREFIX) else "test"
+
+
+def load_images(
+  name: str, split: str = "train", data_dir: str | None = None, size: int = 0, channels: int = 0
+) -> np.ndarray:
+  """All images of a split as uint8 (N, H, W, C), in the dataset's stored order.
+
+  ``name``: a TFDS name (``mnist``, or ``tfds:NAME[/CONFIG]`` for any other), or
+  ``folder:PATH`` (:mod:`jaxgan.data.folder`). ``size`` and ``channels`` (0: the dataset's
+  own) conform every image (:mod:`jaxgan.data.conform`)."""
+  return _load(name, split, data_dir, False, size, channels)
 
 
 def load_labeled(
-  name: str, split: str = "train", data_dir: str | None = None
+  name: str, split: str = "train", data_dir: str | None = None, size: int = 0, channels: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
   """All images of a split as uint8 (N, H, W, C) and their class labels as int32 (N,).
 
   Raises ValueError for a dataset without a class label (CelebA has attributes only)."""
-  return _load(name, split, data_dir, with_labels=True)
+  return _load(name, split, data_dir, True, size, channels)
 
 
-def _load(name: str, split: str, data_dir: str | None, with_labels: bool):
-  ensure_prepared(name, split, data_dir)
-  tfds = _tfds()
-  builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
+def _builder(name: str, split: str, data_dir: str, size: int, channels: int):
+  """The prepared TFDS builder of ``name`` and how each of its decoded images is conformed
+  (None: as stored)."""
+  if name.startswith(folder.PREFIX):  # conformed when prepared
+    return folder.prepared_builder(name.removeprefix(folder.PREFIX), data_dir, size, channels), None
+  tfds_name = name.removeprefix(TFDS_PREFIX)
+  ensure_prepared(tfds_name, split, data_dir)
+  builder = _tfds().builder(tfds_name, data_dir=data_dir)
+  features = builder.info.features
+  if "image" not in features:
+    raise DatasetUnavailable(f"{name} has no 'image' feature (it has: {', '.join(features)})")
+  crop, default = CROPS.get(tfds_name, (None, 0))
+  stored = features["image"].shape
+  if None in stored[:2] and not (size or default):
+    raise BadDataset(f"--dataset={name}: its images vary in size; give --image_size=S")
+  if not (size or channels or crop):
+    return builder, None
+  return builder, functools.partial(
+    conform.conform, size=size or default, channels=channels, crop=crop
+  )
+
+
+def _load(name, split, data_dir, with_labels, size, channels):
+  data_dir = data_dir or default_data_dir()
+  builder, process = _builder(name, split, data_dir, size, channels)
   if builder.info.splits[split].num_examples == 0:  # array_record cannot open no files
     raise EmptySplit(f"--split={split} of {name} selects no examples")
-  source = tfds.data_source(
-    name, split=split, data_dir=data_dir or default_data_dir(), download=False
-  )
+  source = builder.as_data_source(split=split)
   if with_labels and "label" not in source.dataset_info.features:
     raise ValueError(f"{name} has no class labels")
-  path = decoded_cache_path(source.dataset_info.data_dir, name, split)
+  path = decoded_cache_path(builder.data_dir, name, split, size, channels)
   cached = _read_decoded(path, len(source))
   if cached is None:
-    cached = _decode(source, name)
+    cached = _decode(source, process)
     _write_decoded(path, cached)
   return (cached["images"], cached["labels"]) if with_labels else cached["images"]
 
 
-# Bumped when _decode's output changes (a new PREPROCESS entry, say): old caches are ignored.
+# Bumped when _decode's output changes (a new CROPS entry, say): old caches are ignored.
 DECODED_FORMAT = 1
 
 
-def decoded_cache_path(dataset_dir: str, name: str, split: str) -> str:
+def decoded_cache_path(
+  dataset_dir: str, name: str, split: str, size: int = 0, channels: int = 0
+) -> str:
   """Where the decoded arrays of ``split`` are kept: inside the prepared dataset's own
   version folder, so they are made again whenever TFDS (or :func:`import_idx`) prepares the
   dataset anew, and never outlive it."""
   safe = re.sub(r"[^A-Za-z0-9_.-]", "_", split)
-  tag = hashlib.sha1(f"{name}/{split}/{DECODED_FORMAT}".encode()).hexdigest()[:10]
+  conformed = f"/{size}x{channels}" if size or channels else ""
+  tag = hashlib.sha1(f"{name}/{split}/{DECODED_FORMAT}{conformed}".encode()).hexdigest()[:10]
   return os.path.join(dataset_dir, "jaxgan-decoded", f"{safe}-{tag}.npz")
 
 
-def _decode(source, name: str) -> dict[str, np.ndarray]:
-  """Every record of a TFDS data source as uint8 images (N, H, W, C) and int32 labels (N,)
-  (-1 where the dataset has none). Pillow decodes each image, one by one: slow, hence the
-  cache."""
+def _decode(source, process) -> dict[str, np.ndarray]:
+  """Every record of a TFDS data source as uint8 images (N, H, W, C), each through
+  ``process`` when given, and int32 labels (N,) (-1 where the dataset has none). Pillow
+  decodes each image, one by one: slow, hence the cache."""
   features = source.dataset_info.features
-  shape = features["image"].shape
-  process = lambda im: im
-  if name in PREPROCESS:
-    *shape, process = PREPROCESS[name]
-  images = np.empty((len(source), *shape), np.uint8)
+  process = process or (lambda im: im)
   labels = np.full((len(source),), -1, np.int32)
+  images = None
   chunk = 4096
   for start in range(0, len(source), chunk):
     records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
-    images[start : start + len(records)] = np.stack([process(r["image"]) for r in records])
+    batch = np.stack([process(r["image"]) for r in records])
+    if images is None:
+      images = np.empty((len(source), *batch.shape[1:]), np.uint8)
+    images[start : start + len(records)] = batch
     if "label" in features:
       labels[start : start + len(records)] = [r["label"] for r in records]
   return {"images": images, "labels": labels}

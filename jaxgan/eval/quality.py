@@ -23,6 +23,7 @@ cached file that cannot be read is reported and replaced by a fresh training, ne
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import sys
 
@@ -35,8 +36,9 @@ import optax
 
 from jaxgan import __version__
 from jaxgan.backend import platform
-from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.config import CLASSIFIER_STEPS, dataset_tag
 from jaxgan.data import datasets as data_lib
+from jaxgan.data import folder
 from jaxgan.data.pixels import to_unit_range
 from jaxgan.eval import feature_metrics as fm
 from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
@@ -275,18 +277,29 @@ class FrechetClassifierDistance:
     dataset: str,
     data_dir: str | None = None,
     train_split: str = "train",
-    reference_split: str = "test",
+    reference_split: str | None = None,
     steps: int = CLASSIFIER_STEPS,
     seed: int = 0,
     cache: str | None = None,
+    size: int = 0,
+    channels: int = 0,
   ) -> FrechetClassifierDistance:
-    """The classifier trained on ``train_split`` of a TFDS dataset, cached in ``cache``
-    (default :func:`cache_dir`), against ``reference_split``. Raises ValueError for a
-    dataset without class labels."""
-    images, labels = data_lib.load_labeled(dataset, train_split, data_dir)
-    ref_images, ref_labels = data_lib.load_labeled(dataset, reference_split, data_dir)
+    """The classifier trained on ``train_split`` of a dataset (conformed to ``size`` and
+    ``channels`` as :func:`jaxgan.data.datasets.load_images` does), cached in ``cache``
+    (default :func:`cache_dir`), against
+    ``train``) or ``reference_split`` (default :func:`jaxgan.data.datasets.reference_split`).
+    Raises ValueError for a dataset without class labels."""
+    reference_split = reference_split or data_lib.reference_split(dataset)
+    load = functools.partial(
+      data_lib.load_labeled, dataset, data_dir=data_dir, size=size, channels=channels
+    )
+    images, labels = load(train_split)
+    ref_images, ref_labels = load(reference_split)
+    conformed = f"-{size}x{channels}" if size or channels else ""
+    if dataset.startswith(folder.PREFIX):  # a folder's content can change under its name
+      conformed += "-" + hashlib.sha1(images.tobytes() + labels.tobytes()).hexdigest()[:10]
     file = (
-      f"{dataset}-classifier-v{CLASSIFIER_VERSION}-{train_split}-{len(images)}"
+      f"{dataset_tag(dataset)}{conformed}-classifier-v{CLASSIFIER_VERSION}-{train_split}-{len(images)}"
       f"-s{seed}-{steps}.msgpack"
     )
     return cls(

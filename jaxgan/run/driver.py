@@ -92,7 +92,7 @@ class Task:
 def image_task(cfg: Config, score: bool = True) -> Task:
   """The task of an image dataset: its uint8 images, 10×10 sample grids and, with
   ``--eval_every`` (and ``score``), every metric of :mod:`jaxgan.eval.quality`."""
-  images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir)
+  images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels)
   if not (score and cfg.eval_every and cfg.eval_samples):
     return Task(images)
   return Task(images, score=_image_metrics(cfg))
@@ -102,7 +102,11 @@ def _image_metrics(cfg: Config):
   """The metrics of a dataset's classifier, numbers only; None (said why) without one."""
   try:
     scorer = quality.FrechetClassifierDistance.for_dataset(
-      cfg.dataset, cfg.data_dir, steps=cfg.classifier_steps
+      cfg.dataset,
+      cfg.data_dir,
+      steps=cfg.classifier_steps,
+      size=cfg.image_size,
+      channels=cfg.channels,
     )
   except (data_lib.DatasetUnavailable, ValueError) as e:
     processes.say(f"note: --eval_every scores nothing ({str(e).splitlines()[0]})")
