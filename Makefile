@@ -52,11 +52,10 @@ reproduce: install
 	  $(PY) -m experiments.reproduce --all --budget=cpu --dataset=$(DATASET) $(ARGS)
 
 # The suite CI runs: every test but those marked `long`, which `make test-long` runs
-# (docs/testing.md says which and why); first all but the `exact` ones with LLVM's optimization
-# off (compiling is most of the suite's time), then the `exact` ones under the default.
+# (docs/testing.md says which and why), with LLVM's optimization off (compiling is most of the
+# suite's time) but for the `exact` ones, which one test runs in a subprocess under the default.
 test: install
 	JAXGAN_TEST_FAST_COMPILE=1 $(PY) -m pytest -q -n 2 --dist loadgroup -m "not long" tests
-	$(PY) -m pytest -q -n 2 --dist loadgroup -m "exact and not long" tests
 	@echo "NOTE: the tests marked \`long\` were not run: \`make test-long\` runs them (docs/testing.md)."
 
 test-long: install

@@ -56,17 +56,16 @@ def feature_sets(dataset: str, data_dir=None):
 
 def jaxgan_metrics(real, fake) -> dict:
   from jaxgan.eval import feature_metrics as fm
-  from jaxgan.eval import quality
 
   kid, _ = fm.kid(real, fake, subsets=100, subset_size=1000, seed=2020)
   p, r = fm.precision_recall(real, fake, k=3)
   d, c = fm.density_coverage(real, fake, k=5)
-  fd = quality.frechet_distance(*quality.gaussian_stats(real), *quality.gaussian_stats(fake))
+  fd = fm.frechet_distance(*fm.gaussian_stats(real), *fm.gaussian_stats(fake))
   return {"fd": fd, "kid": kid, "precision": p, "recall": r, "density": d, "coverage": c}
 
 
-def _import_torch_fidelity():
-  """torch-fidelity's metric modules. It imports torchvision at package import for its image
+def import_torch_fidelity(*names: str) -> list:
+  """torch-fidelity's modules ``names`` (default its FID, KID and PRC metrics). It imports torchvision at package import for its image
   feature extractors, which this check does not use. Offline here only torch's CPU build
   installs, and torchvision's wheel from PyPI is linked against the CUDA build (it fails to
   load: "operator torchvision::nms does not exist"); where it does not load, a placeholder
@@ -92,7 +91,8 @@ def _import_torch_fidelity():
       parent, _, child = name.rpartition(".")
       if parent:
         setattr(sys.modules[parent], child, stub)
-  return [importlib.import_module(f"torch_fidelity.metric_{m}") for m in ("fid", "kid", "prc")]
+  names = names or ("metric_fid", "metric_kid", "metric_prc")
+  return [importlib.import_module(f"torch_fidelity.{m}") for m in names]
 
 
 def torch_fidelity_metrics(real, fake) -> dict:
@@ -100,7 +100,7 @@ def torch_fidelity_metrics(real, fake) -> dict:
   reference."""
   import torch
 
-  metric_fid, metric_kid, metric_prc = _import_torch_fidelity()
+  metric_fid, metric_kid, metric_prc = import_torch_fidelity()
 
   gen, ref = torch.from_numpy(fake), torch.from_numpy(real)
   fd = metric_fid.fid_statistics_to_metric(

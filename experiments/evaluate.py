@@ -7,16 +7,20 @@ For each checkpoint the run kept (the last ``--max_to_keep`` of training), draws
 trained on the dataset's train split against its test split (jaxgan.eval.quality): the Fréchet
 distance (``fd``, the FCD), KID (mean ± std over subsets), the classifier score (an Inception
 Score analogue, mean ± std over 10 splits), precision and recall (k = 3), density and coverage
-(k = 5). Each record states the feature space, the reference split and both sample sizes.
+(k = 5); with ``--features=inception``, the same in the FID Inception-v3's features (FID and
+the Inception Score, as papers report them). Each record states the feature space, the
+reference split and both sample sizes.
 Writes ``<workdir>/evaluation.jsonl`` (one record per checkpoint; the best by ``fd`` has
 ``"best": true``) and ``evaluation.png`` (each metric over the steps), and prints a table.
 
 Exit codes: 0 done; 1 no run or checkpoint there, an unreadable checkpoint, missing data, a
-dataset without class labels; 2 bad flags.
+dataset without class labels (for the classifier), no Inception weights (for Inception); 2 bad
+flags.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -25,7 +29,8 @@ from absl import app, flags, logging
 from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data.datasets import DatasetUnavailable
-from jaxgan.eval import quality
+from jaxgan.eval import scoring
+from jaxgan.eval.inception_scorer import WeightsUnavailable
 from jaxgan.eval.quality import METRICS, metric_cell
 from jaxgan.run import records as records_lib
 from jaxgan.run.checkpoint import CorruptCheckpoint
@@ -39,24 +44,34 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
+flags.DEFINE_enum(
+  "features",
+  None,
+  ["classifier", "inception"],
+  "Feature space (default: the run's --features): the dataset classifier's or the FID "
+  "Inception-v3's (papers' FID and Inception Score; needs its weights).",
+)
+flags.DEFINE_string(
+  "inception_weights",
+  None,
+  "The FID Inception weight file (default: the run's, or the cached one).",
+)
 FLAGS = flags.FLAGS
 
 
-def evaluate(workdir: str, num_samples: int, classifier_steps: int, seed: int, data_dir=None):
-  """The records of every checkpoint of the run in ``workdir``, the best (lowest FD) marked."""
+def evaluate(
+  workdir: str, num_samples: int, classifier_steps: int, seed: int, data_dir=None, **features
+):
+  """The records of every checkpoint of the run in ``workdir``, the best (lowest FD) marked.
+  ``features``: ``features`` and ``inception_weights`` replacing the run's."""
   cfg = SavedRun.config(workdir)
+  cfg = dataclasses.replace(cfg, **{k: v for k, v in features.items() if v is not None})
   SavedRun.checkpoint_steps(workdir)  # refused before the classifier trains for minutes
   try:
-    scorer = quality.FrechetClassifierDistance.for_dataset(
-      cfg.dataset,
-      data_dir or cfg.data_dir,
-      steps=classifier_steps,
-      size=cfg.image_size,
-      channels=cfg.channels,
-    )
+    scorer = scoring.for_config(cfg, data_dir, classifier_steps)
   except ValueError as e:  # a dataset without labels
     raise RunError(f"cannot evaluate {cfg.dataset}: {e}") from e
-  run = SavedRun.open(workdir, scorer.image_shape)
+  run = SavedRun.open(workdir, SavedRun.image_shape(workdir, data_dir))
   records = []
   for step in run.steps:
     try:
@@ -95,9 +110,15 @@ def main(argv: list[str]) -> int:
 
   try:
     records = evaluate(
-      FLAGS.workdir, FLAGS.num_samples, FLAGS.classifier_steps, FLAGS.seed, FLAGS.data_dir
+      FLAGS.workdir,
+      FLAGS.num_samples,
+      FLAGS.classifier_steps,
+      FLAGS.seed,
+      FLAGS.data_dir,
+      features=FLAGS.features,
+      inception_weights=FLAGS.inception_weights,
     )
-  except (RunError, CorruptCheckpoint, DatasetUnavailable) as e:
+  except (RunError, CorruptCheckpoint, DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
   records_lib.write(os.path.join(FLAGS.workdir, "evaluation.jsonl"), records)

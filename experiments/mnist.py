@@ -20,6 +20,7 @@ from experiments import flags as config_flags
 from experiments import runtime
 from jaxgan.config import IMAGE_DATASETS, OPEN_DATASETS, is_image_dataset
 from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval.inception_scorer import WeightsUnavailable
 from jaxgan.run.checkpoint import CorruptCheckpoint
 from jaxgan.run.driver import WorkdirError, train_run
 
@@ -47,7 +48,7 @@ def main(argv: list[str]) -> int:
   runtime.start()
   try:
     return train_run(cfg)
-  except (DatasetUnavailable, CorruptCheckpoint, WorkdirError) as e:
+  except (DatasetUnavailable, CorruptCheckpoint, WorkdirError, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
     return getattr(e, "exit_code", 1)
 

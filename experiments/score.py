@@ -6,14 +6,18 @@ Reads the run's config.json and latest checkpoint, draws --num_samples images fr
 when the run kept one; in the run's compute dtype), and compares their features with the test
 split's in a classifier trained on the train split (jaxgan.eval.quality: Fréchet distance, lower
 is better). For scale it also reports the score of --num_samples real train images, the floor
-a perfect generator would reach. Prints one JSON line and writes it to <workdir>/score.json.
+a perfect generator would reach. With ``--features=inception`` the same in the FID Inception-v3's
+features (``fid``, as papers report it; unlabelled datasets too). Prints one JSON line and
+writes it to <workdir>/score.json.
 
 Exit codes: 0 done; 1 no run or checkpoint there, an unreadable checkpoint, missing data, a
-dataset without class labels, or non-finite samples; 2 bad flags.
+dataset without class labels (for the classifier), no Inception weights (for Inception), or
+non-finite samples; 2 bad flags.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -22,8 +26,9 @@ from absl import app, flags, logging
 
 from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
-from jaxgan.data.datasets import DatasetUnavailable
-from jaxgan.eval import quality
+from jaxgan.data.datasets import DatasetUnavailable, load_images
+from jaxgan.eval import scoring
+from jaxgan.eval.inception_scorer import WeightsUnavailable
 from jaxgan.run.checkpoint import CorruptCheckpoint
 from jaxgan.run.saved_run import RunError, SavedRun
 
@@ -40,6 +45,18 @@ flags.DEFINE_integer(
 flags.DEFINE_integer("classifier_seed", 0, "Seed of the feature classifier.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
+flags.DEFINE_enum(
+  "features",
+  None,
+  ["classifier", "inception"],
+  "Feature space (default: the run's --features): the dataset classifier's (FCD) or the FID "
+  "Inception-v3's (FID, as papers report it; needs its weights).",
+)
+flags.DEFINE_string(
+  "inception_weights",
+  None,
+  "The FID Inception weight file (default: the run's, or the cached one).",
+)
 FLAGS = flags.FLAGS
 
 
@@ -54,29 +71,27 @@ def score_workdir(
   classifier_seed: int = 0,
   seed: int = 0,
   data_dir=None,
+  **features,
 ) -> dict:
-  """The score record of the run in ``workdir`` (see the module docstring)."""
+  """The score record of the run in ``workdir`` (see the module docstring). ``features``:
+  ``features`` and ``inception_weights`` replacing the run's."""
   try:
     cfg = SavedRun.config(workdir)
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in features.items() if v is not None})
     if not os.path.isdir(os.path.join(workdir, "checkpoints")):
       raise RunError(f"{workdir} has no checkpoints to score")
     try:
-      scorer = quality.FrechetClassifierDistance.for_dataset(
-        cfg.dataset,
-        data_dir or cfg.data_dir,
-        steps=classifier_steps,
-        seed=classifier_seed,
-        size=cfg.image_size,
-        channels=cfg.channels,
-      )
+      scorer = scoring.for_config(cfg, data_dir, classifier_steps, classifier_seed=classifier_seed)
     except ValueError as e:  # a dataset without labels
       raise RunError(f"cannot score {cfg.dataset}: {e}") from e
-    run = SavedRun.open(workdir, scorer.image_shape)
+    run = SavedRun.open(workdir, SavedRun.image_shape(workdir, data_dir))
     state = run.state()
     images = run.samples(state, num_samples, seed)
+    real = load_images(cfg.dataset, "train", data_dir or cfg.data_dir, cfg.image_size, cfg.channels)
   except RunError as e:
     raise ScoreError(str(e)) from e
-  return {
+  name = "fcd" if cfg.features == "classifier" else "fid"
+  record = {
     "workdir": workdir,
     "step": int(state.step),
     "dataset": cfg.dataset,
@@ -84,14 +99,18 @@ def score_workdir(
     "loss": cfg.loss,
     "compute_dtype": cfg.compute_dtype,
     "num_samples": num_samples,
-    "fcd": scorer(images),
-    "fcd_real_train": scorer.train_split_fcd(num_samples),
-    "classifier": {
+    "feature_space": scorer.feature_space,
+    "reference": scorer.reference_name,
+    name: scorer(images),
+    f"{name}_real_train": scorer(real[:num_samples]),
+  }
+  if cfg.features == "classifier":
+    record["classifier"] = {
       "steps": classifier_steps,
       "seed": classifier_seed,
       "test_accuracy": scorer.test_accuracy,
-    },
-  }
+    }
+  return record
 
 
 def main(argv: list[str]) -> int:
@@ -107,8 +126,10 @@ def main(argv: list[str]) -> int:
       FLAGS.classifier_seed,
       FLAGS.seed,
       FLAGS.data_dir,
+      features=FLAGS.features,
+      inception_weights=FLAGS.inception_weights,
     )
-  except (ScoreError, CorruptCheckpoint, DatasetUnavailable) as e:
+  except (ScoreError, CorruptCheckpoint, DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
   with open(os.path.join(FLAGS.workdir, "score.json"), "w") as f:

@@ -218,6 +218,11 @@ def main(argv):
         f"({'|'.join(config_lib.IMAGE_DATASETS + config_lib.OPEN_DATASETS)}); 2-D toys: "
         "experiments.toy2d"
       )
+    if any(m.features != "classifier" for m in members):
+      raise SpecError(
+        "a sweep scores its members in the dataset classifier's features only (--features="
+        "classifier); score a member's run with experiments.score --features=inception"
+      )
     shard = parse_shard(FLAGS.shard) if FLAGS.shard else (0, 1)
     if runtime.flag_error():
       raise SpecError(runtime.flag_error())

@@ -287,6 +287,20 @@ class Config:
   eval_samples: int = _field(
     5000, "Samples of G per evaluation (0: a sweep scores nothing).", DRIVER, lower=0
   )
+  features: str = _field(
+    "classifier",
+    "Feature space of the scores (--eval_every, sweeps, experiments.score and evaluate): the "
+    "dataset's own classifier (trained once, cached) or the FID Inception-v3 (as papers; needs "
+    "its weights: --inception_weights).",
+    DRIVER,
+    choices=lambda: ("classifier", "inception"),
+  )
+  inception_weights: str | None = _field(
+    None,
+    "The FID Inception weight file (pt_inception-2015-12-05-6726825d.pth; default: downloaded "
+    "once into $JAXGAN_CACHE/inception where online).",
+    DRIVER,
+  )
   classifier_steps: int = _field(
     CLASSIFIER_STEPS,
     "Training steps of the evaluations' feature classifier (cached).",

@@ -6,16 +6,16 @@ import sys
 from pathlib import Path
 
 # Must happen before JAX initializes its backend.
-# JAXGAN_TEST_FAST_COMPILE=1 (the first half of `make test`) turns LLVM's optimization off: the
-# tests run few steps of many programs, so compiling them is most of the suite's time. Tests
-# marked `exact` compare two differently built programs (vmapped and alone, scan and unrolled)
-# bit for bit, a property of the compiler's default optimization, so such a session leaves them
-# out and says so; `make test`'s second half runs them under the default.
+# JAXGAN_TEST_FAST_COMPILE=1 (`make test`) turns LLVM's optimization off: the tests run few
+# steps of many programs, so compiling them is most of the suite's time. Tests marked `exact`
+# compare two differently built programs (vmapped and alone, scan and unrolled) bit for bit, a
+# property of the compiler's default optimization, so such a session runs them apart, in one
+# pytest subprocess under the default (tests/test_exact_tests.py).
 FAST_COMPILE = os.environ.get("JAXGAN_TEST_FAST_COMPILE") == "1"
-os.environ["XLA_FLAGS"] = " ".join(
-  [os.environ.get("XLA_FLAGS", ""), "--xla_force_host_platform_device_count=8"]
-  + (["--xla_backend_optimization_level=0"] if FAST_COMPILE else [])
-).strip()
+_ADDED = ["--xla_force_host_platform_device_count=8", "--xla_backend_optimization_level=0"]
+# The user's flags without this file's (an xdist worker inherits them from its controller).
+ORIGINAL_XLA_FLAGS = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if f not in _ADDED)
+os.environ["XLA_FLAGS"] = " ".join([ORIGINAL_XLA_FLAGS, *_ADDED[: 2 if FAST_COMPILE else 1]]).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
@@ -25,29 +25,38 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+EXACT_RUNNER = "test_exact_tests.py::test_the_exact_tests_pass_under_the_default_optimization"
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-  """Under JAXGAN_TEST_FAST_COMPILE=1, leaves out the `exact` tests (after ``-m`` has chosen)."""
+  """Under JAXGAN_TEST_FAST_COMPILE=1, leaves out the `exact` tests (after ``-m`` has chosen):
+  their runner, put first (it is the longest item), runs them in a subprocess."""
   if not FAST_COMPILE:
     return
   exact = [i for i in items if i.get_closest_marker("exact")]
   if exact:
     config.hook.pytest_deselected(items=exact)
     items[:] = [i for i in items if not i.get_closest_marker("exact")]
+  items.sort(key=lambda i: not i.nodeid.endswith(EXACT_RUNNER))
 
 
 def pytest_terminal_summary(terminalreporter, config):
   """Says loudly which checks were left out: ``long`` ones, when ``-m`` leaves them out
-  (``make test-long`` runs them), and ``exact`` ones under JAXGAN_TEST_FAST_COMPILE=1
-  (``make test`` runs them next)."""
+  (``make test-long`` runs them), and ``exact`` ones under JAXGAN_TEST_FAST_COMPILE=1 when
+  their runner did not pass."""
   left_out = {
     "long": ("long" in (config.option.markexpr or ""), "`make test-long` runs them"),
     "exact": (
       FAST_COMPILE,
-      "they need the compiler's default optimization; `make test` runs them next",
+      "they need the compiler's default optimization, and their runner "
+      "(tests/test_exact_tests.py) did not run or failed",
     ),
   }
   deselected = terminalreporter.stats.get("deselected", [])
+  passed = terminalreporter.stats.get("passed", [])
+  if any(r.nodeid.endswith(EXACT_RUNNER) for r in passed):
+    left_out.pop("exact")  # they ran, in the runner's subprocess
   for mark, (applies, where) in left_out.items():
     items = [i for i in deselected if mark in i.keywords] if applies else []
     if items:

@@ -109,7 +109,7 @@ def test_fashion_mnist_import_command(shared_data, tmp_path, capfd):
 
 def test_missing_dataset_names_both_remedies(tmp_path, monkeypatch):
   monkeypatch.setenv(datasets.IDX_ENV, str(tmp_path / "nothing-here"))
-  monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=3.0: False)  # offline
+  monkeypatch.setattr(datasets, "host_reachable", lambda url, timeout=3.0: False)  # offline
   with pytest.raises(datasets.DatasetUnavailable) as err:
     datasets.ensure_prepared("fashion_mnist", "train", str(tmp_path / "tfds"))
   msg = str(err.value)
@@ -121,7 +121,7 @@ def test_missing_dataset_names_both_remedies(tmp_path, monkeypatch):
 
 def test_partial_mnist_explains_missing_train_split(mnist_without_train, tmp_path, monkeypatch):
   monkeypatch.setenv(datasets.IDX_ENV, str(mnist_without_train))
-  monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=3.0: False)
+  monkeypatch.setattr(datasets, "host_reachable", lambda url, timeout=3.0: False)
   data_dir = str(tmp_path / "tfds")
   datasets.ensure_prepared("mnist", "test", data_dir)
   with pytest.raises(datasets.DatasetUnavailable, match="has only the splits: test"):
@@ -142,7 +142,7 @@ def test_celeb_a_crop_and_resize():
 
 @pytest.mark.parametrize("name", ["cifar10", "celeb_a"])
 def test_datasets_without_local_files_explain_themselves(name, tmp_path, monkeypatch):
-  monkeypatch.setattr(datasets, "_host_reachable", lambda url, timeout=3.0: False)
+  monkeypatch.setattr(datasets, "host_reachable", lambda url, timeout=3.0: False)
   monkeypatch.setenv(datasets.OFFLINE_ENV, "1")
   with pytest.raises(datasets.DatasetUnavailable, match="internet"):
     datasets.ensure_prepared(name, "train", str(tmp_path))

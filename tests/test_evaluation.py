@@ -140,3 +140,19 @@ def test_a_run_writes_tensorboard_events_of_its_scalars_and_samples(tiny_run):
   ]
   assert [(tag, step) for tag, step, _ in images] == [("samples", 40)]
   assert images[0][2].height > 280 and images[0][2].encoded_image_string[:4] == b"\x89PNG"
+
+
+@SAME_WORKER
+def test_inception_features_without_their_weights_are_refused_in_one_message(
+  tiny_run, offline_env, tmp_path
+):
+  env = dict(offline_env, JAXGAN_OFFLINE="1", JAXGAN_CACHE=str(tmp_path / "empty-cache"))
+  for module in ("experiments.evaluate", "experiments.score"):
+    proc = run_module(module, [f"--workdir={tiny_run}", "--features=inception"], env, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "needs the FID Inception weights" in proc.stderr and "--inception_weights" in proc.stderr
+  proc = run_module(
+    "experiments.score", [f"--workdir={tiny_run}", "--features=inception",
+                          f"--inception_weights={tmp_path / 'none.pth'}"], env, check=False,
+  )  # fmt: skip
+  assert proc.returncode == 1 and "no such file" in proc.stderr

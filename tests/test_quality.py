@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from jaxgan.eval import feature_metrics as fm
 from jaxgan.eval import quality
 
 # One worker runs this module, so the classifier fixture below is trained once.
@@ -12,14 +13,14 @@ pytestmark = pytest.mark.xdist_group("quality")
 
 def test_frechet_distance_of_one_dimensional_gaussians():
   # N(1, 4) and N(-2, 1): (μ₁ − μ₂)² + (σ₁ − σ₂)² = 9 + (2 − 1)² = 10.
-  assert quality.frechet_distance([1.0], [[4.0]], [-2.0], [[1.0]]) == pytest.approx(10.0)
+  assert fm.frechet_distance([1.0], [[4.0]], [-2.0], [[1.0]]) == pytest.approx(10.0)
 
 
 def test_frechet_distance_of_diagonal_gaussians():
   mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
   v1, v2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
   expected = np.sum((mu1 - mu2) ** 2) + np.sum((np.sqrt(v1) - np.sqrt(v2)) ** 2)  # 5 + 5
-  assert quality.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2)) == pytest.approx(expected)
+  assert fm.frechet_distance(mu1, np.diag(v1), mu2, np.diag(v2)) == pytest.approx(expected)
   assert expected == pytest.approx(10.0)
 
 
@@ -31,10 +32,10 @@ def test_frechet_distance_matches_the_general_matrix_square_root():
   reference = (
     np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2) - 2 * np.trace(scipy.linalg.sqrtm(s1 @ s2)).real
   )
-  got = quality.frechet_distance(mu1, s1, mu2, s2)
+  got = fm.frechet_distance(mu1, s1, mu2, s2)
   assert got == pytest.approx(reference, rel=1e-9)
-  assert quality.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(got, rel=1e-9)
-  assert quality.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-9)
+  assert fm.frechet_distance(mu2, s2, mu1, s1) == pytest.approx(got, rel=1e-9)
+  assert fm.frechet_distance(mu1, s1, mu1, s1) == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.fixture(scope="module")

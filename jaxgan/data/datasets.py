@@ -143,7 +143,7 @@ def import_idx(name: str, folder: os.PathLike, data_dir: str | None = None) -> l
   return sorted(found)
 
 
-def _host_reachable(url: str, timeout: float = 3.0) -> bool:
+def host_reachable(url: str, timeout: float = 3.0) -> bool:
   """Whether TFDS's download host answers; checked first because TFDS itself retries an
   unreachable host for minutes before failing."""
   host = urlparse(url).hostname
@@ -209,7 +209,7 @@ def ensure_prepared(name: str, split: str, data_dir: str | None = None) -> None:
       import_idx(name, folder, data_dir)
       return
   urls = list(builder.url_infos or {}) or [getattr(builder, "URL", "")]
-  if _host_reachable(urls[0]):
+  if host_reachable(urls[0]):
     builder.download_and_prepare(file_format="array_record")
     if base_split in builder.info.splits:
       return

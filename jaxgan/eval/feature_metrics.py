@@ -1,5 +1,5 @@
-r"""Sample-quality metrics on feature vectors: KID, a classifier score, precision/recall,
-density/coverage.
+r"""Sample-quality metrics on feature vectors: the Fréchet distance, KID, a classifier score,
+precision/recall, density/coverage.
 
 Each function takes feature arrays (N, d) of real and generated samples (or class
 posteriors, for :func:`classifier_score`), as the papers define them; which features (here a
@@ -137,3 +137,36 @@ def density_coverage(
     d = pairwise_distances(real[i : i + _BLOCK], fake)
     covered[i : i + _BLOCK] = d.min(axis=1) < radii[i : i + _BLOCK]
   return float(density), float(covered.mean())
+
+
+def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Mean and (unbiased, N − 1) covariance of features (N, d), in float64."""
+  f = np.asarray(features, np.float64)
+  return f.mean(axis=0), np.cov(f, rowvar=False)
+
+
+def _psd_sqrt(m: np.ndarray) -> np.ndarray:
+  w, v = np.linalg.eigh((m + m.T) / 2)
+  return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance(
+  mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
+) -> float:
+  r"""‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^{1/2}) for covariance matrices Σ₁, Σ₂.
+
+  Σ₁Σ₂ is not symmetric, but it is similar to the symmetric PSD matrix A Σ₂ A with A = Σ₁^{1/2}
+  (Σ₁Σ₂ = A (A Σ₂ A) A⁻¹), so Tr((Σ₁Σ₂)^{1/2}) = Σᵢ √λᵢ(A Σ₂ A): two symmetric
+  eigendecompositions, real throughout, where a general matrix square root of Σ₁Σ₂ (as
+  ``scipy.linalg.sqrtm``) can return spurious imaginary parts for near-singular covariances.
+  """
+  mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+  sigma1, sigma2 = (
+    np.atleast_2d(sigma1).astype(np.float64),
+    np.atleast_2d(sigma2).astype(np.float64),
+  )
+  a = _psd_sqrt(sigma1)
+  eig = np.linalg.eigvalsh(a @ sigma2 @ a)
+  tr_covmean = np.sqrt(np.clip(eig, 0.0, None)).sum()
+  diff = mu1 - mu2
+  return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)

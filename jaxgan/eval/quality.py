@@ -41,6 +41,8 @@ from jaxgan.data import datasets as data_lib
 from jaxgan.data import folder
 from jaxgan.data.pixels import to_unit_range
 from jaxgan.eval import feature_metrics as fm
+from jaxgan.eval.feature_metrics import gaussian_stats
+from jaxgan.eval.scorer import FeatureScorer
 from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
 from jaxgan.run.cache import cache_dir
 
@@ -54,39 +56,6 @@ def metric_cell(record: dict, key: str) -> str:
   """A table cell of ``record[key]``, with its ± std when the record has one."""
   std = record.get(key + "_std")
   return f"{record[key]:.3g}" if std is None else f"{record[key]:.3g} ± {std:.2g}"
-
-
-def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Mean and (unbiased, N − 1) covariance of features (N, d), in float64."""
-  f = np.asarray(features, np.float64)
-  return f.mean(axis=0), np.cov(f, rowvar=False)
-
-
-def _psd_sqrt(m: np.ndarray) -> np.ndarray:
-  w, v = np.linalg.eigh((m + m.T) / 2)
-  return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
-
-
-def frechet_distance(
-  mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray
-) -> float:
-  r"""‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁ Σ₂)^{1/2}) for covariance matrices Σ₁, Σ₂.
-
-  Σ₁Σ₂ is not symmetric, but it is similar to the symmetric PSD matrix A Σ₂ A with A = Σ₁^{1/2}
-  (Σ₁Σ₂ = A (A Σ₂ A) A⁻¹), so Tr((Σ₁Σ₂)^{1/2}) = Σᵢ √λᵢ(A Σ₂ A): two symmetric
-  eigendecompositions, real throughout, where a general matrix square root of Σ₁Σ₂ (as
-  ``scipy.linalg.sqrtm``) can return spurious imaginary parts for near-singular covariances.
-  """
-  mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
-  sigma1, sigma2 = (
-    np.atleast_2d(sigma1).astype(np.float64),
-    np.atleast_2d(sigma2).astype(np.float64),
-  )
-  a = _psd_sqrt(sigma1)
-  eig = np.linalg.eigvalsh(a @ sigma2 @ a)
-  tr_covmean = np.sqrt(np.clip(eig, 0.0, None)).sum()
-  diff = mu1 - mu2
-  return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
 
 
 class Classifier(nn.Module):
@@ -220,7 +189,7 @@ def _reference_outputs(params, ref_images, ref_labels, num_classes: int) -> dict
   }
 
 
-class FrechetClassifierDistance:
+class FrechetClassifierDistance(FeatureScorer):
   """FCD of images against reference images (see the module docstring).
 
   ``fcd(images)`` takes generated images (floats in [-1, 1], or uint8) of the training
@@ -320,56 +289,8 @@ class FrechetClassifierDistance:
     with this many samples (the floor the finite sample sets)."""
     return self(self._train_images[:num])
 
-  def features(self, images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.shape[1:] != tuple(self.image_shape):
-      raise ValueError(
-        f"images of shape {images.shape[1:]}, the classifier takes {tuple(self.image_shape)}"
-      )
-    return classifier_outputs(self.params, images, self.num_classes)[0]
-
-  def __call__(self, images) -> float:
-    return frechet_distance(*gaussian_stats(self.features(images)), *self.reference)
-
-  def _radii(self, k: int) -> np.ndarray:
-    """The reference features' k-NN radii, computed once per k."""
-    if k not in self._radii_by_k:
-      self._radii_by_k[k] = fm.nearest_neighbour_radii(self.reference_features, k)
-    return self._radii_by_k[k]
-
-  def metrics(self, images, kid_subsets: int = 100, kid_subset_size: int = 1000) -> dict:
-    """Every metric of :mod:`jaxgan.eval.feature_metrics` for ``images`` in this classifier's
-    features against the reference images' (real first): Fréchet distance (``fd``), KID,
-    the classifier score (an Inception-Score analogue; 10 splits), precision/recall (k = 3),
-    density/coverage (k = 5); the record names the feature space, the reference and both
-    sample sizes."""
-    images = np.asarray(images)
-    if images.shape[1:] != tuple(self.image_shape):
-      raise ValueError(
-        f"images of shape {images.shape[1:]}, the classifier takes {tuple(self.image_shape)}"
-      )
-    features, logits = classifier_outputs(self.params, images, self.num_classes)
-    real = self.reference_features
-    kid, kid_std = fm.kid(real, features, kid_subsets, kid_subset_size)
-    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-    score, score_std = fm.classifier_score(probs / probs.sum(axis=1, keepdims=True))
-    precision, recall = fm.precision_recall(real, features, 3, self._radii(3))
-    density, coverage = fm.density_coverage(real, features, 5, self._radii(5))
-    return {
-      "feature_space": self.feature_space,
-      "reference": self.reference_name,
-      "n_real": len(real),
-      "n_fake": len(features),
-      "fd": frechet_distance(*gaussian_stats(features), *self.reference),
-      "kid": kid,
-      "kid_std": kid_std,
-      "classifier_score": score,
-      "classifier_score_std": score_std,
-      "precision": precision,
-      "recall": recall,
-      "density": density,
-      "coverage": coverage,
-    }
+  def outputs(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return classifier_outputs(self.params, images, self.num_classes)
 
 
 def _reference_path(classifier_path: str, reference_name: str) -> str:

@@ -36,7 +36,7 @@ from jaxgan.config import Config
 from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GANState
 from jaxgan.data import datasets as data_lib
-from jaxgan.eval import quality
+from jaxgan.eval import quality, scoring
 from jaxgan.run import outputs, processes, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.interrupts import Interrupts
@@ -101,13 +101,7 @@ def image_task(cfg: Config, score: bool = True) -> Task:
 def _image_metrics(cfg: Config):
   """The metrics of a dataset's classifier, numbers only; None (said why) without one."""
   try:
-    scorer = quality.FrechetClassifierDistance.for_dataset(
-      cfg.dataset,
-      cfg.data_dir,
-      steps=cfg.classifier_steps,
-      size=cfg.image_size,
-      channels=cfg.channels,
-    )
+    scorer = scoring.for_config(cfg)
   except (data_lib.DatasetUnavailable, ValueError) as e:
     processes.say(f"note: --eval_every scores nothing ({str(e).splitlines()[0]})")
     return None
@@ -341,6 +335,7 @@ class _Loop:
         platform=platform,
         steps_per_call_used=self.per_call,
         num_examples=len(data),
+        image_shape=list(data.shape[1:]),
         update_options=dataclasses.asdict(self.run_.gan.options),
       )
     self.history = self.log.read()  # the records so far, kept in memory for the loss plot

@@ -21,6 +21,7 @@ from jaxgan.backend import xla_options
 from jaxgan.config import Config
 from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GAN, GANState
+from jaxgan.data.datasets import load_images
 from jaxgan.run import train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.periodic import sample_in_chunks
@@ -65,6 +66,19 @@ class SavedRun:
       return config_lib.load(path)
     except (config_lib.ConfigError, ValueError) as e:
       raise RunError(f"{path} is not a readable run config ({e})") from e
+
+  @classmethod
+  def image_shape(cls, workdir: str, data_dir: str | None = None) -> tuple[int, ...]:
+    """The shape of the images the run trained on: recorded in its config.json, or (a run
+    from before that) its dataset's as loaded now."""
+    shape = cls.recorded(workdir).get("image_shape")
+    if shape:
+      return tuple(shape)
+    cfg = cls.config(workdir)
+    images = load_images(
+      cfg.dataset, cfg.split, data_dir or cfg.data_dir, cfg.image_size, cfg.channels
+    )
+    return images.shape[1:]
 
   @classmethod
   def recorded(cls, workdir: str) -> dict:
