@@ -15,7 +15,9 @@ FAST_COMPILE = os.environ.get("JAXGAN_TEST_FAST_COMPILE") == "1"
 _ADDED = ["--xla_force_host_platform_device_count=8", "--xla_backend_optimization_level=0"]
 # The user's flags without this file's (an xdist worker inherits them from its controller).
 ORIGINAL_XLA_FLAGS = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if f not in _ADDED)
-os.environ["XLA_FLAGS"] = " ".join([ORIGINAL_XLA_FLAGS, *_ADDED[: 2 if FAST_COMPILE else 1]]).strip()
+os.environ["XLA_FLAGS"] = " ".join(
+  [ORIGINAL_XLA_FLAGS, *_ADDED[: 2 if FAST_COMPILE else 1]]
+).strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
