@@ -28,6 +28,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 EXACT_RUNNER = "test_exact_tests.py::test_the_exact_tests_pass_under_the_default_optimization"
+EXACT_ITEMS = pytest.StashKey[list]()
 
 
 @pytest.hookimpl(trylast=True)
@@ -37,6 +38,7 @@ def pytest_collection_modifyitems(config, items):
   if not FAST_COMPILE:
     return
   exact = [i for i in items if i.get_closest_marker("exact")]
+  config.stash[EXACT_ITEMS] = [i.nodeid for i in exact]  # what the runner runs
   if exact:
     config.hook.pytest_deselected(items=exact)
     items[:] = [i for i in items if not i.get_closest_marker("exact")]
@@ -117,7 +119,7 @@ def offline_env(shared_data, session_dir) -> dict:
   cache (classifiers and compiled programs: the same ones recur across tests and workers),
   the 8 CPU devices off. Tests that change a dataset or a cache use folders of their own."""
   env = dict(os.environ)
-  env["JAXGAN_IDX_DIR"] = str(shared_data)
+  env["JAXGAN_IDX_DIR"] = str(_idx_for_tests(shared_data, session_dir))
   env["TFDS_DATA_DIR"] = str(session_dir / "offline-tfds")
   env["XLA_FLAGS"] = ""
   env["PYTHONPATH"] = str(REPO)
@@ -136,6 +138,24 @@ def offline_env(shared_data, session_dir) -> dict:
       except Timeout:
         continue
   return env
+
+
+def _idx_for_tests(shared_data: Path, session_dir: Path) -> Path:
+  """The IDX files the tests read (links into ../shared/data): Fashion-MNIST whole, MNIST's test
+  split alone. No test trains on MNIST's train split, and importing its 60,000 images into
+  TFDS would cost every session several seconds on the path every subprocess test waits on."""
+  folder = session_dir / "idx"
+  wanted = {"fashion-mnist": "*", "mnist": "t10k-*"}
+  for sub, pattern in wanted.items():
+    (folder / sub).mkdir(parents=True, exist_ok=True)
+    for f in (shared_data / sub).glob(pattern):
+      link = folder / sub / f.name
+      if not link.exists():
+        try:
+          link.symlink_to(f)
+        except FileExistsError:  # the other worker made it first
+          pass
+  return folder
 
 
 def _prepare(name, env, done):
