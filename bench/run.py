@@ -39,6 +39,7 @@ WHOLE_RUN_VARIANTS = [
   "--variant=--ckpt_every=0",
   "--variant=--ckpt_every=0 --sample_every=0",
   "--variant=--nocompilation_cache",
+  "--variant=--data_placement=host",
 ]
 # XLA's command buffers (CUDA graphs) extended to loops and conditionals: a scan's whole loop
 # replayed as one graph, instead of its body's kernels and a host-side trip count per step.
@@ -54,7 +55,9 @@ def configs(gpu: bool, quick: bool) -> list[tuple[str, list[str]]]:
   torch_modes = ["eager", "compile"] + (["reduce-overhead"] if gpu else [])
   # The driver against its bare step; on the CPU a batch of 16 makes the step cheap, as an
   # accelerator's is, so that the host's share shows.
-  whole = ["--steps=50000", *WHOLE_RUN_VARIANTS] if gpu else ["--batch_size=16", "--steps=3000"]
+  whole = ["--steps=50000", *WHOLE_RUN_VARIANTS] if gpu else [
+    "--batch_size=16", "--steps=3000", "--variant=--data_placement=host"
+  ]  # fmt: skip
   rows = [
     (
       f"whole run vs bare step, mlp, batch {16 if not gpu else 64}",

@@ -320,6 +320,15 @@ class Config:
     DRIVER,
     lower=0,
   )
+  data_placement: str = _field(
+    "auto",
+    "Where the dataset lives while training: on the device (each step samples its batch "
+    "there), on the host (each dispatch's batches gathered there and sent one dispatch "
+    "ahead: the same batches and numbers), or auto (host when it takes over a quarter of the "
+    "device's memory). config.json records the one used.",
+    DRIVER,
+    choices=lambda: ("auto", "device", "host"),
+  )
   resume: bool = _field(False, "Continue from the latest checkpoint in --workdir.", DRIVER)
   data_dir: str | None = _field(
     None, "TFDS data directory (default $TFDS_DATA_DIR or ~/tensorflow_datasets).", DRIVER

@@ -21,7 +21,7 @@ os.environ["XLA_FLAGS"] = " ".join(
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
-from filelock import FileLock, Timeout  # noqa: E402
+from filelock import FileLock  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -114,8 +114,9 @@ def compilation_cache(session_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def offline_env(shared_data, session_dir) -> dict:
-  """Environment for subprocesses: local IDX files, the session's TFDS dir (the datasets of
-  ``PREPARED`` imported and decoded there once, each by the first worker to get to it) and jaxgan
+  """Environment for subprocesses: local IDX files, the session's TFDS dir (MNIST's test split
+  imported and decoded there once, by the first worker to get to it; Fashion-MNIST:
+  ``fashion_env``) and jaxgan
   cache (classifiers and compiled programs: the same ones recur across tests and workers),
   the 8 CPU devices off. Tests that change a dataset or a cache use folders of their own."""
   env = dict(os.environ)
@@ -126,18 +127,24 @@ def offline_env(shared_data, session_dir) -> dict:
   env["JAXGAN_CACHE"] = str(session_dir / "offline-jaxgan-cache")  # never the user's ~/.cache
   # Small programs too: most of a test's subprocess is compiling what another one compiled.
   env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-  # One lock per dataset (TFDS prepares all its splits at once), the free ones first: the two
-  # workers prepare different datasets at once instead of one preparing all while the other
-  # waits.
-  names = dict.fromkeys(n for n, _ in PREPARED)
-  for blocking in (False, True):
-    for name in names:
-      try:
-        with FileLock(str(session_dir / f"offline-{name}.lock")).acquire(blocking=blocking):
-          _prepare(name, env, session_dir / f"offline-{name}.ready")
-      except Timeout:
-        continue
+  _prepared("mnist", env, session_dir)
   return env
+
+
+@pytest.fixture(scope="session")
+def fashion_env(offline_env, session_dir) -> dict:
+  """``offline_env`` with Fashion-MNIST's splits prepared too (the sweeps, the evaluations and
+  the numbers train on it). Apart from ``offline_env``: a worker whose tests need MNIST alone
+  does not wait while the other imports Fashion-MNIST's 70,000 images."""
+  _prepared("fashion_mnist", offline_env, session_dir)
+  return offline_env
+
+
+def _prepared(name: str, env: dict, session_dir: Path) -> None:
+  """Dataset ``name``'s splits of ``PREPARED``, imported and decoded once per session (one lock
+  per dataset: TFDS prepares all of its splits at once)."""
+  with FileLock(str(session_dir / f"offline-{name}.lock")):
+    _prepare(name, env, session_dir / f"offline-{name}.ready")
 
 
 def _idx_for_tests(shared_data: Path, session_dir: Path) -> Path:

@@ -16,14 +16,14 @@ SAME_WORKER = pytest.mark.xdist_group("evaluation")  # they share the session's 
 
 
 @pytest.fixture(scope="session")
-def tiny_run(offline_env, tmp_path_factory):
+def tiny_run(fashion_env, tmp_path_factory):
   workdir = tmp_path_factory.mktemp("eval") / "run"
   run_module(
     "experiments.mnist",
     ["--dataset=fashion_mnist", "--steps=40", "--ckpt_every=20", "--log_every=20",
      "--sample_every=0", "--progress=false", f"--workdir={workdir}",
      "--eval_every=20", "--eval_samples=200", CLASSIFIER],
-    offline_env,
+    fashion_env,
   )  # fmt: skip
   return workdir
 
@@ -40,9 +40,9 @@ def test_a_run_logs_every_metric_every_eval_every_steps(tiny_run):
 
 
 @SAME_WORKER
-def test_evaluate_scores_every_checkpoint_with_every_metric(tiny_run, offline_env):
+def test_evaluate_scores_every_checkpoint_with_every_metric(tiny_run, fashion_env):
   proc = run_module(
-    "experiments.evaluate", [f"--workdir={tiny_run}", "--num_samples=500", CLASSIFIER], offline_env
+    "experiments.evaluate", [f"--workdir={tiny_run}", "--num_samples=500", CLASSIFIER], fashion_env
   )
   records = [json.loads(line) for line in open(tiny_run / "evaluation.jsonl")]
   assert [r["step"] for r in records] == [20, 40]
@@ -60,9 +60,9 @@ def test_evaluate_scores_every_checkpoint_with_every_metric(tiny_run, offline_en
 
 
 @SAME_WORKER
-def test_sample_writes_its_three_pictures(tiny_run, offline_env):
+def test_sample_writes_its_three_pictures(tiny_run, fashion_env):
   proc = run_module(
-    "experiments.sample", [f"--workdir={tiny_run}", "--num_samples=500", CLASSIFIER], offline_env
+    "experiments.sample", [f"--workdir={tiny_run}", "--num_samples=500", CLASSIFIER], fashion_env
   )
   record = json.loads(proc.stdout.strip().splitlines()[-1])
   assert record["step"] == 40
@@ -71,7 +71,7 @@ def test_sample_writes_its_three_pictures(tiny_run, offline_env):
   assert sum(record["class_shares"]) == pytest.approx(1, abs=1e-3)
   assert record["data_class_shares"] == [0.1] * 10  # Fashion-MNIST's test split is balanced
   missing = run_module(
-    "experiments.sample", [f"--workdir={tiny_run}", "--step=30"], offline_env, check=False
+    "experiments.sample", [f"--workdir={tiny_run}", "--step=30"], fashion_env, check=False
   )
   assert missing.returncode == 1 and "no checkpoint at step 30" in missing.stderr
   assert "Traceback" not in missing.stderr
@@ -88,9 +88,9 @@ def test_slerp_keeps_the_norm_between_equal_norm_latents():
   np.testing.assert_allclose(norms, norms[:, :1].repeat(7, 1), rtol=1e-12)
 
 
-def test_floors_of_real_and_collapsed_images(offline_env):
+def test_floors_of_real_and_collapsed_images(fashion_env):
   proc = run_module(
-    "experiments.floors", ["--datasets=fashion_mnist", "--num=1000", CLASSIFIER], offline_env
+    "experiments.floors", ["--datasets=fashion_mnist", "--num=1000", CLASSIFIER], fashion_env
   )
   rows = [l for l in proc.stdout.splitlines() if l.startswith("| fashion_mnist")]
   assert len(rows) == 2
@@ -144,9 +144,9 @@ def test_a_run_writes_tensorboard_events_of_its_scalars_and_samples(tiny_run):
 
 @SAME_WORKER
 def test_inception_features_without_their_weights_are_refused_in_one_message(
-  tiny_run, offline_env, tmp_path
+  tiny_run, fashion_env, tmp_path
 ):
-  env = dict(offline_env, JAXGAN_OFFLINE="1", JAXGAN_CACHE=str(tmp_path / "empty-cache"))
+  env = dict(fashion_env, JAXGAN_OFFLINE="1", JAXGAN_CACHE=str(tmp_path / "empty-cache"))
   for module in ("experiments.evaluate", "experiments.score"):
     proc = run_module(module, [f"--workdir={tiny_run}", "--features=inception"], env, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]

@@ -41,9 +41,9 @@ def test_the_same_seed_twice_gives_the_same_bits():
   assert not np.array_equal(first(changed), first(a[0]))
 
 
-def test_the_first_steps_give_the_recorded_numbers(offline_env, tmp_path):
+def test_the_first_steps_give_the_recorded_numbers(fashion_env, tmp_path):
   case = "mlp_ns"  # the conv cases: tests/numbers_unchanged.py --early (a minute each)
-  env = dict(offline_env, PYTHONPATH=str(REPO))
+  env = dict(fashion_env, PYTHONPATH=str(REPO))
   rows = numbers_unchanged.run_case(case, tmp_path / case, env, early=True)
   path = numbers_unchanged.RECORD / f"{case}.jsonl"
   recorded = [json.loads(line) for line in path.read_text().splitlines()]

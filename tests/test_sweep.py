@@ -177,7 +177,7 @@ def sweep(args, env, check=True):
 
 
 @pytest.fixture(scope="session")  # not module: xdist may interleave other modules' tests
-def finished(offline_env, tmp_path_factory):
+def finished(fashion_env, tmp_path_factory):
   workdir = tmp_path_factory.mktemp("sweep") / "s"
   args = [
     "--eval_every=10",
@@ -188,7 +188,7 @@ def finished(offline_env, tmp_path_factory):
     "--classifier_steps=30",  # as test_evaluation's: one cached training
     f"--workdir={workdir}",
   ]
-  proc = sweep(args, offline_env)
+  proc = sweep(args, fashion_env)
   return workdir, args, proc
 
 
@@ -219,7 +219,7 @@ def test_a_sweep_writes_its_results_table_and_figures(finished):
 
 @SAME_WORKER  # they share the session-scoped `finished` sweep
 def test_a_member_logs_what_experiments_mnist_logs_for_its_configuration(
-  finished, offline_env, tmp_path
+  finished, fashion_env, tmp_path
 ):
   workdir, _, _ = finished
   member = json.loads((workdir / "sweep.json").read_text())[3]  # wgan_gp, lr 3e-4, seed 0
@@ -235,7 +235,7 @@ def test_a_member_logs_what_experiments_mnist_logs_for_its_configuration(
       f"--workdir={tmp_path}",
     ],
     cwd=REPO,
-    env=offline_env,
+    env=fashion_env,
     check=True,
     capture_output=True,
     timeout=600,
@@ -248,12 +248,12 @@ def test_a_member_logs_what_experiments_mnist_logs_for_its_configuration(
 
 
 @SAME_WORKER  # they share the session-scoped `finished` sweep
-def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(finished, offline_env):
+def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(finished, fashion_env):
   workdir, args, _ = finished
   rows = (workdir / "results.jsonl").read_text().splitlines()
   (workdir / "results.jsonl").write_text("\n".join(rows[:2]) + "\n")  # as if killed
   kept = (workdir / "members" / "0" / "metrics.jsonl").stat().st_mtime_ns
-  proc = sweep(args, offline_env)
+  proc = sweep(args, fashion_env)
   assert sorted(
     json.loads(r)["member"] for r in (workdir / "results.jsonl").read_text().splitlines()
   ) == list(range(4))
@@ -261,14 +261,14 @@ def test_a_rerun_trains_only_what_is_missing_and_a_changed_sweep_is_refused(fini
   assert "nothing to train" not in proc.stderr
   moved = workdir.parent / "moved"  # member folders are recorded relative to the sweep
   shutil.copytree(workdir, moved)
-  again = sweep([*args[:-1], f"--workdir={moved}"], offline_env)
+  again = sweep([*args[:-1], f"--workdir={moved}"], fashion_env)
   assert "all 4 members are done; nothing to train" in again.stderr
-  changed = sweep([*args[:2], "--grid=lr:1e-4,2e-4", *args[3:]], offline_env, check=False)
+  changed = sweep([*args[:2], "--grid=lr:1e-4,2e-4", *args[3:]], fashion_env, check=False)
   assert changed.returncode == 2 and "member 1: --lr was 0.0003, now 0.0002" in changed.stderr
   assert "Traceback" not in changed.stderr
 
 
-def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
+def test_list_and_dry_run_print_the_members_and_groups(fashion_env, tmp_path):
   args = [
     "--preset=lucic_narrow",
     "--losses=ns,wgan_gp",
@@ -277,14 +277,14 @@ def test_list_and_dry_run_print_the_members_and_groups(offline_env, tmp_path):
     "--seeds=2",
     f"--workdir={tmp_path / 'w'}",
   ]
-  listed = sweep([*args, "--list"], offline_env).stdout.splitlines()
+  listed = sweep([*args, "--list"], fashion_env).stdout.splitlines()
   assert len(listed) == 12 and "loss=ns" in listed[0] and "seed=1" in listed[1]
-  dry = sweep([*args, "--dry_run"], offline_env).stdout
+  dry = sweep([*args, "--dry_run"], fashion_env).stdout
   assert "12 members in" in dry and not (tmp_path / "w").exists()
-  bad = sweep([*args, "--grid=lr:1e-4"], offline_env, check=False)
+  bad = sweep([*args, "--grid=lr:1e-4"], fashion_env, check=False)
   assert bad.returncode == 2 and "Traceback" not in bad.stderr
   assert "drop --grid" in bad.stderr
-  typo = sweep(["--grid=nope:1", f"--workdir={tmp_path / 'x'}"], offline_env, check=False)
+  typo = sweep(["--grid=nope:1", f"--workdir={tmp_path / 'x'}"], fashion_env, check=False)
   assert typo.returncode == 2 and "'nope' is not a config field" in typo.stderr
 
 
@@ -309,7 +309,7 @@ def _same_results(rows, expected, rtol=0.0):
 
 @SAME_WORKER  # they share the session-scoped `finished` sweep
 def test_shards_of_a_sweep_one_killed_and_run_again_merge_into_the_results_of_one(
-  finished, offline_env, tmp_path
+  finished, fashion_env, tmp_path
 ):
   """--shard=0/2 and 1/2 into one workdir (as two scheduler jobs would), the second SIGKILLed
   once its chunk has checkpointed step 10 of 20 and run again, then --merge: the rows (final
@@ -318,16 +318,16 @@ def test_shards_of_a_sweep_one_killed_and_run_again_merge_into_the_results_of_on
   workdir, args, _ = finished
   args = [a for a in args if not a.startswith("--workdir")]
   args += [f"--workdir={tmp_path}", "--ckpt_every=10"]
-  first = sweep([*args, "--shard=0/2"], offline_env)
+  first = sweep([*args, "--shard=0/2"], fashion_env)
   assert "2 members done; 2 of the sweep's 4 still without results" in first.stderr
-  early = sweep([*args, "--merge"], offline_env, check=False)
+  early = sweep([*args, "--merge"], fashion_env, check=False)
   assert early.returncode == 1 and "2 of 4 members have no results" in early.stderr
   assert "--shard=1/2" not in early.stderr and "Traceback" not in early.stderr
   second = [*COMMON, *args, "--shard=1/2"]
   proc = subprocess.Popen(
     [sys.executable, "-m", "experiments.sweep", *second],
     cwd=REPO,
-    env=offline_env,
+    env=fashion_env,
     stdout=subprocess.DEVNULL,
     stderr=subprocess.DEVNULL,
   )
@@ -338,22 +338,22 @@ def test_shards_of_a_sweep_one_killed_and_run_again_merge_into_the_results_of_on
     time.sleep(0.1)
   proc.send_signal(signal.SIGKILL)
   proc.wait()
-  sweep(second[len(COMMON) :], offline_env)
-  merged = sweep([*args, "--merge"], offline_env)
+  sweep(second[len(COMMON) :], fashion_env)
+  merged = sweep([*args, "--merge"], fashion_env)
   _same_results(_rows(tmp_path), _rows(workdir))  # bit for bit: the same chunks of one
   assert merged.stdout == (workdir / "results.md").read_text() + "\n"
 
 
 @pytest.mark.long  # two processes that each import, compile and train: about 50 s
 @SAME_WORKER  # they share the session-scoped `finished` sweep
-def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, offline_env, tmp_path):
+def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, fashion_env, tmp_path):
   """Two CPU processes joined by jax.distributed (coordinator on 127.0.0.1, gloo): each chunk
   of two members sharded over both processes' devices, process 0 writing the results. Same
   table as the one-process sweep; the numbers to 1e-5 (a vmapped pair against members one by
   one: summation order)."""
   workdir, args, _ = finished
   args = [a for a in args if not a.startswith("--workdir")] + [f"--workdir={tmp_path}"]
-  outs = run_as_processes("experiments.sweep", [*COMMON, *args], offline_env)
+  outs = run_as_processes("experiments.sweep", [*COMMON, *args], fashion_env)
   codes = [code for code, _, _ in outs]
   assert codes == [0, 0], outs[0][2][-2000:] + outs[1][2][-2000:]
   table = (workdir / "results.md").read_text()
@@ -363,7 +363,7 @@ def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, offl
   _same_results(_rows(tmp_path), _rows(workdir), rtol=1e-5)
 
 
-def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(offline_env, tmp_path):
+def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(fashion_env, tmp_path):
   spec = tmp_path / "spec.py"
   spec.write_text(
     "from jaxgan.sweeps.search import Choice\n"
@@ -379,16 +379,16 @@ def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(offline_env, t
   assert len(members) == 2 * 2 * 2 * 3 and {m.steps for m in members} == {50}
   assert [m.seed for m in members[:3]] == [0, 1, 2] and members[-1].loss == "lsgan"
   assert members[5].workdir == str(tmp_path / "w" / "members" / "5")
-  listed = sweep([f"--spec={spec}", "--seeds=1", "--steps=7", "--list"], offline_env).stdout
+  listed = sweep([f"--spec={spec}", "--seeds=1", "--steps=7", "--list"], fashion_env).stdout
   assert len(listed.splitlines()) == 8  # --seeds=1 replaces the spec's 3
-  dry = sweep([f"--spec={spec}", "--steps=7", "--dry_run"], offline_env).stdout
+  dry = sweep([f"--spec={spec}", "--steps=7", "--dry_run"], fashion_env).stdout
   assert "7 steps" in dry and "50 steps" not in dry
-  shipped = sweep(["--spec=lucic_narrow_mlp", "--list"], offline_env).stdout
+  shipped = sweep(["--spec=lucic_narrow_mlp", "--list"], fashion_env).stdout
   flags = ["--preset=lucic_narrow", "--losses=ns,lsgan,wgan,wgan_gp,dragan,began", "--arch=mlp"]
   flags += ["--samples=4", "--seeds=2", "--steps=300", "--list"]
-  assert shipped == sweep(flags, offline_env).stdout and len(shipped.splitlines()) == 48
+  assert shipped == sweep(flags, fashion_env).stdout and len(shipped.splitlines()) == 48
   spec.write_text("def get_spec():\n  return {'losses': 'ns'}\n")
-  bad = sweep([f"--spec={spec}", "--list"], offline_env, check=False)
+  bad = sweep([f"--spec={spec}", "--list"], fashion_env, check=False)
   assert bad.returncode == 2 and "not a SweepSpec" in bad.stderr and "Traceback" not in bad.stderr
   with pytest.raises(sweep_spec.SpecError, match="'nope' is not a config field"):
     sweep_spec.SweepSpec(grid={"nope": [1]})

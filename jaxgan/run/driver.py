@@ -37,6 +37,7 @@ from jaxgan.core.build import build_gan
 from jaxgan.core.gan import GANState
 from jaxgan.data import datasets as data_lib
 from jaxgan.eval import quality, scoring
+from jaxgan.run import feed as feed_lib
 from jaxgan.run import outputs, processes, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.interrupts import Interrupts
@@ -120,10 +121,11 @@ class Run:
     self.gan = build_gan(cfg, image_shape, total_steps)
     self.keys = run_keys(cfg.seed)
     self.init_key, self.sample_key, self.train_key = self.keys[:3]
+    self.cfg = cfg
     self.mesh = Mesh(np.array(jax.devices()[:devices]), ("data",)) if devices > 1 else None
+    self.unroll = platform_lib.scan_unroll(cfg.arch)
     self.run_steps = train_steps.make_multi_step(
-      train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh),
-      unroll=platform_lib.scan_unroll(cfg.arch),
+      train_steps.make_train_step(self.gan, cfg.batch_size, self.mesh), unroll=self.unroll
     )
     self.sample = train_steps.make_sampler(self.gan)
     self.copy = jax.jit(lambda tree: jax.tree.map(jnp.copy, tree))  # new buffers, on device
@@ -322,6 +324,7 @@ class _Loop:
     self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices)
     self.fixed_z = self.run_.fixed_latents(task.num_fixed)
     self.state = self.run_.init()
+    self.feed = feed_lib.make(self.run_, data, cfg.data_placement)
     log = outputs.MetricsLog if processes.lead() else outputs.ReadOnlyLog
     self.log = log(
       os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
@@ -336,10 +339,10 @@ class _Loop:
         steps_per_call_used=self.per_call,
         num_examples=len(data),
         image_shape=list(data.shape[1:]),
+        data_placement_used=self.feed.placement,
         update_options=dataclasses.asdict(self.run_.gan.options),
       )
     self.history = self.log.read()  # the records so far, kept in memory for the loss plot
-    self.device_data = self.run_.place(data)
 
   def _restore_or_start(self) -> float:
     """Restores the latest checkpoint when resuming; returns the wall time already spent."""
@@ -418,6 +421,7 @@ class _Loop:
     where due), samples and plots, checkpoint, in that order at each boundary; a log that
     finds non-finite metrics stops it before its checkpoint."""
     cfg, step = self.cfg, int(self.state.step)
+    self.next_step = step
     self.bar = outputs.ProgressBar(self.total, cfg.progress and processes.lead(), initial=step)
     self.t_log, self.steps_at_log = time.perf_counter(), step
     self.t_start = self.t_log
@@ -435,10 +439,13 @@ class _Loop:
     # commit, while the next dispatch runs.
     evaluated = cfg.sample_every if self.task.evaluate else 0
     sync_on = Periodic(scored, evaluated, at_end=True)
-    step, why = drive(
-      step, self.total, self.per_call, self.advance, actions, self.interrupted, self.records,
-      sync_on=sync_on,
-    )  # fmt: skip
+    try:
+      step, why = drive(
+        step, self.total, self.per_call, self.advance, actions, self.interrupted, self.records,
+        sync_on=sync_on,
+      )  # fmt: skip
+    finally:
+      self.feed.close()
     self.bar.close()
     if why == INTERRUPTED:
       return self.stop_interrupted(step)
@@ -452,7 +459,8 @@ class _Loop:
     """``n`` updates in one dispatch; returns their metrics, still on the device. A failed
     background checkpoint stops the run here (it raises)."""
     self.ckpt.check()
-    self.state, chunk = self.run_.run_steps(self.state, self.device_data, self.run_.train_key, n)
+    self.state, chunk = self.feed.advance(self.state, self.next_step, n)
+    self.next_step += n
     self.bar.update(n)
     return chunk
 

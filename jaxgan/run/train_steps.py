@@ -32,8 +32,7 @@ def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Call
   so a resumed run continues exactly as an uninterrupted one. With ``n_disc > 1`` each D
   step gets its own batch: the images have shape (n_disc, batch_size, ...).
   """
-  n_disc = gan.options.n_disc
-  shape = (batch_size,) if n_disc == 1 else (n_disc, batch_size)
+  shape = batch_shape(gan, batch_size)
   split = mesh and NamedSharding(mesh, PartitionSpec(*[None] * (len(shape) - 1), "data"))
 
   def train_step(state: GANState, data: jax.Array, key: jax.Array):
@@ -46,8 +45,42 @@ def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Call
   return train_step
 
 
-def make_multi_step(train_step: Callable, donate: bool = True, unroll: int | bool = 1) -> Callable:
-  """``run(state, data, key, num_steps) -> (state, metrics[num_steps])``, jitted.
+def batch_shape(gan: GAN, batch_size: int) -> tuple[int, ...]:
+  """The leading axes of one step's images: (batch,), or (n_disc, batch) with n_disc > 1."""
+  n_disc = gan.options.n_disc
+  return (batch_size,) if n_disc == 1 else (n_disc, batch_size)
+
+
+def batch_indices(key: jax.Array, start, num_steps: int, shape: tuple, num_examples: int):
+  """The indices :func:`make_train_step`'s steps ``start`` … ``start + num_steps - 1`` draw
+  into data of ``num_examples`` examples: (num_steps, *shape). The host gathers these when the
+  data stays there (:func:`make_streamed_step`)."""
+
+  def one(step):
+    k_batch, _ = jax.random.split(jax.random.fold_in(key, step))
+    return jax.random.randint(k_batch, shape, 0, num_examples)
+
+  return jax.vmap(one)(start + jax.numpy.arange(num_steps, dtype=jax.numpy.int32))
+
+
+def make_streamed_step(gan: GAN) -> Callable:
+  """``train_step(state, batch, key) -> (state, metrics)`` on a batch gathered by the host at
+  :func:`batch_indices`: the update's randomness is :func:`make_train_step`'s, so a run
+  whose data stays on the host draws the same batches and computes the same update."""
+
+  def train_step(state: GANState, batch: jax.Array, key: jax.Array):
+    _, k_update = jax.random.split(jax.random.fold_in(key, state.step))
+    return gan.update(state, to_unit_range(batch), k_update)
+
+  return train_step
+
+
+def make_multi_step(
+  train_step: Callable, donate: bool = True, unroll: int | bool = 1, streamed: bool = False
+) -> Callable:
+  """``run(state, data, key, num_steps) -> (state, metrics[num_steps])``, jitted; with
+  ``streamed``, ``data`` is the steps' own batches (num_steps, ...) and ``train_step`` a
+  :func:`make_streamed_step`.
 
   ``num_steps > 1`` fuses the steps into one ``lax.scan`` (one dispatch), its loop body
   ``unroll`` steps long (``True``: all of them, no loop; the choice per platform is
@@ -61,10 +94,13 @@ def make_multi_step(train_step: Callable, donate: bool = True, unroll: int | boo
 
   def run(state, data, key, num_steps: int):
     if num_steps == 1:
-      state, metrics = train_step(state, data, key)
+      state, metrics = train_step(state, data[0] if streamed else data, key)
       return state, jax.tree.map(lambda m: m[None], metrics)
-    body = lambda s, _: train_step(s, data, key)
     steps = num_steps if unroll is True else min(unroll, num_steps)
+    if streamed:  # data: the steps' batches, one per scan iteration
+      body = lambda s, batch: train_step(s, batch, key)
+      return jax.lax.scan(body, state, data, length=num_steps, unroll=steps)
+    body = lambda s, _: train_step(s, data, key)
     return jax.lax.scan(body, state, None, length=num_steps, unroll=steps)
 
   jitted = jax.jit(
