@@ -88,6 +88,7 @@ def test_slerp_keeps_the_norm_between_equal_norm_latents():
   np.testing.assert_allclose(norms, norms[:, :1].repeat(7, 1), rtol=1e-12)
 
 
+@pytest.mark.long  # trains and scores for about 15 s; the metrics themselves: test_quality
 def test_floors_of_real_and_collapsed_images(fashion_env):
   proc = run_module(
     "experiments.floors", ["--datasets=fashion_mnist", "--num=1000", CLASSIFIER], fashion_env

@@ -102,6 +102,7 @@ def test_sigterm_checkpoints_the_step_it_stopped_at_and_resume_equals_an_uninter
     np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.long  # two sweep processes, about 40 s; a sweep's SIGKILL and rerun: test_sweep
 def test_sigterm_stops_a_sweep_at_a_log_boundary_says_what_is_done_and_it_continues(
   offline_env, tmp_path
 ):

@@ -133,29 +133,35 @@ def test_only_sgd_detects_a_gradient_8x_too_large():
   assert _update_ratio(OPTIMIZERS["adam"]) < 0.5
 
 
-def _devices_run(tmp_path, devices: int, **kw):
+def _devices_run(tmp_path, devices: int, name: str = "", **kw):
   cfg = make_config(dataset="mnist", steps=20, log_every=5, sample_every=0, progress=False,
                     optimizer="sgd", lr=0.05, compilation_cache=False, devices=devices,
-                    workdir=str(tmp_path / f"devices-{devices}"), **kw)  # fmt: skip
+                    workdir=str(tmp_path / f"devices-{devices}{name}"), **kw)  # fmt: skip
   return cfg, train_run(cfg, Task(np.asarray(fake_data(256))))
 
 
 def test_a_run_over_all_devices_equals_one_device_and_records_the_number(tmp_path):
   """The driver's loop with each batch split over the 8 (fake CPU) devices, the default when
   the batch divides, gives one device's log (SGD: it would show a mis-scaled gradient), and
-  config.json records the number of devices used."""
+  config.json records the number of devices used. Fed from the host (--data_placement=host:
+  each dispatch's batches gathered there and sent split over the devices), the same run gives
+  the same log bit for bit. Two D steps per G step: a batch each."""
   logs = {}
-  for devices in (1, 0):
-    cfg, code = _devices_run(tmp_path, devices)
+  for devices, placement in ((1, "device"), (0, "device"), (0, "host")):
+    cfg, code = _devices_run(tmp_path, devices, placement, n_disc=2, data_placement=placement)
     assert code == 0
     with open(f"{cfg.workdir}/config.json") as f:
-      used = json.load(f)["devices"]
-    logs[used] = records.read(f"{cfg.workdir}/metrics.jsonl")
-  assert sorted(logs) == [1, N_DEV]
-  assert [r["step"] for r in logs[N_DEV]] == [5, 10, 15, 20]
-  for one, many in zip(logs[1], logs[N_DEV]):
+      recorded = json.load(f)
+    assert recorded["data_placement_used"] == placement
+    logs[recorded["devices"], placement] = records.read(f"{cfg.workdir}/metrics.jsonl")
+  assert sorted(logs) == [(1, "device"), (N_DEV, "device"), (N_DEV, "host")]
+  assert [r["step"] for r in logs[N_DEV, "device"]] == [5, 10, 15, 20]
+  for one, many in zip(logs[1, "device"], logs[N_DEV, "device"]):
     for k in ("d_loss", "g_loss", "d_real", "d_fake"):
       assert many[k] == pytest.approx(one[k], rel=1e-4), (one["step"], k)
+  timing = ("steps_per_sec", "wall_time")
+  strip = lambda log: [{k: v for k, v in r.items() if k not in timing} for r in log]
+  assert strip(logs[N_DEV, "host"]) == strip(logs[N_DEV, "device"])
 
 
 @pytest.mark.parametrize("devices,message", [(3, "does not divide"), (16, "only 8 devices")])
