@@ -132,6 +132,12 @@ def offline_env(shared_data, session_dir) -> dict:
 
 
 @pytest.fixture(scope="session")
+def test_idx(shared_data, session_dir) -> Path:
+  """The tests' IDX folder: Fashion-MNIST whole, MNIST's test split alone (``_idx_for_tests``)."""
+  return _idx_for_tests(shared_data, session_dir)
+
+
+@pytest.fixture(scope="session")
 def fashion_env(offline_env, session_dir) -> dict:
   """``offline_env`` with Fashion-MNIST's splits prepared too (the sweeps, the evaluations and
   the numbers train on it). Apart from ``offline_env``: a worker whose tests need MNIST alone

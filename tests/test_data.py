@@ -25,9 +25,9 @@ def test_read_idx_rejects_truncated_file(tmp_path, shared_data):
     idx.read_idx(bad)
 
 
-def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
+def test_mnist_test_split_through_tfds(shared_data, test_idx, tfds_dir, monkeypatch):
   """The MNIST test split is imported into TFDS's own 'mnist' dataset and read back intact."""
-  monkeypatch.setenv(datasets.IDX_ENV, str(shared_data))
+  monkeypatch.setenv(datasets.IDX_ENV, str(test_idx))
   images = datasets.load_images("mnist", "test", str(tfds_dir))
   assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
   # The same images as the IDX file (TFDS stores them in its own shuffled order).
@@ -41,10 +41,10 @@ def test_mnist_test_split_through_tfds(shared_data, tfds_dir, monkeypatch):
   assert builder.info.features["label"].num_classes == 10
 
 
-def test_decoded_arrays_are_cached_beside_the_dataset(shared_data, tfds_dir, monkeypatch, capsys):
+def test_decoded_arrays_are_cached_beside_the_dataset(test_idx, tfds_dir, monkeypatch, capsys):
   """The second load reads the cached arrays (no decoding); a corrupt cache is reported,
   ignored and replaced by a fresh decode."""
-  monkeypatch.setenv(datasets.IDX_ENV, str(shared_data))
+  monkeypatch.setenv(datasets.IDX_ENV, str(test_idx))
   first, labels = datasets.load_labeled("mnist", "test", str(tfds_dir))
   import tensorflow_datasets as tfds
 
@@ -77,8 +77,8 @@ def test_decoded_arrays_are_cached_beside_the_dataset(shared_data, tfds_dir, mon
     np.testing.assert_array_equal(datasets.load_images("mnist", "test", str(tfds_dir)), first)
 
 
-def test_an_empty_split_is_refused_as_a_bad_flag(shared_data, tfds_dir, monkeypatch):
-  monkeypatch.setenv(datasets.IDX_ENV, str(shared_data))
+def test_an_empty_split_is_refused_as_a_bad_flag(test_idx, tfds_dir, monkeypatch):
+  monkeypatch.setenv(datasets.IDX_ENV, str(test_idx))
   with pytest.raises(datasets.EmptySplit, match=r"--split=test\[:0\] of mnist selects no") as e:
     datasets.load_images("mnist", "test[:0]", str(tfds_dir))
   assert e.value.exit_code == 2  # experiments.mnist and .sweep exit with it

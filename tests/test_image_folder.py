@@ -103,8 +103,8 @@ def test_conform_crops_the_centre_and_converts_channels():
   assert (conform.from_pil(half, 0, 0) == 128).all()
 
 
-def test_any_tfds_dataset_by_name_at_a_chosen_size(shared_data, tfds_dir, monkeypatch):
-  monkeypatch.setenv("JAXGAN_IDX_DIR", str(shared_data))
+def test_any_tfds_dataset_by_name_at_a_chosen_size(test_idx, tfds_dir, monkeypatch):
+  monkeypatch.setenv("JAXGAN_IDX_DIR", str(test_idx))
   stored = datasets.load_images("mnist", "test[:64]", str(tfds_dir))
   bigger = datasets.load_images("tfds:mnist", "test[:64]", str(tfds_dir), size=32, channels=3)
   assert bigger.shape == (64, 32, 32, 3)
