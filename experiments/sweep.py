@@ -212,17 +212,7 @@ def main(argv):
   workdir = FLAGS.workdir
   try:
     members = sweep_spec.members(make_spec(), workdir)
-    if not all(config_lib.is_image_dataset(m.dataset) for m in members):
-      raise SpecError(
-        "a sweep trains on image datasets "
-        f"({'|'.join(config_lib.IMAGE_DATASETS + config_lib.OPEN_DATASETS)}); 2-D toys: "
-        "experiments.toy2d"
-      )
-    if any(m.features != "classifier" for m in members):
-      raise SpecError(
-        "a sweep scores its members in the dataset classifier's features only (--features="
-        "classifier); score a member's run with experiments.score --features=inception"
-      )
+    sweep_spec.check_trainable(members)
     shard = parse_shard(FLAGS.shard) if FLAGS.shard else (0, 1)
     if runtime.flag_error():
       raise SpecError(runtime.flag_error())

@@ -19,6 +19,7 @@ from jaxgan.config import make_config
 from jaxgan.run import train_steps
 from jaxgan.run.driver import Run
 from jaxgan.sweeps import population, search
+from jaxgan.sweeps import spec as sweep_spec
 
 from conftest import REPO
 from helpers import assert_trees_close, run_as_processes, run_module
@@ -403,3 +404,15 @@ def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(fashion_env, t
     with pytest.raises(sweep_spec.SpecError, match=re.escape(says)) as e:
       sweep_spec.load(str(spec))
     assert str(spec) in str(e.value)
+
+
+def test_what_a_sweep_does_not_do_is_refused_before_it_starts():
+  ok = [make_config(dataset="folder:/data/faces", image_size=32)]
+  sweep_spec.check_trainable(ok)  # own images are fine
+  for bad, message in (
+    ({"dataset": "ring"}, "2-D toys"),
+    ({"features": "inception"}, "classifier's features only"),
+    ({"data_placement": "host"}, "on the device"),
+  ):
+    with pytest.raises(sweep_spec.SpecError, match=message):
+      sweep_spec.check_trainable([*ok, make_config(**bad)])
