@@ -26,7 +26,12 @@ import sys
 
 from absl import app, flags, logging
 
-from experiments.flags import bad_workdir_command, parse_flags
+from experiments.flags import (
+  bad_workdir_command,
+  define_feature_flags,
+  feature_overrides,
+  parse_flags,
+)
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.eval import scoring
@@ -44,18 +49,7 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
-flags.DEFINE_enum(
-  "features",
-  None,
-  ["classifier", "inception"],
-  "Feature space (default: the run's --features): the dataset classifier's or the FID "
-  "Inception-v3's (papers' FID and Inception Score; needs its weights).",
-)
-flags.DEFINE_string(
-  "inception_weights",
-  None,
-  "The FID Inception weight file (default: the run's, or the cached one).",
-)
+define_feature_flags()
 FLAGS = flags.FLAGS
 
 
@@ -115,8 +109,7 @@ def main(argv: list[str]) -> int:
       FLAGS.classifier_steps,
       FLAGS.seed,
       FLAGS.data_dir,
-      features=FLAGS.features,
-      inception_weights=FLAGS.inception_weights,
+      **feature_overrides(),
     )
   except (RunError, CorruptCheckpoint, DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)

@@ -49,6 +49,26 @@ def define_config_flags(**defaults) -> None:
     _define(field, hints[field.name], default)
 
 
+def define_feature_flags() -> None:
+  """``--features`` and ``--inception_weights`` for the commands that score a saved run: as
+  declared in the config, with the run's own as the default."""
+  fields = {f.name: f for f in dataclasses.fields(config_lib.Config)}
+  flags.DEFINE_enum(
+    "features",
+    None,
+    fields["features"].metadata["choices"](),
+    f"{fields['features'].metadata['help']} Default: the run's.",
+  )
+  flags.DEFINE_string(
+    "inception_weights", None, f"{fields['inception_weights'].metadata['help']} Default: the run's."
+  )
+
+
+def feature_overrides() -> dict:
+  """The feature flags given, to replace the saved run's."""
+  return {"features": flags.FLAGS.features, "inception_weights": flags.FLAGS.inception_weights}
+
+
 def parse_flags(argv: list[str]) -> list[str]:
   """Parses flags; a bad value prints the reason (with the choices) and exits with code 2."""
   try:

@@ -24,7 +24,12 @@ import sys
 
 from absl import app, flags, logging
 
-from experiments.flags import bad_workdir_command, parse_flags
+from experiments.flags import (
+  bad_workdir_command,
+  define_feature_flags,
+  feature_overrides,
+  parse_flags,
+)
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data.datasets import DatasetUnavailable, load_images
 from jaxgan.eval import scoring
@@ -45,18 +50,7 @@ flags.DEFINE_integer(
 flags.DEFINE_integer("classifier_seed", 0, "Seed of the feature classifier.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory (default: the run's).")
-flags.DEFINE_enum(
-  "features",
-  None,
-  ["classifier", "inception"],
-  "Feature space (default: the run's --features): the dataset classifier's (FCD) or the FID "
-  "Inception-v3's (FID, as papers report it; needs its weights).",
-)
-flags.DEFINE_string(
-  "inception_weights",
-  None,
-  "The FID Inception weight file (default: the run's, or the cached one).",
-)
+define_feature_flags()
 FLAGS = flags.FLAGS
 
 
@@ -126,8 +120,7 @@ def main(argv: list[str]) -> int:
       FLAGS.classifier_seed,
       FLAGS.seed,
       FLAGS.data_dir,
-      features=FLAGS.features,
-      inception_weights=FLAGS.inception_weights,
+      **feature_overrides(),
     )
   except (ScoreError, CorruptCheckpoint, DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
