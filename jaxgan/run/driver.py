@@ -310,67 +310,40 @@ def _submit_plots(writer: outputs.BackgroundWriter, history: list[dict], workdir
     writer.submit(lambda: outputs.plot_series(list(history), scored, metrics), key="eval_plot")
 
 
-class _Loop:
-  """One run of the loop: its state, its log and its outputs."""
+def _saved_pending(workdir: str, step: int) -> list:
+  """The metrics an interrupt at ``step`` saved (of the steps since the record before it),
+  so the next record averages what an uninterrupted run's would; [] when there are none."""
+  saved = records.read(os.path.join(workdir, INTERRUPTED_FILE), repair=False)
+  if not saved or saved[-1].get("step") != step:
+    return []
+  return [{k: np.asarray(v, np.float32) for k, v in saved[-1]["pending"].items()}]
 
-  def __init__(self, cfg, task: Task, ckpt: Checkpointer, writer, interrupts: Interrupts):
-    self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
-    self.interrupts = interrupts
-    data = task.data
-    self.total = config_lib.total_steps(cfg, len(data))
-    _check_length(cfg, self.total, len(data), ckpt.latest_step())
-    platform = platform_lib.current()
-    self.per_call = cfg.steps_per_call or platform_lib.steps_per_call(cfg.arch, platform)
-    self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices)
-    self.fixed_z = self.run_.fixed_latents(task.num_fixed)
-    self.state = self.run_.init()
-    self.feed = feed_lib.make(self.run_, data, cfg.data_placement)
-    log = outputs.MetricsLog if processes.lead() else outputs.ReadOnlyLog
-    self.log = log(
-      os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
-    )
-    self.wall_offset = self._restore_or_start()
-    if processes.lead():
-      config_lib.save(
-        cfg,
-        os.path.join(cfg.workdir, "config.json"),
-        total_steps=self.total,
-        platform=platform,
-        steps_per_call_used=self.per_call,
-        num_examples=len(data),
-        image_shape=list(data.shape[1:]),
-        data_placement_used=self.feed.placement,
-        update_options=dataclasses.asdict(self.run_.gan.options),
-      )
-    self.history = self.log.read()  # the records so far, kept in memory for the loss plot
 
-  def _restore_or_start(self) -> float:
-    """Restores the latest checkpoint when resuming; returns the wall time already spent."""
-    if self.cfg.resume and self.ckpt.latest_step() is not None:
-      self.state = self.ckpt.restore(self.state)
-      start = int(self.state.step)
-      self.log.truncate_after(start)
-      self.resumed_pending = self._interrupted_metrics(start)
-      previous = self.log.read()
-      processes.say(f"resumed from step {start} in {self.cfg.workdir}")
-      return previous[-1]["wall_time"] if previous else 0.0
-    self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
-    self.resumed_pending = []
-    return 0.0
+def _keep_pending(workdir: str, step: int, host: list) -> None:
+  """Saves the metrics since the last record beside the checkpoint of an interrupt at
+  ``step`` (for :func:`_saved_pending`), or removes an earlier interrupt's."""
+  path = os.path.join(workdir, INTERRUPTED_FILE)
+  if host:
+    pending = {k: np.concatenate([c[k] for c in host]).tolist() for k in host[0]}
+    records.write(path, [{"step": step, "pending": pending}])
+  elif os.path.exists(path):
+    os.remove(path)  # an earlier interrupt's: not of this step
 
-  def _interrupted_metrics(self, step: int) -> list:
-    """The metrics an interrupt at ``step`` saved (of the steps since the record before it),
-    so the next record averages what an uninterrupted run's would; [] when there are none."""
-    path = os.path.join(self.cfg.workdir, INTERRUPTED_FILE)
-    saved = records.read(path, repair=False)
-    if not saved or saved[-1].get("step") != step:
-      return []
-    return [{k: np.asarray(v, np.float32) for k, v in saved[-1]["pending"].items()}]
 
-  def write_samples(self, tag: str, step: int) -> dict:
+class _Pictures:
+  """What a run shows of its generator while it trains: the fixed samples' grid (and the
+  task's scores of them), the loss plots, and the evaluation's scores. Pictures are drawn on
+  the ``writer``'s thread, by process 0 alone."""
+
+  def __init__(self, cfg, task: Task, run_: Run, writer, log, history: list):
+    self.cfg, self.task, self.run_, self.writer, self.log = cfg, task, run_, writer, log
+    self.history = history  # the run's records, appended by the loop
+    self.fixed_z = run_.fixed_latents(task.num_fixed)
+
+  def samples(self, state, tag: str, step: int) -> dict:
     """Draws the fixed samples (from G's EMA when kept), writes their picture in the
     background, and returns the task's scores of them (read now, only if it has any)."""
-    (samples,) = sample_in_chunks(self.run_.sample, self.state, self.fixed_z, len(self.fixed_z))
+    (samples,) = sample_in_chunks(self.run_.sample, state, self.fixed_z, len(self.fixed_z))
     path = os.path.join(self.cfg.workdir, f"samples_{tag}.png")
     title = f"{self.cfg.dataset} {self.cfg.arch} loss={self.cfg.loss}, step {step}"
     if processes.lead():
@@ -382,7 +355,7 @@ class _Loop:
     if samples.ndim == 4:  # images (not 2-D points): also to TensorBoard
       self.log.image("samples", samples, step, rows=10)
 
-  def write_plot(self) -> None:
+  def plot(self) -> None:
     if not processes.lead():
       return
     cfg = self.cfg
@@ -390,12 +363,68 @@ class _Loop:
       self.writer, self.history, cfg.workdir, f"{cfg.dataset} {cfg.arch} loss={cfg.loss}"
     )
 
-  def score_now(self) -> dict:
+  def scores(self, state) -> dict:
     """The task's scores of ``eval_samples`` samples (G's EMA when kept), drawn from the same
     latents at every evaluation."""
     z = self.run_.place(eval_latents(self.run_.gan, self.cfg.eval_samples))
-    chunks = sample_in_chunks(self.run_.sample, self.state, z)  # on every process
+    chunks = sample_in_chunks(self.run_.sample, state, z)  # on every process
     return self.task.score(np.concatenate(processes.to_host(chunks))) if processes.lead() else {}
+
+
+class _Loop:
+  """One run of the loop: its state, its log and its outputs. Its methods are the callbacks
+  of :func:`jaxgan.run.periodic.drive` (advance, log, sample, save, stop) and share one run's
+  mutable state (GAN state, log, pending records, timing), hence one class; the pictures
+  are :class:`_Pictures`', the interrupted metrics :func:`_keep_pending`'s."""
+
+  def __init__(self, cfg, task: Task, ckpt: Checkpointer, writer, interrupts: Interrupts):
+    self.cfg, self.task, self.ckpt, self.writer = cfg, task, ckpt, writer
+    self.interrupts = interrupts
+    data = task.data
+    self.total = config_lib.total_steps(cfg, len(data))
+    _check_length(cfg, self.total, len(data), ckpt.latest_step())
+    platform = platform_lib.current()
+    self.per_call = cfg.steps_per_call or platform_lib.steps_per_call(cfg.arch, platform)
+    self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices)
+    self.state = self.run_.init()
+    self.feed = feed_lib.make(self.run_, data, cfg.data_placement)
+    log = outputs.MetricsLog if processes.lead() else outputs.ReadOnlyLog
+    self.log = log(
+      os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
+    )
+    self.wall_offset = self._restore_or_start()
+    if processes.lead():
+      self._save_config(platform, data)
+    self.history = self.log.read()  # the records so far, kept in memory for the loss plot
+    self.pictures = _Pictures(cfg, task, self.run_, writer, self.log, self.history)
+
+  def _save_config(self, platform: str, data) -> None:
+    """config.json: the settings and the facts of this run (what was chosen for it)."""
+    config_lib.save(
+      self.cfg,
+      os.path.join(self.cfg.workdir, "config.json"),
+      total_steps=self.total,
+      platform=platform,
+      steps_per_call_used=self.per_call,
+      num_examples=len(data),
+      image_shape=list(data.shape[1:]),
+      data_placement_used=self.feed.placement,
+      update_options=dataclasses.asdict(self.run_.gan.options),
+    )
+
+  def _restore_or_start(self) -> float:
+    """Restores the latest checkpoint when resuming; returns the wall time already spent."""
+    if self.cfg.resume and self.ckpt.latest_step() is not None:
+      self.state = self.ckpt.restore(self.state)
+      start = int(self.state.step)
+      self.log.truncate_after(start)
+      self.resumed_pending = _saved_pending(self.cfg.workdir, start)
+      previous = self.log.read()
+      processes.say(f"resumed from step {start} in {self.cfg.workdir}")
+      return previous[-1]["wall_time"] if previous else 0.0
+    self.log.clear()  # a fresh run (no checkpoint yet): start a fresh log
+    self.resumed_pending = []
+    return 0.0
 
   def log_now(self, step: int, host: list, now: float, sample_now=False, eval_now=False) -> bool:
     """Logs the mean of ``host`` (the host metrics since the last record), done at ``now``,
@@ -409,9 +438,9 @@ class _Loop:
     self.t_log, self.steps_at_log = now, step
     finite = _is_finite(record)
     if finite and sample_now and self.task.evaluate:
-      record.update(self.write_samples(f"{step:07d}", step))
+      record.update(self.pictures.samples(self.state, f"{step:07d}", step))
     if finite and eval_now:
-      record.update(self.score_now())
+      record.update(self.pictures.scores(self.state))
     self.log.write(record if finite else {**record, "diverged": True})
     self.history.append(record)
     return finite
@@ -490,7 +519,7 @@ class _Loop:
 
   def sample_step(self, step: int) -> None:
     if not (self.log_due.due(step, self.total) and self.task.evaluate):  # else drawn while logging
-      self.write_samples(f"{step:07d}", step)
+      self.pictures.samples(self.state, f"{step:07d}", step)
 
   def stop_interrupted(self, step: int) -> int:
     """After a signal: the metrics since the last record checked and kept beside a
@@ -499,15 +528,11 @@ class _Loop:
     if host and not _is_finite(mean_metrics(host)):  # diverged: no checkpoint of it
       self.log_now(step, self.records.leftover(), time.perf_counter())
       return self.finish(step, diverged=True)
-    path = os.path.join(self.cfg.workdir, INTERRUPTED_FILE)
-    if host and processes.lead():
-      pending = {k: np.concatenate([c[k] for c in host]).tolist() for k in host[0]}
-      records.write(path, [{"step": step, "pending": pending}])
-    elif processes.lead() and os.path.exists(path):
-      os.remove(path)  # an earlier interrupt's: not of this step
+    if processes.lead():
+      _keep_pending(self.cfg.workdir, step, host)
     if self.ckpt.latest_step() != step:
       self.save(step)()
-    self.write_plot()
+    self.pictures.plot()
     processes.say(
       f"interrupted at step {step} of {self.total} (checkpoint written); run the same command "
       "with --resume to continue"
@@ -516,14 +541,14 @@ class _Loop:
     return self.interrupts.exit_code if self.interrupts else 128 + signal.SIGTERM
 
   def finish(self, step: int, diverged: bool) -> int:
-    self.write_plot()
+    self.pictures.plot()
     if diverged:
       processes.say(
         f"DIVERGED: non-finite metrics by step {step} (see {self.log.path}); no checkpoint "
         "was written after the last finite one."
       )
       return EXIT_DIVERGED
-    self.write_samples("final", step)
+    self.pictures.samples(self.state, "final", step)
     loop = time.perf_counter() - self.t_start
     processes.say(
       f"done: {self.total} steps in {self.cfg.workdir} (the loop: {loop:.1f} s, "
