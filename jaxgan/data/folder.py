@@ -164,11 +164,10 @@ def _builder_class():
         features = {"image": tfds.features.Image(shape=(self._size, self._size, self._channels))}
         if self._listing.labels is not None:
           features["label"] = tfds.features.ClassLabel(names=self._listing.class_names)
-        return tfds.core.DatasetInfo(
-          builder=self,
-          features=tfds.features.FeaturesDict(features),
-          disable_shuffling=True,  # the listing's sorted order, less the skipped files
-        )
+        # Stored in TFDS's own shuffled order, as every TFDS dataset: the listing's sorted
+        # order would group the classes, and a slice (train[:10%]) or a first-N subset
+        # (the score's real-image floor) would hold only the first ones.
+        return tfds.core.DatasetInfo(builder=self, features=tfds.features.FeaturesDict(features))
 
       def _split_generators(self, dl_manager):
         del dl_manager
