@@ -113,7 +113,7 @@ def main(argv: list[str]) -> int:
     )
   except (RunError, CorruptCheckpoint, DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
-    return 1
+    return getattr(e, "exit_code", 1)
   records_lib.write(os.path.join(FLAGS.workdir, "evaluation.jsonl"), records)
 
   plot_series(records, METRICS, os.path.join(FLAGS.workdir, "evaluation.png"))

@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
     )
   except (ScoreError, CorruptCheckpoint, DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
-    return 1
+    return getattr(e, "exit_code", 1)
   with open(os.path.join(FLAGS.workdir, "score.json"), "w") as f:
     json.dump(record, f, indent=2)
   print(json.dumps(record))

@@ -156,4 +156,4 @@ def test_inception_features_without_their_weights_are_refused_in_one_message(
     "experiments.score", [f"--workdir={tiny_run}", "--features=inception",
                           f"--inception_weights={tmp_path / 'none.pth'}"], env, check=False,
   )  # fmt: skip
-  assert proc.returncode == 1 and "no such file" in proc.stderr
+  assert proc.returncode == 2 and "no such file" in proc.stderr

@@ -39,6 +39,12 @@ class WeightsUnavailable(RuntimeError):
   exit_code = 1
 
 
+class NoSuchWeights(WeightsUnavailable):
+  """``--inception_weights`` names no file: a bad flag."""
+
+  exit_code = 2
+
+
 @functools.cache
 def _sha256(path: str) -> str:
   digest = hashlib.sha256()
@@ -53,18 +59,24 @@ def weights_path(given: str | None = None) -> str:
   fresh download (hash checked); raises :class:`WeightsUnavailable` when there is none."""
   if given:
     if not os.path.isfile(given):
-      raise WeightsUnavailable(f"--inception_weights={given}: no such file")
+      raise NoSuchWeights(f"--inception_weights={given}: no such file")
     return given
   path = os.path.join(cache_dir(), "inception", inception.WEIGHTS_FILE)
   if os.path.isfile(path):
-    return path
+    if _sha256(path).startswith(inception.WEIGHTS_SHA256_PREFIX):
+      return path
+    print(f"note: ignoring {path}: not the file its name promises (sha256)", file=sys.stderr)
   if data_lib.host_reachable(inception.WEIGHTS_URL):
     print(f"downloading {inception.WEIGHTS_URL} into {path}", file=sys.stderr)
-    with urllib.request.urlopen(inception.WEIGHTS_URL, timeout=60) as response:
-      payload = response.read()
+    try:
+      with urllib.request.urlopen(inception.WEIGHTS_URL, timeout=60) as response:
+        payload = response.read()
+    except OSError as e:  # the connection dropped, a proxy refused, ...
+      raise WeightsUnavailable(f"downloading {inception.WEIGHTS_URL} failed: {e}") from None
     if not hashlib.sha256(payload).hexdigest().startswith(inception.WEIGHTS_SHA256_PREFIX):
       raise WeightsUnavailable(f"the download of {inception.WEIGHTS_URL} has the wrong hash")
     write_atomic(path, lambda f: f.write(payload))
+    _sha256.cache_clear()  # the path now holds the checked download
     return path
   raise WeightsUnavailable(
     "--features=inception needs the FID Inception weights, and they cannot be downloaded here.\n"

@@ -240,6 +240,8 @@ def train_run(cfg: Config, task: Task | None = None) -> int:
   workdir's lock throughout; SIGTERM and SIGINT stop it with a checkpoint
   (:mod:`jaxgan.run.interrupts`)."""
   cfg = dataclasses.replace(cfg, devices=devices_for(cfg))  # config.json: the number used
+  if cfg.data_placement == "host" and jax.process_count() > 1:
+    raise RunRefused("--data_placement=host runs in one process (its batches are gathered there)")
   lock = _open_workdir(cfg) if processes.lead() else None  # process 0 writes the workdir
   processes.barrier("workdir")  # the others read it once it is there
   try:

@@ -56,8 +56,6 @@ class HostFeed:
   placement = "host"
 
   def __init__(self, run, data: np.ndarray):
-    if jax.process_count() > 1:
-      raise ValueError("--data_placement=host runs in one process (its batches are gathered there)")
     self.run, self.data = run, data
     self.shape = train_steps.batch_shape(run.gan, run.cfg.batch_size)
     self.steps = train_steps.make_multi_step(
