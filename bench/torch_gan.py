@@ -25,11 +25,11 @@ BATCH, Z_DIM = 64, 100
 def mlp():
   g = nn.Sequential(
     nn.Linear(Z_DIM, 256),
-    nn.ReLU(),
+    nn.LeakyReLU(0.2),
     nn.Linear(256, 512),
-    nn.ReLU(),
+    nn.LeakyReLU(0.2),
     nn.Linear(512, 1024),
-    nn.ReLU(),
+    nn.LeakyReLU(0.2),
     nn.Linear(1024, 784),
     nn.Tanh(),
   )

@@ -46,19 +46,22 @@ def torch_linear(features: int, fan_in: int) -> nn.Dense:
 
 
 class MLPGenerator(nn.Module):
-  """The classic PyTorch MNIST GAN generator: z → 256 → 512 → 1024 → prod(image_shape)."""
+  """The classic PyTorch MNIST GAN generator: z → 256 → 512 → 1024 → prod(image_shape),
+  LeakyReLU(0.2) after each hidden layer (``leak``; 0 is a ReLU)."""
 
   image_shape: Sequence[int]
   z_dim: int = 100
   hidden: Sequence[int] = (256, 512, 1024)
   tanh_output: bool = True  # False: a linear output (2-D toy data)
+  leak: float = 0.2
 
   @nn.compact
   def __call__(self, z, train: bool = True):
     del train  # no dropout or normalization
     h, fan_in = z, self.z_dim
     for width in self.hidden:
-      h = nn.relu(torch_linear(width, fan_in)(h))
+      h = torch_linear(width, fan_in)(h)
+      h = nn.leaky_relu(h, self.leak) if self.leak else nn.relu(h)
       fan_in = width
     out = torch_linear(math.prod(self.image_shape), fan_in)(h)
     if self.tanh_output:
@@ -492,7 +495,7 @@ def _mlp(image_shape, z_dim, axis_name, d_norm):
 def _toy_mlp(image_shape, z_dim, axis_name, d_norm):
   del axis_name, d_norm
   return (
-    MLPGenerator(image_shape, z_dim, hidden=(128, 128, 128), tanh_output=False),
+    MLPGenerator(image_shape, z_dim, hidden=(128, 128, 128), tanh_output=False, leak=0.0),
     MLPDiscriminator(image_shape, hidden=(128, 128, 128), dropout=0.0),
   )
 
