@@ -2,11 +2,13 @@
 
 import gzip
 import os
+import time
 
 import numpy as np
 import pytest
 
-from jaxgan.data import conform, datasets, idx
+from jaxgan import io
+from jaxgan.data import conform, datasets, decoded, idx
 
 
 def test_read_idx_matches_header(shared_data):
@@ -42,7 +44,7 @@ def test_mnist_test_split_through_tfds(shared_data, test_idx, tfds_dir, monkeypa
 
 
 def test_decoded_arrays_are_cached_beside_the_dataset(test_idx, tfds_dir, monkeypatch, capsys):
-  """The second load reads the cached arrays (no decoding); a corrupt cache is reported,
+  """The second load maps the cached arrays (no decoding); a corrupt cache is reported,
   ignored and replaced by a fresh decode."""
   monkeypatch.setenv(datasets.IDX_ENV, str(test_idx))
   first, labels = datasets.load_labeled("mnist", "test", str(tfds_dir))
@@ -55,17 +57,24 @@ def test_decoded_arrays_are_cached_beside_the_dataset(test_idx, tfds_dir, monkey
   decode = datasets._decode
   monkeypatch.setattr(datasets, "_decode", lambda *a: pytest.fail("decoded despite the cache"))
   again, again_labels = datasets.load_labeled("mnist", "test", str(tfds_dir))
+  assert isinstance(again, np.memmap) and not again.flags.writeable  # mapped, not read whole
   np.testing.assert_array_equal(again, first)
   np.testing.assert_array_equal(again_labels, labels)
   assert np.bincount(labels).sum() == 10000 and labels.min() == 0 and labels.max() == 9
+  # The damage below is done in place, which jaxgan never does (it renames a new file over the
+  # old, so a mapping stays valid): no array may map the file while it is truncated.
+  first = np.array(first)
+  del again, again_labels, labels
 
-  for damage in ("truncate", "overwrite"):  # a torn file, then 64 bytes of image data zeroed
+  for damage in ("truncate", "overwrite"):  # a torn file, then 64 bytes of image data flipped
     with open(path, "r+b") as f:
       if damage == "truncate":
         f.truncate(1000)
       else:
         f.seek(os.path.getsize(path) // 2)
-        f.write(bytes(64))
+        flipped = bytes(b ^ 0xFF for b in f.read(64))
+        f.seek(-64, os.SEEK_CUR)
+        f.write(flipped)
     monkeypatch.setattr(datasets, "_decode", decode)
     capsys.readouterr()
     fresh = datasets.load_images("mnist", "test", str(tfds_dir))
@@ -75,6 +84,47 @@ def test_decoded_arrays_are_cached_beside_the_dataset(test_idx, tfds_dir, monkey
     np.testing.assert_array_equal(fresh, first)
     monkeypatch.setattr(datasets, "_decode", lambda *a: pytest.fail("the cache was not rewritten"))
     np.testing.assert_array_equal(datasets.load_images("mnist", "test", str(tfds_dir)), first)
+    del fresh
+
+
+def test_the_decoded_cache_is_written_chunk_by_chunk_and_mapped(tmp_path, capsys, monkeypatch):
+  """The chunks land in order in one file that is read back memory-mapped, its checksum read
+  through once until the file changes; a cache that cannot be written (its folder is a file
+  here) leaves the arrays decoded into memory."""
+  rng = np.random.default_rng(0)
+  pieces = [(rng.integers(0, 256, (n, 3, 2, 1), np.uint8), list(range(n))) for n in (4, 4, 1)]
+  path = str(tmp_path / "cache" / "train.arrays")
+  (tmp_path / "cache").mkdir()
+  (tmp_path / "cache" / "train-0123.npz").write_bytes(b"the format before")
+  got = decoded.load_or_decode(path, "maker", 9, lambda: iter(pieces))
+  assert sorted(os.listdir(tmp_path / "cache")) == ["train.arrays", "train.arrays.checked"]
+  assert all(isinstance(a, np.memmap) for a in got.values())
+  np.testing.assert_array_equal(got["images"], np.concatenate([p[0] for p in pieces]))
+  np.testing.assert_array_equal(got["labels"], [0, 1, 2, 3, 0, 1, 2, 3, 0])
+  with pytest.raises(io.BadCache, match="made by"):
+    decoded.read(path, "another maker", 9)
+  # Checked once: an unchanged file is not read through again; a file changed in place is.
+  check = decoded._check_sum
+  monkeypatch.setattr(decoded, "_check_sum", lambda *a: pytest.fail("read through again"))
+  decoded.read(path, "maker", 9)
+  monkeypatch.setattr(decoded, "_check_sum", check)
+  time.sleep(0.02)  # file times tick with the kernel's coarse clock (≤ 4 ms)
+  with open(path, "r+b") as f:
+    f.seek(decoded.HEADER_BYTES)
+    first_byte = f.read(1)[0]
+    f.seek(decoded.HEADER_BYTES)
+    f.write(bytes([first_byte ^ 1]))
+  with pytest.raises(io.BadCache, match="checksum"):
+    decoded.read(path, "maker", 9)
+  with pytest.raises(ValueError, match="decoded 8 examples of 9"):
+    decoded.write(str(tmp_path / "short.arrays"), "maker", 9, iter(pieces[:2]))
+  assert not (tmp_path / "short.arrays").exists()  # no half-written cache is left behind
+
+  (tmp_path / "a_file").write_text("")
+  unwritable = str(tmp_path / "a_file" / "train.arrays")
+  got = decoded.load_or_decode(unwritable, "maker", 9, lambda: iter(pieces))
+  assert "could not cache the decoded dataset" in capsys.readouterr().err
+  assert not isinstance(got["images"], np.memmap) and got["images"].shape == (9, 3, 2, 1)
 
 
 def test_an_empty_split_is_refused_as_a_bad_flag(test_idx, tfds_dir, monkeypatch):

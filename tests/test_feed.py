@@ -1,6 +1,8 @@
 """--data_placement: a dataset kept on the host feeds the same batches as one on the device
 (a whole run fed each way, over 8 devices: tests/test_parallel.py)."""
 
+import os
+
 import jax
 import numpy as np
 
@@ -33,8 +35,8 @@ def test_the_host_draws_the_indices_the_device_step_draws():
 
 def test_auto_keeps_a_dataset_over_a_quarter_of_device_memory_on_the_host(monkeypatch):
   class Device:
-    def __init__(self, stats):
-      self.stats = stats
+    def __init__(self, stats, platform="gpu"):
+      self.stats, self.platform = stats, platform
 
     def memory_stats(self):
       return self.stats
@@ -42,5 +44,10 @@ def test_auto_keeps_a_dataset_over_a_quarter_of_device_memory_on_the_host(monkey
   monkeypatch.setattr(jax, "local_devices", lambda: [Device({"bytes_limit": 1000})])
   assert feed.placement("auto", 251) == "host" and feed.placement("auto", 250) == "device"
   assert feed.placement("device", 10**12) == "device" and feed.placement("host", 1) == "host"
-  monkeypatch.setattr(jax, "local_devices", lambda: [Device(None)])  # a CPU reports nothing
+  monkeypatch.setattr(jax, "local_devices", lambda: [Device(None)])  # reports nothing
   assert feed.placement("auto", 10**12) == "device"
+  monkeypatch.setattr(jax, "local_devices", lambda: [Device(None, "cpu")])  # its RAM
+  ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+  assert (
+    feed.placement("auto", ram // 4 + 1) == "host" and feed.placement("auto", ram // 4) == "device"
+  )

@@ -2,9 +2,11 @@
 
 ``load_images(name, split)`` returns a uint8 array (N, H, W, C) read with ``tfds.data_source``
 (array_record, no TensorFlow needed). The decoded arrays are kept beside the prepared dataset
-(``<data_dir>/<name>/<version>/jaxgan-decoded/``), so only the first load pays for decoding
-every image (BENCHMARKS.md, "Whole runs", has the figures). Where the
-dataset is not yet prepared in the TFDS data directory it is made there, in this order:
+(``<data_dir>/<name>/<version>/jaxgan-decoded/``, :mod:`jaxgan.data.decoded`) and read back
+memory-mapped, so only the first load pays for decoding every image (BENCHMARKS.md, "Whole
+runs", has the figures) and no load holds the whole dataset in the process's own memory.
+Where the dataset is not yet prepared in the TFDS data directory it is made there, in this
+order:
 
 1. from local IDX files (the format MNIST and Fashion-MNIST are published in), looked for in
    ``$JAXGAN_IDX_DIR`` and ``/usr/share/datasets/<name>/`` (where Debian's
@@ -26,7 +28,6 @@ import functools
 import hashlib
 import logging
 import os
-import re
 import shutil
 import socket
 import sys
@@ -36,7 +37,7 @@ from urllib.parse import urlparse
 import numpy as np
 import PIL.Image
 
-from jaxgan.data import conform, folder
+from jaxgan.data import conform, decoded, folder
 from jaxgan.data.errors import BadDataset, DatasetUnavailable, EmptySplit
 from jaxgan.data.idx import (
   IDX_DATASETS,
@@ -47,7 +48,6 @@ from jaxgan.data.idx import (
   idx_search_dirs,
   read_idx,
 )
-from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
 
 OFFLINE_ENV = "JAXGAN_OFFLINE"  # set to 1 to never try a download
 
@@ -283,75 +283,40 @@ def _load(name, split, data_dir, with_labels, size, channels):
   if with_labels and "label" not in source.dataset_info.features:
     raise ValueError(f"{name} has no class labels")
   path = decoded_cache_path(builder.data_dir, name, split, size, channels)
-  cached = _read_decoded(path, len(source))
-  if cached is None:
-    cached = _decode(source, process)
-    _write_decoded(path, cached)
-  return (cached["images"], cached["labels"]) if with_labels else cached["images"]
+  arrays = decoded.load_or_decode(path, _made_by(), len(source), lambda: _decode(source, process))
+  return (arrays["images"], arrays["labels"]) if with_labels else arrays["images"]
 
 
 # Bumped when _decode's output changes (a new CROPS entry, say): old caches are ignored.
-DECODED_FORMAT = 1
+DECODED_FORMAT = 2
 
 
 def decoded_cache_path(
   dataset_dir: str, name: str, split: str, size: int = 0, channels: int = 0
 ) -> str:
-  """Where the decoded arrays of ``split`` are kept: inside the prepared dataset's own
-  version folder, so they are made again whenever TFDS (or :func:`import_idx`) prepares the
-  dataset anew, and never outlive it."""
-  safe = re.sub(r"[^A-Za-z0-9_.-]", "_", split)
+  """Where the decoded arrays of ``split`` are kept (:mod:`jaxgan.data.decoded`)."""
   conformed = f"/{size}x{channels}" if size or channels else ""
   tag = hashlib.sha1(f"{name}/{split}/{DECODED_FORMAT}{conformed}".encode()).hexdigest()[:10]
-  return os.path.join(dataset_dir, "jaxgan-decoded", f"{safe}-{tag}.npz")
+  return decoded.cache_path(dataset_dir, name, split, tag)
 
 
-def _decode(source, process) -> dict[str, np.ndarray]:
-  """Every record of a TFDS data source as uint8 images (N, H, W, C), each through
-  ``process`` when given, and int32 labels (N,) (-1 where the dataset has none). Pillow
-  decodes each image, one by one: slow, hence the cache."""
-  features = source.dataset_info.features
+def _decode(source, process):
+  """Every record of a TFDS data source, in chunks of consecutive records: uint8 images
+  (n, H, W, C), each through ``process`` when given, and their int32 labels (-1 where the
+  dataset has none). Pillow decodes each image, one by one: slow, hence the cache."""
+  has_labels = "label" in source.dataset_info.features
   process = process or (lambda im: im)
-  labels = np.full((len(source),), -1, np.int32)
-  images = None
   chunk = 4096
   for start in range(0, len(source), chunk):
     records = source.__getitems__(list(range(start, min(start + chunk, len(source)))))
-    batch = np.stack([process(r["image"]) for r in records])
-    if images is None:
-      images = np.empty((len(source), *batch.shape[1:]), np.uint8)
-    images[start : start + len(records)] = batch
-    if "label" in features:
-      labels[start : start + len(records)] = [r["label"] for r in records]
-  return {"images": images, "labels": labels}
+    labels = [r["label"] for r in records] if has_labels else [-1] * len(records)
+    yield np.stack([process(r["image"]) for r in records]), labels
 
 
 def _made_by() -> str:
   from jaxgan import __version__
 
   return f"jaxgan {__version__}, decoded format {DECODED_FORMAT}"
-
-
-def _read_decoded(path: str, count: int) -> dict[str, np.ndarray] | None:
-  """The cached arrays, or None when there are none; a damaged, outdated or mismatched file
-  is reported in one line and ignored (it is replaced by the fresh decode)."""
-
-  def parse(payload):
-    arrays = npz_arrays(payload)
-    images, labels = arrays["images"], arrays["labels"]
-    if len(images) != count or len(labels) != count or images.dtype != np.uint8:
-      raise BadCache(f"holds {len(images)} images, the dataset {count}")
-    return {"images": images, "labels": labels}
-
-  return load_cache(path, _made_by(), parse, "decoded-data cache", "decoding the dataset again")
-
-
-def _write_decoded(path: str, arrays: dict[str, np.ndarray]) -> None:
-  """Writes the cache; a read-only data directory just means no cache."""
-  try:
-    write_cache(path, npz_bytes(arrays), _made_by())
-  except OSError as e:
-    print(f"note: could not cache the decoded dataset in {path} ({e})", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:

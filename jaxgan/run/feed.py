@@ -6,15 +6,17 @@ batch there (:func:`jaxgan.run.train_steps.make_train_step`): no transfer while 
 each dispatch the host computes the indices the device step would have drawn
 (:func:`~jaxgan.run.train_steps.batch_indices`, the same keys), gathers those images and
 sends them, one dispatch ahead on a thread, so the device does not wait for them; the update
-is the same, so are the numbers. ``auto``: host when the dataset takes more than
-:data:`HOST_SHARE` of the device's memory, as far as the device reports it (a CPU does not:
-device).
+is the same, so are the numbers. The host's copy is the memory-mapped decoded cache
+(:mod:`jaxgan.data.decoded`): only the gathered batches' pages are read, so a dataset larger
+than the host's memory streams from disk. ``auto``: host when the dataset takes more than
+:data:`HOST_SHARE` of the device's memory (a CPU device's: the host's RAM).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import functools
+import os
 
 import jax
 import numpy as np
@@ -30,8 +32,10 @@ def placement(choice: str, nbytes: int) -> str:
   """``device`` or ``host`` for ``--data_placement=choice`` and a dataset of ``nbytes``."""
   if choice != "auto":
     return choice
-  stats = jax.local_devices()[0].memory_stats() or {}
-  limit = stats.get("bytes_limit")
+  device = jax.local_devices()[0]
+  limit = (device.memory_stats() or {}).get("bytes_limit")
+  if not limit and device.platform == "cpu":  # the CPU device's memory is the host's RAM
+    limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
   return "host" if limit and nbytes > HOST_SHARE * limit else "device"
 
 
@@ -51,7 +55,8 @@ class DeviceFeed:
 
 
 class HostFeed:
-  """The dataset in host memory; each dispatch's batches gathered and sent one ahead."""
+  """The dataset on the host (the mapped decoded cache); each dispatch's batches gathered from
+  it and sent one ahead."""
 
   placement = "host"
 
