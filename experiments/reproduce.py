@@ -21,7 +21,9 @@ import os
 import sys
 import time
 
+from jaxgan.config import DISTANCE_NAMES
 from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval.inception_scorer import WeightsUnavailable
 
 # Every reproduction the issue asks for: its module in experiments.reproductions (None while
 # not built), and the paper and what it reproduces for those not built yet.
@@ -35,6 +37,7 @@ REPRODUCTIONS = {
 }
 PLANNED: dict[str, tuple[str, str]] = {}  # (paper, what) of those not built yet
 TAKES_DATASET = ("goodfellow2014", "lucic2018")
+TAKES_FEATURES = ("lucic2018",)  # the others score by Parzen windows or on 2-D toys
 
 
 def describe(name: str) -> tuple[str, str]:
@@ -53,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
   p.add_argument("--budget", choices=["cpu", "paper"], default="cpu")
   p.add_argument("--outdir", default="results")
   p.add_argument("--dataset", help=f"image dataset for {', '.join(TAKES_DATASET)}")
+  p.add_argument(
+    "--features",
+    choices=tuple(DISTANCE_NAMES),
+    help=f"score in these features ({', '.join(TAKES_FEATURES)}; default classifier)",
+  )
+  p.add_argument("--inception_weights", help="the FID Inception weight file (--features=inception)")
   args = p.parse_args(argv)
   if args.all:
     return max(run(name, args) for name, module in REPRODUCTIONS.items() if module)
@@ -78,6 +87,13 @@ def run(name: str, args) -> int:
       print(f"error: {name} has no --dataset (only {', '.join(TAKES_DATASET)})", file=sys.stderr)
       return 2
     options = {"dataset": args.dataset} if name in TAKES_DATASET else {}
+  if args.features or args.inception_weights:
+    if name not in TAKES_FEATURES and not args.all:
+      print(f"error: {name} has no --features (only {', '.join(TAKES_FEATURES)})", file=sys.stderr)
+      return 2
+    if name in TAKES_FEATURES:
+      options |= {"features": args.features or "classifier"}
+      options |= {"inception_weights": args.inception_weights}
 
   outdir = os.path.join(args.outdir, name)
   os.makedirs(outdir, exist_ok=True)
@@ -91,6 +107,11 @@ def run(name: str, args) -> int:
     if not os.listdir(outdir):
       os.rmdir(outdir)
     return 1
+  except WeightsUnavailable as e:
+    print(f"error: {name}: {e}", file=sys.stderr)
+    if not os.listdir(outdir):
+      os.rmdir(outdir)
+    return e.exit_code
   print(f"wrote {outdir}/ in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
   return 0
 

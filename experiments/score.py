@@ -30,7 +30,7 @@ from experiments.flags import (
   feature_overrides,
   parse_flags,
 )
-from jaxgan.config import CLASSIFIER_STEPS
+from jaxgan.config import CLASSIFIER_STEPS, distance_name
 from jaxgan.data.datasets import DatasetUnavailable, load_images
 from jaxgan.eval import scoring
 from jaxgan.eval.inception_scorer import WeightsUnavailable
@@ -84,7 +84,7 @@ def score_workdir(
     real = load_images(cfg.dataset, "train", data_dir or cfg.data_dir, cfg.image_size, cfg.channels)
   except RunError as e:
     raise ScoreError(str(e)) from e
-  name = "fcd" if cfg.features == "classifier" else "fid"
+  name = distance_name(cfg.features)
   record = {
     "workdir": workdir,
     "step": int(state.step),

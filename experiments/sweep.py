@@ -38,7 +38,8 @@ from experiments import flags as config_flags
 from experiments import runtime
 from jaxgan import config as config_lib
 from jaxgan.data.datasets import DatasetUnavailable
-from jaxgan.eval import quality
+from jaxgan.eval import scoring
+from jaxgan.eval.inception_scorer import WeightsUnavailable
 from jaxgan.io import write_atomic
 from jaxgan.run.cache import enable_compilation_cache
 from jaxgan.run.driver import WorkdirError, image_task
@@ -286,7 +287,7 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
       members, workdir, _task_for(), FLAGS.chunk, _scorer_for,
       FLAGS.progress, shard, interrupts,
     )  # fmt: skip
-  except DatasetUnavailable as e:
+  except (DatasetUnavailable, WeightsUnavailable) as e:
     print(f"error: {e}", file=sys.stderr)
     return e.exit_code
   if not lead:
@@ -329,19 +330,24 @@ def _task_for():
 
 
 def _scorer_for(cfg):
-  """The FCD scorer of the member's dataset, or None (said why) when it cannot be made."""
-  return _scorer(cfg.dataset, cfg.data_dir, cfg.classifier_steps, cfg.image_size, cfg.channels)
+  """The scorer of the member's dataset in its ``--features``, or None (said why) when it
+  cannot be made; Inception's weights missing is an error (:class:`WeightsUnavailable`)."""
+  return _scorer(
+    cfg.dataset, cfg.data_dir, cfg.features, cfg.classifier_steps, cfg.image_size, cfg.channels,
+    cfg.inception_weights,
+  )  # fmt: skip
 
 
 @functools.cache
-def _scorer(dataset: str, data_dir, steps: int, size: int, channels: int):
-
+def _scorer(dataset: str, data_dir, features: str, steps: int, size: int, channels: int, weights):
   try:
-    return quality.FrechetClassifierDistance.for_dataset(
-      dataset, data_dir, steps=steps, size=size, channels=channels
-    )
+    return scoring.for_dataset(
+      dataset, data_dir, features, size, channels, classifier_steps=steps,
+      inception_weights=weights,
+    )  # fmt: skip
   except (DatasetUnavailable, ValueError) as e:
-    print(f"note: no FCD for {dataset} ({str(e).splitlines()[0]})", file=sys.stderr)
+    name = config_lib.distance_name(features).upper()
+    print(f"note: no {name} for {dataset} ({str(e).splitlines()[0]})", file=sys.stderr)
     return None
 
 

@@ -42,6 +42,15 @@ def is_image_dataset(name: str) -> bool:
   )
 
 
+# The Fréchet distance's name in records, per --features: FCD in the dataset classifier's
+# features, FID in Inception-v3's (as papers report it).
+DISTANCE_NAMES = {"classifier": "fcd", "inception": "fid"}
+
+
+def distance_name(features: str) -> str:
+  return DISTANCE_NAMES[features]
+
+
 def dataset_tag(name: str) -> str:
   """A dataset's name as a file name: ``folder:~/photos/cats`` is ``folder-cats``,
   ``tfds:lsun/church_outdoor`` is ``lsun-church_outdoor``."""
@@ -293,7 +302,7 @@ class Config:
     "dataset's own classifier (trained once, cached) or the FID Inception-v3 (as papers; needs "
     "its weights: --inception_weights).",
     DRIVER,
-    choices=lambda: ("classifier", "inception"),
+    choices=lambda: tuple(DISTANCE_NAMES),
   )
   inception_weights: str | None = _field(
     None,

@@ -96,6 +96,13 @@ def test_reproduce_lists_its_reproductions_and_writes_mescheder2018(tmp_path, ca
   )
   assert reproduce.main(["later2030"]) == 2 and reproduce.main(["nope"]) == 2
   assert reproduce.main(["pacgan2018", "--dataset=mnist"]) == 2  # a 2-D reproduction
+  assert reproduce.main(["veegan2017", "--features=inception"]) == 2  # scores 2-D modes
+  # lucic2018 in Inception's features: without the weights, said before anything trains.
+  monkeypatch.setenv("JAXGAN_CACHE", str(tmp_path / "cache"))
+  monkeypatch.setenv("JAXGAN_OFFLINE", "1")
+  assert reproduce.main(["lucic2018", "--features=inception", f"--outdir={tmp_path}"]) == 1
+  assert "--features=inception needs the FID Inception weights" in capsys.readouterr().err
+  assert not (tmp_path / "lucic2018").exists()
   # No MNIST anywhere: goodfellow2014 says so (exit 1) and leaves no empty results folder.
   monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
   monkeypatch.setenv("JAXGAN_IDX_DIR", str(tmp_path / "no_idx"))
@@ -140,3 +147,27 @@ def test_lucic2018_expected_best_score_of_a_budget_is_the_bootstrap_mean():
     assert lucic2018.expected_minimum(values, k) == pytest.approx(draws.mean(), rel=0.01)
   assert lucic2018.expected_minimum(values, 1) == pytest.approx(values.mean())
   assert lucic2018.expected_minimum(values, 200) == pytest.approx(1.0)
+
+
+def test_lucic2018_names_its_score_for_its_features():
+  """Scored in Inception's features the table says FID and has no collapse floor (measured in
+  the classifier's features only); in the classifier's, the floor is the dataset's own."""
+  from experiments.reproductions import lucic2018
+  from jaxgan.config import make_config, to_dict
+
+  def rows(features, name):
+    return [
+      {"member": i, "config": {**to_dict(make_config(loss=loss, features=features)), "workdir": "m"},
+       "final": {}, name: v, f"best_{name}": v, "best_step": 300, "diverged": False,
+       "diverged_step": None, "steps": 300, "wall_s": 1.0}
+      for i, (loss, v) in enumerate([("ns", 40.0), ("ns", 50.0), ("wgan_gp", 1300.0)])
+    ]  # fmt: skip
+
+  budget = lucic2018.BUDGETS["cpu"]
+  fid = rows("inception", "fid")
+  text = lucic2018.table(fid, lucic2018.scores(fid), budget, "mnist")
+  assert "its best FID over the run" in text and "Ordering by best FID: ns (40)" in text
+  assert "ours are FIDs too" in text and "one-class collapse" not in text
+  fcd = rows("classifier", "fcd")
+  text = lucic2018.table(fcd, lucic2018.scores(fcd), budget, "mnist")
+  assert "one-class collapse (FCD 1250, docs/evaluation.md floors): wgan_gp." in text

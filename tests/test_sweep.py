@@ -409,10 +409,40 @@ def test_a_spec_file_gives_the_sweep_and_flags_replace_its_values(fashion_env, t
 def test_what_a_sweep_does_not_do_is_refused_before_it_starts():
   ok = [make_config(dataset="folder:/data/faces", image_size=32)]
   sweep_spec.check_trainable(ok)  # own images are fine
+  sweep_spec.check_trainable([make_config(features="inception")] * 2)  # scored as papers do
   for bad, message in (
     ({"dataset": "ring"}, "2-D toys"),
-    ({"features": "inception"}, "classifier's features only"),
+    ({"features": "inception"}, "one feature space"),
     ({"data_placement": "host"}, "on the device"),
   ):
     with pytest.raises(sweep_spec.SpecError, match=message):
       sweep_spec.check_trainable([*ok, make_config(**bad)])
+
+
+def test_members_scored_in_inception_features_are_ranked_by_fid(tmp_path):
+  """A sweep's score is named for its feature space: ``fid`` in Inception's, in the rows, the
+  tables and the figures (the runner names it so: ``runner._scores``)."""
+  from jaxgan.config import to_dict
+  from jaxgan.sweeps import report, runner
+
+  class Scorer:
+    def metrics(self, images):
+      return {"fd": float(images.mean()), "kid": 0.5, "reference": "the test split"}
+
+  assert runner._scores(Scorer(), np.ones((4, 2)), "fid") == {"fid": 1.0, "kid": 0.5}
+  rows = []
+  for i, (loss, lr, fid) in enumerate(
+    [("ns", 1e-4, 30.0), ("ns", 2e-4, 20.0), ("lsgan", 1e-4, 25.0)]
+  ):
+    cfg = to_dict(make_config(loss=loss, lr=lr, features="inception"))
+    rows.append(
+      {"member": i, "config": {**cfg, "workdir": f"members/{i}"}, "final": {"d_loss": 1.0},
+       "fid": fid, "best_fid": fid, "best_step": 10, "diverged": False, "diverged_step": None,
+       "steps": 10, "wall_s": 1.0}
+    )  # fmt: skip
+  table = report.write_report(rows, str(tmp_path))
+  assert "best FID (its step)" in table and "| ns | 20.00 (step 10) |" in table
+  assert "| lsgan | 25.00 (step 10) |" in table
+  header = (tmp_path / "results.csv").read_text().splitlines()[0].split(",")
+  assert {"fid", "best_fid"} <= set(header) and "fcd" not in header
+  assert {"fid_by_loss.png", "fid_vs_lr.png"} <= set(os.listdir(tmp_path))

@@ -37,8 +37,19 @@ def _setting(row: dict) -> tuple:
   return tuple((k, v) for k, v in sorted(row["config"].items()) if k not in ("seed", "workdir"))
 
 
+def score_name(rows: list[dict]) -> str:
+  """The members' score: ``fcd`` or ``fid`` (:func:`jaxgan.config.distance_name`), the same
+  for every member of a sweep."""
+  features = rows[0]["config"].get("features", "classifier") if rows else "classifier"
+  return config_lib.distance_name(features)
+
+
 def write_csv(rows: list[dict], path: str) -> None:
-  finals, columns = sorted({k for r in rows for k in r["final"]}), shown(rows)
+  finals, columns, name = (
+    sorted({k for r in rows for k in r["final"]}),
+    shown(rows),
+    score_name(rows),
+  )
   with open(path, "w", newline="") as f:
     out = csv.writer(f)
     out.writerow(
@@ -46,8 +57,8 @@ def write_csv(rows: list[dict], path: str) -> None:
         "member",
         *columns,
         *finals,
-        "fcd",
-        "best_fcd",
+        name,
+        f"best_{name}",
         "best_step",
         "diverged",
         "diverged_step",
@@ -60,8 +71,8 @@ def write_csv(rows: list[dict], path: str) -> None:
           r["member"],
           *(r["config"].get(k) for k in columns),
           *(r["final"].get(k) for k in finals),
-          r["fcd"],
-          r["best_fcd"],
+          r[name],
+          r[f"best_{name}"],
           r["best_step"],
           r["diverged"],
           r["diverged_step"],
@@ -71,22 +82,24 @@ def write_csv(rows: list[dict], path: str) -> None:
 
 
 def best_per_loss(rows: list[dict]) -> list[dict]:
-  """Per loss: the scored member with the lowest FCD, and the FCDs of all seeds of its
-  setting; losses without a scored member are listed with none."""
+  """Per loss: the scored member with the lowest score (``best_fcd`` or ``best_fid``), and
+  the scores of all seeds of its setting; losses without a scored member are listed with
+  none."""
+  best_key = f"best_{score_name(rows)}"
   by_loss = defaultdict(list)
   for r in rows:
     by_loss[r["config"]["loss"]].append(r)
   table = []
   for loss, members in by_loss.items():
-    scored = [r for r in members if r["best_fcd"] is not None]
+    scored = [r for r in members if r[best_key] is not None]
     diverged = sum(r["diverged"] for r in members)
     if not scored:
       table.append(
         {"loss": loss, "best": None, "seeds": [], "members": len(members), "diverged": diverged}
       )
       continue
-    best = min(scored, key=lambda r: r["best_fcd"])
-    seeds = [r["best_fcd"] for r in scored if _setting(r) == _setting(best)]
+    best = min(scored, key=lambda r: r[best_key])
+    seeds = [r[best_key] for r in scored if _setting(r) == _setting(best)]
     table.append(
       {"loss": loss, "best": best, "seeds": seeds, "members": len(members), "diverged": diverged}
     )
@@ -94,8 +107,9 @@ def best_per_loss(rows: list[dict]) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
+  name = score_name(rows)
   lines = [
-    "| loss | best FCD (its step) | its setting: mean ± std over seeds (n) | setting | members | diverged |",
+    f"| loss | best {name.upper()} (its step) | its setting: mean ± std over seeds (n) | setting | members | diverged |",
     "| --- | ---: | ---: | --- | ---: | ---: |",
   ]
   for t in best_per_loss(rows):
@@ -109,7 +123,7 @@ def markdown(rows: list[dict]) -> str:
     )
     seeds = np.asarray(t["seeds"])
     lines.append(
-      f"| {t['loss']} | {t['best']['best_fcd']:.2f} (step {t['best']['best_step']}) | {seeds.mean():.2f} ± "
+      f"| {t['loss']} | {t['best'][f'best_{name}']:.2f} (step {t['best']['best_step']}) | {seeds.mean():.2f} ± "
       f"{seeds.std():.2f} ({len(seeds)}) | {setting} | {t['members']} | "
       f"{t['diverged']} |"
     )
@@ -118,7 +132,9 @@ def markdown(rows: list[dict]) -> str:
 
 def plot(rows: list[dict], workdir: str) -> list[str]:
   """The figures; none when no member has a score."""
-  scored = [r for r in rows if r["best_fcd"] is not None]
+  name = score_name(rows)
+  best_key, label = f"best_{name}", name.upper()
+  scored = [r for r in rows if r[best_key] is not None]
   if not scored:
     return []
   import matplotlib
@@ -128,20 +144,22 @@ def plot(rows: list[dict], workdir: str) -> list[str]:
 
   losses = list(dict.fromkeys(r["config"]["loss"] for r in scored))
   fig, ax = plt.subplots(figsize=(1.2 * len(losses) + 2, 3.6))
-  ax.boxplot([[r["best_fcd"] for r in scored if r["config"]["loss"] == loss] for loss in losses])
+  ax.boxplot([[r[best_key] for r in scored if r["config"]["loss"] == loss] for loss in losses])
   ax.set_xticks(range(1, len(losses) + 1), losses)
-  ax.set(ylabel="best FCD (lower is better)", title="Best FCD of every member, per loss")
-  paths = [os.path.join(workdir, "fcd_by_loss.png")]
+  ax.set(ylabel=f"best {label} (lower is better)", title=f"Best {label} of every member, per loss")
+  paths = [os.path.join(workdir, f"{name}_by_loss.png")]
   fig.tight_layout()
   fig.savefig(paths[0], dpi=90)
   plt.close(fig)
   fig, ax = plt.subplots(figsize=(5, 3.6))
   for loss in losses:
-    pts = [(r["config"]["lr"], r["best_fcd"]) for r in scored if r["config"]["loss"] == loss]
+    pts = [(r["config"]["lr"], r[best_key]) for r in scored if r["config"]["loss"] == loss]
     ax.scatter(*zip(*pts), label=loss, s=14)
-  ax.set(xscale="log", xlabel="learning rate", ylabel="best FCD", title="Best FCD against lr")
+  ax.set(
+    xscale="log", xlabel="learning rate", ylabel=f"best {label}", title=f"Best {label} against lr"
+  )
   ax.legend(fontsize=7)
-  paths.append(os.path.join(workdir, "fcd_vs_lr.png"))
+  paths.append(os.path.join(workdir, f"{name}_vs_lr.png"))
   fig.tight_layout()
   fig.savefig(paths[1], dpi=90)
   plt.close(fig)
@@ -152,6 +170,7 @@ def plot_best_samples(rows: list[dict], workdir: str) -> str | None:
   """``best_samples.png``: per loss, the 10×10 sample grid of its best member at the step of
   its best score (written by the sweep at each evaluation); None when no member is scored."""
   best = [t["best"] for t in best_per_loss(rows) if t["best"] is not None]
+  name = score_name(rows)
   grids = [
     (b, os.path.join(workdir, b["config"]["workdir"], f"samples_{b['best_step']}.png"))
     for b in best
@@ -168,7 +187,7 @@ def plot_best_samples(rows: list[dict], workdir: str) -> str | None:
   for ax, (b, path) in zip(axes[0], grids):
     ax.imshow(plt.imread(path), cmap="gray")
     ax.set_title(
-      f"{b['config']['loss']}: FCD {b['best_fcd']:.1f}\nmember {b['member']}, step {b['best_step']}",
+      f"{b['config']['loss']}: {name.upper()} {b[f'best_{name}']:.1f}\nmember {b['member']}, step {b['best_step']}",
       fontsize=9,
     )
     ax.axis("off")

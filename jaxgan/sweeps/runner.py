@@ -255,7 +255,7 @@ class GroupTrainer:
     ]
 
   def _evaluate(self, cfgs, evals, step: int, members, scoring: Scoring) -> None:
-    """Each member's metrics at ``step`` into its eval.jsonl (``fcd``: None once it diverged;
+    """Each member's metrics at ``step`` into its eval.jsonl (``fcd`` or ``fid``: None once it diverged;
     KID, precision, recall, ... beside it) and a 10×10
     grid of its samples (``samples_<step>.png``); at the end, the grid even without scores."""
     if not (scoring.samples or step == self.total):
@@ -264,6 +264,7 @@ class GroupTrainer:
       self._samples(members, max(scoring.samples, 100)),
       processes.to_host(members.alive),
     )
+    name = config_lib.distance_name(cfgs[0].features)
     for j, (cfg, log) in enumerate(zip(cfgs, evals)):
       ok = bool(alive[j]) and np.isfinite(images[j]).all()
       self.writer.submit(functools.partial(_draw, images[j, :100], cfg.workdir, step, log))
@@ -271,7 +272,7 @@ class GroupTrainer:
         log.write(
           {
             "step": step,
-            **(_scores(scoring.scorer, images[j, : scoring.samples]) if ok else {"fcd": None}),
+            **(_scores(scoring.scorer, images[j, : scoring.samples], name) if ok else {name: None}),
           }
         )
 
@@ -320,15 +321,16 @@ class GroupTrainer:
     the step of it (Lucic et al. keep the best score over checkpoints)."""
     records = log.read()
     last = records[-1] if records else {}
-    scores = [r for r in evals.read() if r["fcd"] is not None]
+    name = config_lib.distance_name(cfg.features)
+    scores = [r for r in evals.read() if r.get(name) is not None]
     final = scores[-1] if scores and scores[-1]["step"] == self.total else None
-    best = min(scores, key=lambda r: r["fcd"]) if scores else None
+    best = min(scores, key=lambda r: r[name]) if scores else None
     return {
       "member": index,
       "config": {**config_lib.to_dict(cfg), "workdir": member_dir(cfg.workdir)},
       "final": {k: v for k, v in last.items() if k not in ("step", "diverged")},
-      "fcd": final and final["fcd"],
-      "best_fcd": best and best["fcd"],
+      name: final and final[name],
+      f"best_{name}": best and best[name],
       "best_step": best and best["step"],
       "diverged": diverged_step >= 0,
       "diverged_step": diverged_step if diverged_step >= 0 else None,
@@ -360,11 +362,11 @@ def _draw(images: np.ndarray, workdir: str, step: int, log: outputs.MetricsLog) 
   log.image("samples", images, step, rows=10)
 
 
-def _scores(scorer, images: np.ndarray) -> dict:
-  """Every metric of ``scorer.metrics``, numbers only, the Fréchet distance as ``fcd``."""
+def _scores(scorer, images: np.ndarray, name: str) -> dict:
+  """Every metric of ``scorer.metrics``, numbers only, the Fréchet distance as ``name``."""
   metrics_ = scorer.metrics(images)
   numbers = {k: v for k, v in metrics_.items() if isinstance(v, int | float) and k != "fd"}
-  return {"fcd": metrics_["fd"], **numbers}
+  return {name: metrics_["fd"], **numbers}
 
 
 # A multi-process runtime (jax.distributed): every process runs every chunk, sharded over all

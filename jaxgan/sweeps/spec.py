@@ -109,17 +109,14 @@ def members(spec: SweepSpec, workdir: str) -> list[config_lib.Config]:
 
 
 def check_trainable(members: list[config_lib.Config]) -> None:
-  """Raises :class:`SpecError` for what a sweep does not do: 2-D toys, scores in Inception's
-  features (its tables rank by the classifier's FCD) and data kept on the host (a population
-  samples its batches from the device)."""
+  """Raises :class:`SpecError` for what a sweep does not do: 2-D toys, members scored in
+  different feature spaces (its tables rank them by one score) and data kept on the host (a
+  population samples its batches from the device)."""
   if not all(config_lib.is_image_dataset(m.dataset) for m in members):
     shown = "|".join(config_lib.IMAGE_DATASETS + config_lib.OPEN_DATASETS)
     raise SpecError(f"a sweep trains on image datasets ({shown}); 2-D toys: experiments.toy2d")
-  if any(m.features != "classifier" for m in members):
-    raise SpecError(
-      "a sweep scores its members in the dataset classifier's features only (--features="
-      "classifier); score a member's run with experiments.score --features=inception"
-    )
+  if len({m.features for m in members}) > 1:
+    raise SpecError("a sweep scores all its members in one feature space (one --features)")
   if any(m.data_placement == "host" for m in members):
     raise SpecError("a sweep keeps its data on the device (--data_placement=device or auto)")
 
