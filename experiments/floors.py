@@ -8,18 +8,25 @@ score with as many samples; (2) a "generator" collapsed onto one class, the trai
 class --collapsed_class (at most --num of them) (train, not test, images: test images would lie inside the reference
 set itself and flatter precision and density). Prints a Markdown table; a dataset without a
 train split is named and skipped.
+
+Then the floors of class-conditional generation (jaxgan.eval.feature_metrics.class_accuracy
+and intra_class_fd): (1) the real train images, each "generated for" its own label; (2) the
+collapsed "generator" whose images are assigned the classes in turn, as a conditional
+generator that ignores its labels and draws one class would be.
 """
 
 from __future__ import annotations
 
 import sys
 
+import numpy as np
 from absl import app, flags, logging
 
 from experiments.flags import parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data import datasets as data_lib
 from jaxgan.data.datasets import DatasetUnavailable
+from jaxgan.eval import feature_metrics as fm
 from jaxgan.eval import quality
 from jaxgan.eval.quality import METRICS, metric_cell
 
@@ -41,7 +48,33 @@ def rows(dataset: str, num: int, collapsed_class: int, classifier_steps: int, da
   return [
     (dataset, f"real train images ({num:,})", scorer.metrics(images[:num])),
     (dataset, f"class {collapsed_class} only, train ({len(one):,})", scorer.metrics(one)),
-  ], scorer.test_accuracy
+  ], scorer
+
+
+def conditional_rows(dataset: str, num: int, collapsed_class: int, scorer, data_dir=None):
+  """(dataset, samples, class_accuracy, intra_class_fd) of the two conditional floors."""
+  images, labels = data_lib.load_labeled(dataset, "train", data_dir)
+  _, ref_labels = data_lib.load_labeled(dataset, "test", data_dir)
+  one = images[labels == collapsed_class][:num]
+  cyclic = np.arange(len(one)) % scorer.num_classes  # every class asked for in turn
+  out = []
+  for label, x, y in (
+    (f"real train images, their own labels ({num:,})", images[:num], labels[:num]),
+    (f"class {collapsed_class} only, labelled 0, 1, 2, ... in turn ({len(one):,})", one, cyclic),
+  ):
+    features, logits = scorer.outputs(np.asarray(x))
+    intra = fm.intra_class_fd(features, y, scorer.reference_features, ref_labels)
+    out.append((dataset, label, fm.class_accuracy(logits, y), intra))
+  return out
+
+
+def conditional_table(measured) -> str:
+  lines = [
+    "| dataset | samples | class_accuracy | intra_class_fd |",
+    "| --- | --- | ---: | ---: |",
+  ]
+  lines += [f"| {d} | {label} | {acc:.1%} | {intra:.3g} |" for d, label, acc, intra in measured]
+  return "\n".join(lines)
 
 
 def table(measured) -> str:
@@ -61,20 +94,25 @@ def main(argv: list[str]) -> int:
     return 2
   logging.set_verbosity(logging.WARNING)
 
-  measured = []
+  measured, conditional = [], []
   for dataset in FLAGS.datasets:
     try:
-      found, acc = rows(
+      found, scorer = rows(
         dataset, FLAGS.num, FLAGS.collapsed_class, FLAGS.classifier_steps, FLAGS.data_dir
+      )
+      conditional += conditional_rows(
+        dataset, FLAGS.num, FLAGS.collapsed_class, scorer, FLAGS.data_dir
       )
     except (DatasetUnavailable, ValueError) as e:
       print(f"note: {dataset} skipped ({str(e).splitlines()[0]})", file=sys.stderr)
       continue
-    measured += [(*r, acc) for r in found]
+    measured += [(*r, scorer.test_accuracy) for r in found]
   if not measured:
     print("error: no dataset with labelled train and test splits is present", file=sys.stderr)
     return 1
   print(table(measured))
+  print("\nClass-conditional generation:\n")
+  print(conditional_table(conditional))
   return 0
 
 

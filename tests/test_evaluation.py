@@ -94,13 +94,18 @@ def test_floors_of_real_and_collapsed_images(fashion_env):
     "experiments.floors", ["--datasets=fashion_mnist", "--num=1000", CLASSIFIER], fashion_env
   )
   rows = [l for l in proc.stdout.splitlines() if l.startswith("| fashion_mnist")]
-  assert len(rows) == 2
-  cells = [[c.strip() for c in row.split("|")[1:-1]] for row in rows]
+  assert len(rows) == 4  # two of every metric, then two of class-conditional generation
+  cells = [[c.strip() for c in row.split("|")[1:-1]] for row in rows[:2]]
   shown = ("fd", "kid", "classifier_score", "precision", "recall", "density", "coverage")
   col = lambda k: [float(c[3 + shown.index(k)].split(" ")[0]) for c in cells]
   fd, score, recall, coverage = col("fd"), col("classifier_score"), col("recall"), col("coverage")
   assert fd[1] > 20 * fd[0] and score[1] < 2 < score[0]  # one class: the score of one class
   assert recall[1] < recall[0] - 0.2 and coverage[1] < 0.5 * coverage[0]
+  (_, _, acc_real, intra_real), (_, _, acc_one, intra_one) = (
+    [c.strip() for c in row.split("|")[1:-1]] for row in rows[2:]
+  )
+  assert float(acc_real.rstrip("%")) > 70 and 5 < float(acc_one.rstrip("%")) < 15  # 1 of 10
+  assert float(intra_one) > 20 * float(intra_real)
 
 
 def read_events(folder):

@@ -124,3 +124,27 @@ def test_parzen_score_of_gaussian_samples_matches_the_closed_form():
   want = -0.5 * d * np.log(2 * np.pi * v) - d * tau**2 / (2 * v)
   assert out["parzen_ll"] == pytest.approx(want, abs=3 * out["parzen_se"] + 0.01)
   assert out["n_test"] == 2000 and out["parzen_se"] > 0
+
+
+def test_class_accuracy_of_hand_built_logits():
+  logits = np.array([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [0.0, 0.0, 1.0], [5.0, 0.0, 0.0]])
+  assert fm.class_accuracy(logits, np.array([0, 1, 2, 2])) == 0.75
+  with pytest.raises(ValueError, match="expected"):
+    fm.class_accuracy(logits, np.array([0, 1]))
+
+
+def test_intra_class_fd_of_hand_built_classes():
+  """1-D features. Class 0: samples {0, 2} (mean 1, variance 2) against reference {1, 3}
+  (mean 2, variance 2): FD = (1 − 2)² + 2 + 2 − 2·√(2·2) = 1. Class 1: the same sets, FD 0.
+  The mean over the classes: 0.5."""
+  feats = np.array([[0.0], [2.0], [5.0], [7.0]])
+  ref = np.array([[1.0], [3.0], [5.0], [7.0]])
+  labels = np.array([0, 0, 1, 1])
+  assert fm.intra_class_fd(feats, labels, ref, labels) == pytest.approx(0.5)
+  # One class only: the plain Fréchet distance.
+  x, y = gaussians(300, 4), gaussians(300, 4, shift=1.0, seed=1)
+  one = np.zeros(300, int)
+  plain = fm.frechet_distance(*fm.gaussian_stats(x), *fm.gaussian_stats(y))
+  assert fm.intra_class_fd(x, one, y, one) == pytest.approx(plain)
+  with pytest.raises(ValueError, match=r"not of \[1\]"):
+    fm.intra_class_fd(feats[:3], labels[:3], ref, labels)

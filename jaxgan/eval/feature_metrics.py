@@ -1,5 +1,6 @@
 r"""Sample-quality metrics on feature vectors: the Fréchet distance, KID, a classifier score,
-precision/recall, density/coverage.
+precision/recall, density/coverage, and for class-conditional samples the class accuracy and
+the intra-class Fréchet distance.
 
 Each function takes feature arrays (N, d) of real and generated samples (or class
 posteriors, for :func:`classifier_score`), as the papers define them; which features (here a
@@ -170,3 +171,41 @@ def frechet_distance(
   tr_covmean = np.sqrt(np.clip(eig, 0.0, None)).sum()
   diff = mu1 - mu2
   return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+
+
+def class_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
+  r"""The share of samples a classifier assigns to the class they were generated for:
+  (1/N) Σᵢ 1[argmaxₖ logitsᵢₖ = yᵢ], for logits (N, K) and labels (N,).
+
+  Odena et al. 2017, "Conditional Image Synthesis with Auxiliary Classifier GANs"
+  (arXiv:1610.09585), Section 4.1: an Inception network's accuracy on a class-conditional
+  generator's samples, against its accuracy on real images as the ceiling."""
+  logits, labels = np.asarray(logits), np.asarray(labels)
+  if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+    raise ValueError(f"logits {logits.shape} and labels {labels.shape}: expected (N, K), (N,)")
+  return float(np.mean(logits.argmax(-1) == labels))
+
+
+def intra_class_fd(
+  features: np.ndarray, labels: np.ndarray, ref_features: np.ndarray, ref_labels: np.ndarray
+) -> float:
+  r"""The Fréchet distance within each class, averaged over the reference's classes:
+  (1/K) Σₖ FD(𝒩(μₖ, Σₖ), 𝒩(μₖʳ, Σₖʳ)), with μₖ, Σₖ the mean and covariance of the features
+  of the samples generated for class k and μₖʳ, Σₖʳ those of the reference images of class k.
+
+  Miyato & Koyama 2018, "cGANs with Projection Discriminator" (arXiv:1802.05637), Section 5.1:
+  "intra-FID", the FID computed per class and averaged. Every reference class needs at least
+  two samples (a covariance); raises ValueError naming the classes that have fewer."""
+  labels, ref_labels = np.asarray(labels), np.asarray(ref_labels)
+  classes = np.unique(ref_labels)
+  short = [int(k) for k in classes if (labels == k).sum() < 2 or (ref_labels == k).sum() < 2]
+  if short:
+    raise ValueError(f"intra-class FD needs at least 2 samples of every class; not of {short}")
+  features, ref_features = np.asarray(features), np.asarray(ref_features)
+  distances = [
+    frechet_distance(
+      *gaussian_stats(features[labels == k]), *gaussian_stats(ref_features[ref_labels == k])
+    )
+    for k in classes
+  ]
+  return float(np.mean(distances))
