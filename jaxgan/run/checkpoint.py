@@ -8,6 +8,7 @@ raises :class:`CorruptCheckpoint` naming it; nothing is deleted or overwritten t
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -28,7 +29,9 @@ def _quiet_abandoned_reads() -> None:
   coroutines, "Exception ignored in <coroutine ...>"), repeating what CorruptCheckpoint
   already says. From then on, what threads Python did not start write to stderr, and those
   coroutines' ignored errors, are dropped; the process is about to report and exit. (The
-  stderr filter is put in place before each restore: those threads print during it.)"""
+  stderr filter is put in place before each restore: those threads print during it.) The
+  abandoned reads' tasks, collected with their errors unretrieved, are also dropped from
+  asyncio's log ("Task exception was never retrieved", with a traceback)."""
   previous = sys.unraisablehook
 
   def hook(unraisable):
@@ -37,6 +40,12 @@ def _quiet_abandoned_reads() -> None:
       previous(unraisable)
 
   sys.unraisablehook = hook
+  logging.getLogger("asyncio").addFilter(_not_an_abandoned_read)
+
+
+def _not_an_abandoned_read(record: logging.LogRecord) -> bool:
+  message = record.getMessage()
+  return not ("exception was never retrieved" in message and "orbax" in message)
 
 
 class _PythonThreadsOnly:
