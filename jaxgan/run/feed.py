@@ -2,7 +2,7 @@
 
 ``device``: the whole uint8 dataset is put on the device once and each step samples its own
 batch there (:func:`jaxgan.run.train_steps.make_train_step`): no transfer while training.
-``host``: the dataset stays in host memory (for one larger than a share of the device's); for
+``host``: the dataset stays on the host (for one larger than a share of the device's); for
 each dispatch the host computes the indices the device step would have drawn
 (:func:`~jaxgan.run.train_steps.batch_indices`, the same keys), gathers those images and
 sends them, one dispatch ahead on a thread, so the device does not wait for them; the update
@@ -25,7 +25,6 @@ from jax.sharding import NamedSharding, PartitionSpec
 from jaxgan.run import train_steps
 
 HOST_SHARE = 0.25  # of the device's memory, above which ``auto`` keeps the data on the host
-PLACEMENTS = ("auto", "device", "host")
 
 
 def placement(choice: str, nbytes: int) -> str:
@@ -84,8 +83,8 @@ class HostFeed:
     images = self.data[self._indices(start, n)]  # (n, *shape, H, W, C) uint8
     if self.run.mesh is None:
       return jax.device_put(images)
-    axes = [None] * (1 + len(self.shape)) + [None] * (images.ndim - 1 - len(self.shape))
-    axes[len(self.shape)] = "data"  # the batch axis, split over the run's devices
+    axes = [None] * images.ndim
+    axes[len(self.shape)] = "data"  # the batch axis (after the steps' and n_disc's), split
     return jax.device_put(images, NamedSharding(self.run.mesh, PartitionSpec(*axes)))
 
   def advance(self, state, step: int, n: int):

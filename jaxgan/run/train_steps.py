@@ -36,13 +36,18 @@ def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Call
   split = mesh and NamedSharding(mesh, PartitionSpec(*[None] * (len(shape) - 1), "data"))
 
   def train_step(state: GANState, data: jax.Array, key: jax.Array):
-    k_batch, k_update = jax.random.split(jax.random.fold_in(key, state.step))
+    k_batch, k_update = step_keys(key, state.step)
     index = jax.random.randint(k_batch, shape, 0, data.shape[0])
     if split is not None:
       index = jax.lax.with_sharding_constraint(index, split)
     return gan.update(state, to_unit_range(data[index]), k_update)
 
   return train_step
+
+
+def step_keys(key: jax.Array, step) -> jax.Array:
+  """Step ``step``'s two keys, (batch, update): every way of feeding a run derives them so."""
+  return jax.random.split(jax.random.fold_in(key, step))
 
 
 def batch_shape(gan: GAN, batch_size: int) -> tuple[int, ...]:
@@ -57,8 +62,7 @@ def batch_indices(key: jax.Array, start, num_steps: int, shape: tuple, num_examp
   data stays there (:func:`make_streamed_step`)."""
 
   def one(step):
-    k_batch, _ = jax.random.split(jax.random.fold_in(key, step))
-    return jax.random.randint(k_batch, shape, 0, num_examples)
+    return jax.random.randint(step_keys(key, step)[0], shape, 0, num_examples)
 
   return jax.vmap(one)(start + jax.numpy.arange(num_steps, dtype=jax.numpy.int32))
 
@@ -69,8 +73,7 @@ def make_streamed_step(gan: GAN) -> Callable:
   whose data stays on the host draws the same batches and computes the same update."""
 
   def train_step(state: GANState, batch: jax.Array, key: jax.Array):
-    _, k_update = jax.random.split(jax.random.fold_in(key, state.step))
-    return gan.update(state, to_unit_range(batch), k_update)
+    return gan.update(state, to_unit_range(batch), step_keys(key, state.step)[1])
 
   return train_step
 
