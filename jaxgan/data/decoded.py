@@ -142,8 +142,12 @@ def read(path: str, made_by: str, count: int) -> dict[str, np.ndarray]:
         _stamp(path, header["sha256"])
   except OSError as e:
     raise BadCache(f"unreadable: {e.strerror or e}") from None
+  # Plain ndarray views of the map: jax.device_put takes an np.memmap (a subclass) for a
+  # single-process sharding but refuses it for one over several processes.
   arrays = {
-    name: np.memmap(path, a["dtype"], "r", HEADER_BYTES + a["offset"], tuple(a["shape"]))
+    name: np.asarray(
+      np.memmap(path, a["dtype"], "r", HEADER_BYTES + a["offset"], tuple(a["shape"]))
+    )
     for name, a in header["arrays"].items()
   }
   if len(arrays["images"]) != count:
