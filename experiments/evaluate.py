@@ -8,7 +8,9 @@ trained on the dataset's train split against its test split (jaxgan.eval.quality
 distance (``fd``, the FCD), KID (mean ± std over subsets), the classifier score (an Inception
 Score analogue, mean ± std over 10 splits), precision and recall (k = 3), density and coverage
 (k = 5); with ``--features=inception``, the same in the FID Inception-v3's features (FID and
-the Inception Score, as papers report them). Each record states the feature space, the
+the Inception Score, as papers report them). A class-conditional run's samples are drawn for
+the classes in turn and also get, in the classifier's features, ``class_accuracy`` (with the
+classifier's test accuracy, its ceiling, as ``class_accuracy_real``) and ``intra_class_fd``. Each record states the feature space, the
 reference split and both sample sizes.
 Writes ``<workdir>/evaluation.jsonl`` (one record per checkpoint; the best by ``fd`` has
 ``"best": true``) and ``evaluation.png`` (each metric over the steps), and prints a table.
@@ -36,7 +38,7 @@ from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data.datasets import DatasetUnavailable
 from jaxgan.eval import scoring
 from jaxgan.eval.inception_scorer import WeightsUnavailable
-from jaxgan.eval.quality import METRICS, metric_cell
+from jaxgan.eval.quality import CLASS_METRICS, METRICS, metric_cell
 from jaxgan.run import records as records_lib
 from jaxgan.run.checkpoint import CorruptCheckpoint
 from jaxgan.run.outputs import plot_series
@@ -73,7 +75,8 @@ def evaluate(
     except RunError as e:  # a diverged checkpoint: recorded, not scored
       records.append({"step": step, "error": str(e)})
       continue
-    records.append({"step": step, **scorer.metrics(images)})
+    labels = run.sample_labels(num_samples)
+    records.append({"step": step, **scorer.metrics(images, labels=labels)})
     print(f"step {step}: fd {records[-1]['fd']:.2f}", file=sys.stderr)
   scored = [r for r in records if "fd" in r]
   if scored:
@@ -81,16 +84,22 @@ def evaluate(
   return records
 
 
+def shown(records: list[dict]) -> tuple[str, ...]:
+  """The metrics a table and plot show: a conditional run's class metrics too."""
+  return METRICS + (CLASS_METRICS if any("class_accuracy" in r for r in records) else ())
+
+
 def table(records: list[dict]) -> str:
+  metrics = shown(records)
   lines = [
-    "| step | " + " | ".join(METRICS) + " | |",
-    "| ---: | " + " | ".join("---:" for _ in METRICS) + " | --- |",
+    "| step | " + " | ".join(metrics) + " | |",
+    "| ---: | " + " | ".join("---:" for _ in metrics) + " | --- |",
   ]
   for r in records:
     if "error" in r:
-      lines.append(f"| {r['step']} | " + " | ".join("—" for _ in METRICS) + f" | {r['error']} |")
+      lines.append(f"| {r['step']} | " + " | ".join("—" for _ in metrics) + f" | {r['error']} |")
       continue
-    cells = [metric_cell(r, k) for k in METRICS]
+    cells = [metric_cell(r, k) for k in metrics]
     lines.append(
       f"| {r['step']} | " + " | ".join(cells) + (" | best |" if r.get("best") else " | |")
     )
@@ -116,7 +125,7 @@ def main(argv: list[str]) -> int:
     return getattr(e, "exit_code", 1)
   records_lib.write(os.path.join(FLAGS.workdir, "evaluation.jsonl"), records)
 
-  plot_series(records, METRICS, os.path.join(FLAGS.workdir, "evaluation.png"))
+  plot_series(records, shown(records), os.path.join(FLAGS.workdir, "evaluation.png"))
   first = next((r for r in records if "fd" in r), None)
   if first:
     print(

@@ -8,7 +8,8 @@ r"""Reproduce a paper's figure or table with one command, beside the paper's num
 Writes ``<outdir>/<name>/``: the figure(s), ``table.md`` (the paper's result beside ours) and
 ``setup.md`` (every way our run differs from the paper's). ``--budget=cpu`` is what runs on a
 2-core CPU in minutes, ``paper`` the paper's own scale (for an accelerator). ``--dataset``
-replaces the paper's image dataset in those that take one (goodfellow2014, lucic2018), e.g.
+replaces the paper's image dataset in those that take one (goodfellow2014, lucic2018,
+miyato2018cgan), e.g.
 where MNIST's train split is not available. Exit codes: 0 done; 1 a dataset not available;
 2 an unknown or not yet built reproduction, bad flags.
 """
@@ -34,9 +35,10 @@ REPRODUCTIONS = {
   "veegan2017": "experiments.reproductions.veegan2017",
   "lucic2018": "experiments.reproductions.lucic2018",
   "goodfellow2014": "experiments.reproductions.goodfellow2014",
+  "miyato2018cgan": "experiments.reproductions.miyato2018cgan",
 }
 PLANNED: dict[str, tuple[str, str]] = {}  # (paper, what) of those not built yet
-TAKES_DATASET = ("goodfellow2014", "lucic2018")
+TAKES_DATASET = ("goodfellow2014", "lucic2018", "miyato2018cgan")
 TAKES_FEATURES = ("lucic2018",)  # the others score by Parzen windows or on 2-D toys
 
 

@@ -15,6 +15,13 @@ into ``<workdir>/samples/``:
   classifier's predictions for --num_samples samples, beside the test split's true shares:
   the plainest picture of mode collapse. Its numbers are printed as one JSON line.
 
+A class-conditional run (``--conditional``) draws instead: the grid with one row per class
+(the same latent in each column), the interpolations with each row's class fixed (row k:
+class k mod K), and ``confusion_<step>.png``: for --num_samples samples generated for the
+classes in turn, the share the classifier reads as each class (rows: the class asked for;
+columns: the class read), with the class accuracy (the diagonal's mean) printed beside the
+classifier's accuracy on the test split, its ceiling.
+
 Exit codes: 0 done; 1 no run or checkpoint there, an unreadable checkpoint, missing data;
 2 bad flags.
 """
@@ -33,10 +40,11 @@ from experiments.flags import bad_workdir_command, parse_flags
 from jaxgan.config import CLASSIFIER_STEPS
 from jaxgan.data import datasets as data_lib
 from jaxgan.data.datasets import DatasetUnavailable
-from jaxgan.eval import quality
+from jaxgan.eval import feature_metrics, quality
 from jaxgan.eval.interpolation import lerp, slerp
 from jaxgan.run import outputs
 from jaxgan.run.checkpoint import CorruptCheckpoint
+from jaxgan.run.keys import class_rows
 from jaxgan.run.saved_run import RunError, SavedRun
 
 flags.DEFINE_string("workdir", None, "The run's output folder (holds config.json).")
@@ -65,25 +73,29 @@ def draw(workdir: str, step, num_samples: int, seed: int, classifier_steps: int,
   out = os.path.join(workdir, "samples")
   os.makedirs(out, exist_ok=True)
   written = {"grid": os.path.join(out, f"grid_{step}.png")}
-  outputs.save_image_grid(run.samples(state, 100, seed), written["grid"], rows=10)
+  k = run.gan.num_classes
+  if k:  # one row per class, the same latents in every row
+    z, labels = class_rows(run.gan, jax.random.key(seed), 10)
+    outputs.save_image_grid(run.generate(state, z, labels), written["grid"], rows=k)
+  else:
+    outputs.save_image_grid(run.samples(state, 100, seed), written["grid"], rows=10)
   ends = np.asarray(run.gan.latents(jax.random.key(seed + 1), 16))
 
   path = (slerp if run.gan.z_prior == "normal" else lerp)(ends[:8], ends[8:], np.linspace(0, 1, 10))
-  strip = run.generate(state, path.reshape(80, -1).astype(np.float32))
+  row_classes = np.repeat(np.arange(8) % k, 10).astype(np.int32) if k else None
+  strip = run.generate(state, path.reshape(80, -1).astype(np.float32), row_classes)
   written["interpolation"] = os.path.join(out, f"interpolation_{step}.png")
   outputs.save_image_grid(strip, written["interpolation"], rows=8)
   record = {"workdir": workdir, "step": step, "pictures": written}
-  record.update(
-    class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out)
-  )
+  reading = class_reading if k else class_histogram
+  record.update(reading(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out))
   return record
 
 
-def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out) -> dict:
-  """The classifier's predicted class shares of ``num_samples`` samples against the test
-  split's true ones, drawn side by side; empty for a dataset without labels."""
+def _classifier(cfg, classifier_steps: int, data_dir):
+  """The dataset's feature classifier, or None (said why) for a dataset without labels."""
   try:
-    clf = quality.FrechetClassifierDistance.for_dataset(
+    return quality.FrechetClassifierDistance.for_dataset(
       cfg.dataset,
       data_dir or cfg.data_dir,
       steps=classifier_steps,
@@ -91,7 +103,56 @@ def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_d
       channels=cfg.channels,
     )
   except ValueError as e:
-    print(f"note: no class histogram for {cfg.dataset} ({e})", file=sys.stderr)
+    print(f"note: no class picture for {cfg.dataset} ({e})", file=sys.stderr)
+    return None
+
+
+def class_reading(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out) -> dict:
+  """A conditional G's confusion matrix as the classifier reads its samples, drawn."""
+  clf = _classifier(cfg, classifier_steps, data_dir)
+  if clf is None:
+    return {}
+  asked = run.sample_labels(num_samples)
+  logits = quality.classifier_outputs(
+    clf.params, run.samples(state, num_samples, seed), clf.num_classes
+  )[1]
+  k = max(clf.num_classes, run.gan.num_classes)
+  matrix = feature_metrics.confusion(logits.argmax(-1), asked, k)
+  step = int(state.step)
+  path = os.path.join(out, f"confusion_{step}.png")
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(4.6, 4))
+  image = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis")
+  ax.set(
+    xticks=range(k), yticks=range(k), xlabel="class the classifier reads",
+    ylabel="class asked for", title=f"{cfg.dataset} {cfg.conditional}: step {step}",
+  )  # fmt: skip
+  fig.colorbar(image, ax=ax, label="share of the row")
+  fig.tight_layout()
+  fig.savefig(path, dpi=90)
+  plt.close(fig)
+  return {
+    "class_accuracy": float(np.mean(logits.argmax(-1) == asked)),
+    "classifier_test_accuracy": clf.test_accuracy,
+    "confusion": matrix.round(4).tolist(),
+    "confusion_picture": path,
+  }
+
+
+def _pyplot():
+  import matplotlib
+
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
+  return plt
+
+
+def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_dir, out) -> dict:
+  """The classifier's predicted class shares of ``num_samples`` samples against the test
+  split's true ones, drawn side by side; empty for a dataset without labels."""
+  clf = _classifier(cfg, classifier_steps, data_dir)
+  if clf is None:
     return {}
   _, labels = data_lib.load_labeled(
     cfg.dataset,
@@ -105,11 +166,7 @@ def class_histogram(run, state, cfg, num_samples, seed, classifier_steps, data_d
   )[1]
   made = np.bincount(logits.argmax(-1), minlength=clf.num_classes) / len(logits)
   data = np.bincount(labels, minlength=clf.num_classes) / len(labels)
-  import matplotlib
-
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-
+  plt = _pyplot()
   fig, ax = plt.subplots(figsize=(6, 3.2))
   x = np.arange(clf.num_classes)
   ax.bar(x - 0.2, data, 0.4, label=f"test split (n={len(labels)})")

@@ -321,7 +321,8 @@ def _task_for():
   cache = {}
 
   def task_for(cfg):
-    key = (cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels)
+    labelled = cfg.conditional != "none"  # a conditional group's task holds the labels too
+    key = (cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels, labelled)
     if key not in cache:
       cache[key] = image_task(cfg, score=False)  # a sweep scores with its own scorer
     return cache[key]

@@ -28,6 +28,7 @@ from typing import Any
 from jaxgan.core import losses, optimizers, penalties, precision
 from jaxgan.core.gan import UpdateOptions
 from jaxgan.io import write_atomic
+from jaxgan.nets import conditional as conditional_lib
 from jaxgan.nets import models
 
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10", "celeb_a")
@@ -203,6 +204,20 @@ class Config:
     "Learning-rate schedule of G and D over the run's steps: constant, linear decay to 0, or "
     "cosine decay to 0 (optax).",
     choices=lambda: optimizers.SCHEDULES.names(),
+  )
+  conditional: str = _field(
+    "none",
+    "Class-conditional G and D (labelled image datasets): concat (an embedding of y joined to "
+    "z and to D's input; Mirza & Osindero 2014), projection (a projection D and class-"
+    "conditional batch norm in G; Miyato & Koyama 2018; dcgan, sndcgan, resnet) or acgan (an "
+    "auxiliary classifier D; Odena et al. 2017); none: unconditional.",
+    choices=lambda: ("none",) + conditional_lib.CONDITIONALS,
+  )
+  acgan_weight: float = _field(
+    1.0,
+    "With --conditional=acgan: weight of the auxiliary classifier's cross-entropy in both "
+    "players' losses (1 in Odena et al. 2017).",
+    lower=0.0,
   )
   # Training controls.
   penalty: str = _field(
@@ -477,9 +492,26 @@ def _validate_combination(cfg: Config) -> None:
     raise ConfigError(
       f"--channels={cfg.channels}: choose 1 (grey), 3 (colour) or 0 (the dataset's own)"
     )
+  _validate_conditional(cfg, spec)
   if cfg.batch_size % cfg.pack:
     raise ConfigError(
       f"--pack={cfg.pack} must divide --batch_size={cfg.batch_size} (D sees batch_size/pack packs)"
+    )
+
+
+def _validate_conditional(cfg: Config, spec: models.ArchSpec) -> None:
+  if cfg.conditional == "none":
+    return
+  if not is_image_dataset(cfg.dataset):
+    raise ConfigError(
+      f"--conditional={cfg.conditional} needs a labelled image dataset, not --dataset={cfg.dataset}"
+    )
+  if cfg.conditional not in spec.conditionals:
+    takes = " or ".join(spec.conditionals) or "no class conditioning"
+    raise ConfigError(f"--arch={cfg.arch} takes --conditional={takes}, not {cfg.conditional}")
+  if losses.LOSSES.get(cfg.loss).needs_autoencoder:
+    raise ConfigError(
+      f"--loss={cfg.loss}'s D is an autoencoder, which takes no class: no --conditional"
     )
 
 
@@ -497,6 +529,8 @@ def update_options(cfg: Config) -> UpdateOptions:
     consensus=cfg.consensus,
     unroll=cfg.unroll,
     pack=cfg.pack,
+    conditional=None if cfg.conditional == "none" else cfg.conditional,
+    class_weight=cfg.acgan_weight,
   )
 
 

@@ -133,6 +133,15 @@ def test_class_accuracy_of_hand_built_logits():
     fm.class_accuracy(logits, np.array([0, 1]))
 
 
+def test_confusion_of_hand_built_readings():
+  """Asked for 0, 0, 1, 1, 2 (nothing asked of class 3); read 0, 1, 1, 1, 0."""
+  matrix = fm.confusion(np.array([0, 1, 1, 1, 0]), np.array([0, 0, 1, 1, 2]), 4)
+  expected = np.zeros((4, 4))
+  expected[0, :2] = 0.5
+  expected[1, 1] = expected[2, 0] = 1.0
+  np.testing.assert_array_equal(matrix, expected)
+
+
 def test_intra_class_fd_of_hand_built_classes():
   """1-D features. Class 0: samples {0, 2} (mean 1, variance 2) against reference {1, 3}
   (mean 2, variance 2): FD = (1 − 2)² + 2 + 2 − 2·√(2·2) = 1. Class 1: the same sets, FD 0.

@@ -16,7 +16,7 @@ from jaxgan.config import Config
 from jaxgan.core import optimizers, precision
 from jaxgan.core.gan import GAN
 from jaxgan.core.losses import LOSSES
-from jaxgan.nets import models
+from jaxgan.nets import conditional, models
 
 PLAYERS = ("g", "d")
 
@@ -45,24 +45,37 @@ def optimizer(cfg: Config, player: str, total_steps: int | None = None):
 
 
 def build_gan(
-  cfg: Config, image_shape, total_steps: int | None = None, axis_name: str | None = None
+  cfg: Config,
+  image_shape,
+  total_steps: int | None = None,
+  axis_name: str | None = None,
+  num_classes: int = 0,
 ) -> GAN:
   """The GAN a :class:`~jaxgan.config.Config` describes, for data of ``image_shape``: its
-  architecture (an autoencoder D when the loss needs one), both computing in
-  ``cfg.compute_dtype``, the loss with its own parameters, the optimizers of G and D with
-  their hyperparameters in their states (a learning-rate schedule over ``total_steps``), and
-  the update's options. ``axis_name``: the pmap axis of the update and batch norm."""
+  architecture (an autoencoder D when the loss needs one; conditioned on ``num_classes``
+  classes as ``cfg.conditional`` says), both computing in ``cfg.compute_dtype``, the loss
+  with its own parameters, the optimizers of G and D with their hyperparameters in their
+  states (a learning-rate schedule over ``total_steps``), and the update's options.
+  ``axis_name``: the pmap axis of the update and batch norm."""
   loss = LOSSES.get(cfg.loss)
   loss = loss.with_params(**config_lib.params_of(cfg, "loss", cfg.loss))
-  g, d = models.build(
-    cfg.arch,
-    image_shape,
-    cfg.z_dim,
-    axis_name,
-    cfg.d_norm,
-    autoencoder=loss.needs_autoencoder,
-    pack=cfg.pack,
-  )
+  if cfg.conditional == "none":
+    num_classes = 0
+    g, d = models.build(
+      cfg.arch, image_shape, cfg.z_dim, axis_name, cfg.d_norm,
+      autoencoder=loss.needs_autoencoder, pack=cfg.pack,
+    )  # fmt: skip
+  else:
+    g, d = conditional.build(
+      cfg.arch,
+      image_shape,
+      cfg.conditional,
+      num_classes,
+      cfg.z_dim,
+      axis_name,
+      cfg.d_norm,
+      cfg.pack,
+    )
   return GAN(
     generator=precision.with_compute_dtype(g, cfg.compute_dtype),
     discriminator=precision.with_compute_dtype(d, cfg.compute_dtype),
@@ -74,4 +87,5 @@ def build_gan(
     z_prior=models.ARCHS.get(cfg.arch).z_prior,
     options=config_lib.update_options(cfg),
     axis_name=axis_name,
+    num_classes=num_classes,
   )

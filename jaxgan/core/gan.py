@@ -3,7 +3,7 @@
 A :class:`GAN` is a frozen value built once (:func:`build_gan` from a
 :class:`~jaxgan.config.Config`). It owns ``init(key) -> GANState`` and
 
-    update(state, images, key) -> (new_state, metrics)
+    update(state, images, key, labels=None) -> (new_state, metrics)
 
 which takes both parameter pytrees, both optax optimizer states and both model states (batch
 statistics) inside a :class:`GANState`. The same pure function runs
@@ -20,7 +20,9 @@ The update is Algorithm 1 of Goodfellow et al. 2014 with the controls of
 :func:`consensus_step` that moves both players at once. Each is a module-level pure function
 of the GAN, the state, the images and a :class:`StepKeys`, testable alone. Latent vectors are
 drawn per example from ``fold_in(key, global_example_index)``, so a batch split into shards
-sees exactly the z's that the whole batch sees on one device.
+sees exactly the z's that the whole batch sees on one device. A class-conditional GAN
+(``num_classes`` > 0, :mod:`jaxgan.nets.conditional`) takes the real batch's ``labels`` and
+draws each generated example's class the same way, from its own per-example key.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import optax
 
 from jaxgan.backend import platform
 from jaxgan.core.losses import Losses, LossSpec
-from jaxgan.core.penalties import PENALTIES, example_keys
+from jaxgan.core.penalties import ON_GENERATED, PENALTIES, example_keys
 from jaxgan.nets import packing
 
 PyTree = Any
@@ -84,6 +86,12 @@ class UpdateOptions:
   pack: PacGAN's packing degree m (Lin et al. 2018, arXiv:1712.04086; :mod:`jaxgan.nets.packing`):
     D judges packs of m real or m generated samples concatenated on the last axis, so a batch
     of B gives B/m logits per side (B must be a multiple of m); penalties act on packs. 1: off.
+  conditional: how G and D take the class (``concat``, ``projection``, ``acgan``;
+    :mod:`jaxgan.nets.conditional`), or None: unconditional.
+  class_weight: with ``acgan``, the weight w of the auxiliary classifier's cross-entropy
+    L_C = CE(C(x), y) + CE(C(G(z, y')), y') in D's loss, and of CE(C(G(z, y')), y') in G's
+    (Odena et al. 2017, arXiv:1610.09585, eq. 2-3: D maximizes L_S + L_C, G maximizes
+    L_C − L_S; w = 1 there).
   """
 
   penalty: str | None = None
@@ -96,8 +104,15 @@ class UpdateOptions:
   consensus: float = 0.0
   unroll: int = 0
   pack: int = 1
+  conditional: str | None = None
+  class_weight: float = 1.0
 
   def __post_init__(self):
+    if self.pack > 1 and self.conditional not in (None, "concat"):
+      raise ValueError(
+        f"--conditional={self.conditional} judges one example's class, not a pack's: --pack "
+        "needs --conditional=concat"
+      )
     if self.pack < 1:
       raise ValueError(f"pack must be >= 1, got {self.pack}")
     if self.unroll < 0:
@@ -146,6 +161,7 @@ class GAN:
   z_dim: int
   z_prior: str = "normal"
   options: UpdateOptions = UpdateOptions()
+  num_classes: int = 0  # > 0: class-conditional (options.conditional says how)
   axis_name: str | None = None  # set when the update runs under pmap over this axis
   # A population member's own continuous hyperparameters ({name: scalar}, MEMBER_HPARAMS,
   # traced under vmap), used in place of the values in ``options``, which still decide what
@@ -156,10 +172,16 @@ class GAN:
     """Parameters, batch statistics, optimizer states, G's EMA when kept, and the loss's
     state (BEGAN). Pure: compile it with :func:`jaxgan.backend.xla_options.jit_init`."""
     k_g, k_d = jax.random.split(key)
+    m = self.options.pack
     z = jnp.zeros((2, self.z_dim), jnp.float32)
-    x = packing.pack(jnp.zeros((2 * self.options.pack, *self.image_shape)), self.options.pack)
-    g_params, g_state = _split_variables(self.generator.init(k_g, z, train=False))
-    d_params, d_state = _split_variables(self.discriminator.init(k_d, x, train=False))
+    x = packing.pack(jnp.zeros((2 * m, *self.image_shape)), m)
+    y = jnp.zeros((2 * m,), jnp.int32) if self.num_classes else None
+    g_params, g_state = _split_variables(
+      self.generator.init(k_g, z, train=False, **_labels_kw(None if y is None else y[:2]))
+    )
+    d_params, d_state = _split_variables(
+      self.discriminator.init(k_d, x, train=False, **_labels_kw(_packed(y, m)))
+    )
     return GANState(
       step=jnp.zeros((), jnp.int32),
       g_params=g_params,
@@ -172,17 +194,27 @@ class GAN:
       loss_state=self.loss.init_state() if self.loss.stateful else None,
     )
 
-  def update(self, state: GANState, images: jax.Array, key: jax.Array):
+  def update(self, state: GANState, images: jax.Array, key: jax.Array, labels=None):
     """One training update; see :func:`update`."""
-    return update(self, state, images, key)
+    return update(self, state, images, key, labels)
 
-  def sample(self, g_params: PyTree, g_state: PyTree, z: jax.Array) -> jax.Array:
-    """G(z) in inference mode (running statistics)."""
-    return self.generator.apply({"params": g_params, **g_state}, z, train=False)
+  def sample(self, g_params: PyTree, g_state: PyTree, z: jax.Array, labels=None) -> jax.Array:
+    """G(z) (G(z, labels) when class-conditional) in inference mode (running statistics)."""
+    return self.generator.apply(
+      {"params": g_params, **g_state}, z, train=False, **_labels_kw(labels)
+    )
 
   def latents(self, key: jax.Array, num: int, offset=0) -> jax.Array:
     """z of examples offset … offset+num−1, from this GAN's prior."""
     return sample_latents(key, num, self.z_dim, offset, self.z_prior)
+
+  def fake_labels(self, key: jax.Array, num: int, offset=0) -> jax.Array | None:
+    """The classes generated examples offset … offset+num−1 are drawn for with latent key
+    ``key``: uniform, each from its own example's key (:func:`sample_labels`); None for an
+    unconditional GAN."""
+    if not self.num_classes:
+      return None
+    return sample_labels(key, num, self.num_classes, offset)
 
   def for_member(self, hparams) -> GAN:
     """The same GAN with a population member's continuous hyperparameters (``hparams``,
@@ -227,6 +259,23 @@ def _split_variables(variables: PyTree) -> tuple[PyTree, PyTree]:
   return params, variables
 
 
+def _labels_kw(labels) -> dict:
+  """The ``labels`` keyword of a conditional G's or D's apply; none for an unconditional one."""
+  return {} if labels is None else {"labels": labels}
+
+
+# Folded into a latent key to draw generated classes: a stream of its own, so that an
+# unconditional GAN's draws are what they were before conditional GANs existed.
+LABEL_STREAM = 0x6C61
+
+
+def sample_labels(key: jax.Array, num: int, num_classes: int, offset: jax.Array | int = 0):
+  """y_i for examples offset … offset+num−1, each uniform on {0, …, K−1} from
+  fold_in(fold_in(key, LABEL_STREAM), i): a shard of a batch draws what one device draws."""
+  keys = example_keys(jax.random.fold_in(key, LABEL_STREAM), num, offset)
+  return jax.vmap(lambda k: jax.random.randint(k, (), 0, num_classes))(keys)
+
+
 def sample_latents(
   key: jax.Array, num: int, z_dim: int, offset: jax.Array | int = 0, prior: str = "normal"
 ) -> jax.Array:
@@ -254,74 +303,114 @@ def _shard_offset(gan: GAN, batch: int):
   return 0 if gan.axis_name is None else jax.lax.axis_index(gan.axis_name) * batch
 
 
-def _apply_g(gan: GAN, params, state, z, rng):
+def _apply_g(gan: GAN, params, state, z, rng, labels=None):
   return gan.generator.apply(
-    {"params": params, **state}, z, train=True, rngs={"dropout": rng}, mutable=list(state)
-  )
+    {"params": params, **state}, z, train=True, rngs={"dropout": rng}, mutable=list(state),
+    **_labels_kw(labels),
+  )  # fmt: skip
 
 
-def _apply_d(gan: GAN, params, state, images, rng):
+def _apply_d(gan: GAN, params, state, images, rng, labels=None):
+  """D's output and new state: (logits, class logits) for AC-GAN (see :func:`_logits`)."""
   if gan.options.instance_noise:
     images = images + _hp(gan, "instance_noise") * jax.random.normal(
       jax.random.fold_in(rng, 1), images.shape, images.dtype
     )
   return gan.discriminator.apply(
-    {"params": params, **state}, images, train=True, rngs={"dropout": rng}, mutable=list(state)
-  )
+    {"params": params, **state}, images, train=True, rngs={"dropout": rng}, mutable=list(state),
+    **_labels_kw(labels),
+  )  # fmt: skip
+
+
+def _logits(out) -> tuple[jax.Array, jax.Array | None]:
+  """(real/fake logits, class logits or None) of D's output."""
+  return out if isinstance(out, tuple) else (out, None)
+
+
+def _class_loss(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+  """AC-GAN's auxiliary loss: the mean cross-entropy −log softmax(C(x))_y."""
+  return optax.softmax_cross_entropy_with_integer_labels(class_logits, labels).mean()
+
+
+def _packed(labels, m: int):
+  return None if labels is None else packing.pack_labels(labels, m)
 
 
 def _draw_per_example(gan: GAN, key, batch: int, offset):
-  """z and penalty keys of the examples offset …, the same on every shard."""
+  """z, penalty keys and generated classes (None: unconditional) of the examples offset …,
+  the same on every shard."""
   k_z, k_pen = jax.random.split(key)
-  return gan.latents(k_z, batch, offset), example_keys(k_pen, batch, offset)
+  z, pen_keys = gan.latents(k_z, batch, offset), example_keys(k_pen, batch, offset)
+  return z, pen_keys, gan.fake_labels(k_z, batch, offset)
 
 
-def d_objective(gan: GAN, d_params, d_state, images, fake, loss_state, keys):
-  """D's loss (with the penalty) on real ``images`` and generated ``fake``:
-  ``loss.d + weight · penalty``. Returns (loss, (d_state, real_logits, fake_logits, penalty))."""
+def d_objective(gan: GAN, d_params, d_state, images, fake, loss_state, keys, labels=(None, None)):
+  """D's loss (with the penalty) on real ``images`` and generated ``fake`` (of classes
+  ``labels`` = (real's, fake's) when conditional): ``loss.d + weight · penalty``, plus
+  ``class_weight · L_C`` for AC-GAN. Returns (loss, (d_state, real_logits, fake_logits,
+  penalty, L_C))."""
   k_r, k_f, k_p, pen_keys = keys
   m = gan.options.pack  # D sees packs; a penalty interpolates and differentiates whole packs
   images, fake, pen_keys = packing.pack(images, m), packing.pack(fake, m), pen_keys[::m]
-  real_logits, new_d_state = _apply_d(gan, d_params, d_state, images, k_r)
-  fake_logits, new_d_state = _apply_d(gan, d_params, new_d_state, fake, k_f)
+  real_y, fake_y = _packed(labels[0], m), _packed(labels[1], m)
+  real_out, new_d_state = _apply_d(gan, d_params, d_state, images, k_r, real_y)
+  fake_out, new_d_state = _apply_d(gan, d_params, new_d_state, fake, k_f, fake_y)
+  (real_logits, real_classes), (fake_logits, fake_classes) = _logits(real_out), _logits(fake_out)
   loss = _loss(gan)(real_logits, fake_logits, loss_state).d
+  classes = jnp.zeros(())
+  if real_classes is not None:
+    classes = _class_loss(real_classes, real_y) + _class_loss(fake_classes, fake_y)
+    loss = loss + gan.options.class_weight * classes
   penalty = jnp.zeros(())
   if gan.options.penalty is not None:
-    critic = lambda x: _apply_d(gan, d_params, new_d_state, x, k_p)[0]
+    y = fake_y if gan.options.penalty in ON_GENERATED else real_y
+    critic = lambda x: _logits(_apply_d(gan, d_params, new_d_state, x, k_p, y)[0])[0]
     penalty = PENALTIES.get(gan.options.penalty)(critic, images, fake, pen_keys)
     loss = loss + _hp(gan, "penalty_weight") * penalty
-  return loss, (new_d_state, real_logits, fake_logits, penalty)
+  return loss, (new_d_state, real_logits, fake_logits, penalty, classes)
 
 
-def g_objective(gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_state, key):
-  """G's loss ``loss.g`` against D (whose batch-statistics updates are discarded).
-  Returns (loss, (g_state, new loss state, the loss's metrics))."""
+def g_objective(
+  gan: GAN, g_params, g_state, d_params, d_state, z, real, loss_state, key, labels=(None, None)
+):
+  """G's loss ``loss.g`` against D (whose batch-statistics updates are discarded), plus
+  ``class_weight · CE(C(G(z, y')), y')`` for AC-GAN; ``labels`` = (real's, fake's) when
+  conditional. Returns (loss, (g_state, new loss state, metrics))."""
   k_g, k_df, k_dr = jax.random.split(key, 3)
-  fake, new_g_state = _apply_g(gan, g_params, g_state, z, k_g)
+  fake, new_g_state = _apply_g(gan, g_params, g_state, z, k_g, labels[1])
   m = gan.options.pack
-  fake_logits, _ = _apply_d(gan, d_params, d_state, packing.pack(fake, m), k_df)
-  real_logits, _ = _apply_d(
-    gan, d_params, d_state, packing.pack(real, m), k_dr
+  real_y, fake_y = _packed(labels[0], m), _packed(labels[1], m)
+  fake_out, _ = _apply_d(gan, d_params, d_state, packing.pack(fake, m), k_df, fake_y)
+  real_out, _ = _apply_d(
+    gan, d_params, d_state, packing.pack(real, m), k_dr, real_y
   )  # dropped unless used
+  (real_logits, _), (fake_logits, fake_classes) = _logits(real_out), _logits(fake_out)
   out: Losses = _loss(gan)(real_logits, fake_logits, loss_state)
-  return out.g, (new_g_state, out.state, out.metrics or {})
+  loss, metrics = out.g, out.metrics or {}
+  if fake_classes is not None:
+    classes = _class_loss(fake_classes, fake_y)
+    loss, metrics = loss + gan.options.class_weight * classes, {**metrics, "g_class": classes}
+  return loss, (new_g_state, out.state, metrics)
 
 
-def unrolled_d_params(gan: GAN, g_params, g_state, opponent: GANState, real, loss_state, key):
+def unrolled_d_params(
+  gan: GAN, g_params, g_state, opponent: GANState, real, loss_state, key, real_labels=None
+):
   """D's parameters after ``gan.options.unroll`` optimizer steps from ``opponent``'s, each on
-  ``real`` and fresh latents from ``key``, as a differentiable function of ``g_params`` (no
-  stop_gradient on G's samples: Metz et al.'s surrogate loss differentiates through them).
-  Batch statistics and the loss's state stay as they are."""
+  ``real`` (of classes ``real_labels`` when conditional) and fresh latents from ``key``, as a
+  differentiable function of ``g_params`` (no stop_gradient on G's samples: Metz et al.'s
+  surrogate loss differentiates through them). Batch statistics and the loss's state stay as
+  they are."""
   batch = real.shape[0]
   offset = _shard_offset(gan, batch)
   d_params, d_opt_state = opponent.d_params, opponent.d_opt_state
   for i in range(gan.options.unroll):
     k_z, k_g, k_r, k_f, k_p = jax.random.split(jax.random.fold_in(key, i + 1), 5)
-    z, pen_keys = _draw_per_example(gan, k_z, batch, offset)
-    fake, _ = _apply_g(gan, g_params, g_state, z, k_g)
+    z, pen_keys, fake_y = _draw_per_example(gan, k_z, batch, offset)
+    fake, _ = _apply_g(gan, g_params, g_state, z, k_g, fake_y)
     d_keys = (k_r, k_f, k_p, pen_keys)
     grads, _ = jax.grad(d_objective, argnums=1, has_aux=True)(
-      gan, d_params, opponent.d_state, real, fake, loss_state, d_keys
+      gan, d_params, opponent.d_state, real, fake, loss_state, d_keys, (real_labels, fake_y)
     )
     grads = _pmean(gan, grads)
     unrolled = _apply_d_grads(
@@ -332,14 +421,17 @@ def unrolled_d_params(gan: GAN, g_params, g_state, opponent: GANState, real, los
 
 
 def _unrolled_g_objective(
-  gan, g_params, g_state, d_params, d_state, z, real, loss_state, dropout, *, opponent, key
-):
+  gan, g_params, g_state, d_params, d_state, z, real, loss_state, dropout, labels=(None, None),
+  *, opponent, key,
+):  # fmt: skip
   """:func:`g_objective` against :func:`unrolled_d_params` (``d_params`` is its start)."""
-  unrolled = unrolled_d_params(gan, g_params, g_state, opponent.replace(d_params=d_params), real, loss_state, key)  # fmt: skip
-  return g_objective(gan, g_params, g_state, unrolled, d_state, z, real, loss_state, dropout)
+  unrolled = unrolled_d_params(gan, g_params, g_state, opponent.replace(d_params=d_params), real, loss_state, key, labels[0])  # fmt: skip
+  return g_objective(
+    gan, g_params, g_state, unrolled, d_state, z, real, loss_state, dropout, labels
+  )
 
 
-def _d_metrics(gan: GAN, loss, real_logits, fake_logits, penalty) -> Metrics:
+def _d_metrics(gan: GAN, loss, real_logits, fake_logits, penalty, classes) -> Metrics:
   metrics = {
     "d_loss": loss,
     "d_real": jax.nn.sigmoid(real_logits).mean(),
@@ -347,6 +439,8 @@ def _d_metrics(gan: GAN, loss, real_logits, fake_logits, penalty) -> Metrics:
   }
   if gan.options.penalty is not None:
     metrics["penalty"] = penalty
+  if gan.options.conditional == "acgan":
+    metrics["d_class"] = classes
   return metrics
 
 
@@ -374,15 +468,16 @@ def _apply_g_grads(gan: GAN, state: GANState, grads) -> GANState:
 # The steps and the update.
 
 
-def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
+def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys, labels=None):
   """One D step: minimize ``loss.d(D(x), D(G(z))) + weight · penalty`` over D on the real
-  batch ``images`` with G fixed (in training mode: its batch statistics advance), then clip
-  D's weights if asked. Returns the new state and D's metrics (this shard's, not averaged)."""
+  batch ``images`` (of classes ``labels`` when conditional) with G fixed (in training mode:
+  its batch statistics advance), then clip D's weights if asked. Returns the new state and
+  D's metrics (this shard's, not averaged)."""
   offset = _shard_offset(gan, images.shape[0])
   k_g, k_r, k_f, k_p = jax.random.split(keys.dropout, 4)
-  z, pen_keys = _draw_per_example(gan, keys.latents, images.shape[0], offset)
-  fake, g_state = _apply_g(gan, state.g_params, state.g_state, z, k_g)
-  (loss, (d_state, real_logits, fake_logits, penalty)), grads = jax.value_and_grad(
+  z, pen_keys, fake_y = _draw_per_example(gan, keys.latents, images.shape[0], offset)
+  fake, g_state = _apply_g(gan, state.g_params, state.g_state, z, k_g, fake_y)
+  (loss, (d_state, real_logits, fake_logits, penalty, classes)), grads = jax.value_and_grad(
     d_objective, argnums=1, has_aux=True
   )(
     gan,
@@ -392,22 +487,30 @@ def d_step(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
     jax.lax.stop_gradient(fake),
     state.loss_state,
     (k_r, k_f, k_p, pen_keys),
+    (labels, fake_y),
   )
   grads, d_state = _pmean(gan, (grads, d_state))
   state = _apply_d_grads(gan, state.replace(d_state=d_state, g_state=g_state), grads)
-  return state, _d_metrics(gan, loss, real_logits, fake_logits, penalty)
+  return state, _d_metrics(gan, loss, real_logits, fake_logits, penalty, classes)
 
 
 def g_step(
-  gan: GAN, state: GANState, images: jax.Array, keys: StepKeys, opponent: GANState | None = None
+  gan: GAN,
+  state: GANState,
+  images: jax.Array,
+  keys: StepKeys,
+  opponent: GANState | None = None,
+  labels=None,
 ):
-  """One G step: minimize ``loss.g(D(x), D(G(z)))`` over G with fresh latents, against the
-  D of ``opponent`` (default: ``state``'s own D; the update passes the D from before its D
-  step for simultaneous descent). A stateful loss advances its state here. Returns the new
-  state and G's metrics (this shard's)."""
+  """One G step: minimize ``loss.g(D(x), D(G(z)))`` over G with fresh latents (and classes,
+  when conditional; ``labels`` are the real batch's), against the D of ``opponent``
+  (default: ``state``'s own D; the update passes the D from before its D step for
+  simultaneous descent). A stateful loss advances its state here. Returns the new state and
+  G's metrics (this shard's)."""
   opponent = state if opponent is None else opponent
   batch = images.shape[0]
-  z = gan.latents(keys.latents, batch, _shard_offset(gan, batch))
+  offset = _shard_offset(gan, batch)
+  z, fake_y = gan.latents(keys.latents, batch, offset), gan.fake_labels(keys.latents, batch, offset)
   objective = g_objective
   if gan.options.unroll:
     objective = functools.partial(_unrolled_g_objective, opponent=opponent, key=keys.latents)
@@ -423,6 +526,7 @@ def g_step(
     images,
     state.loss_state,
     keys.dropout,
+    (labels, fake_y),
   )
   grads = _pmean(gan, grads)
   g_state, loss_state = _pmean(gan, (g_state, loss_state))
@@ -430,7 +534,7 @@ def g_step(
   return state, {"g_loss": loss, **loss_metrics}
 
 
-def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKeys):
+def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKeys, labels=None):
   """Consensus optimization (Mescheder et al. 2017, arXiv:1705.10461, Algorithm 1): both
   players at once, each descending its gradient plus γ ∇(½‖v‖²) = γ Jᵀv (one VJP), with
   v = (∇_θ L_G, ∇_φ L_D) the field of the global batch. Returns the new state and metrics
@@ -438,17 +542,22 @@ def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKey
   batch = images.shape[0]
   offset = _shard_offset(gan, batch)
   k_g, k_r, k_f, k_p = jax.random.split(keys.d.dropout, 4)
-  z_d, pen_keys = _draw_per_example(gan, keys.d.latents, batch, offset)
-  z_g = gan.latents(keys.g.latents, batch, offset)
+  z_d, pen_keys, y_d = _draw_per_example(gan, keys.d.latents, batch, offset)
+  z_g, y_g = (
+    gan.latents(keys.g.latents, batch, offset),
+    gan.fake_labels(keys.g.latents, batch, offset),
+  )
 
   def field(g_params, d_params):
-    fake, g_state = _apply_g(gan, g_params, state.g_state, z_d, k_g)
+    fake, g_state = _apply_g(gan, g_params, state.g_state, z_d, k_g, y_d)
+    d_keys = (k_r, k_f, k_p, pen_keys)
     (d_loss, d_aux), v_d = jax.value_and_grad(d_objective, argnums=1, has_aux=True)(
-      gan, d_params, state.d_state, images, fake, state.loss_state, (k_r, k_f, k_p, pen_keys)
+      gan, d_params, state.d_state, images, fake, state.loss_state, d_keys, (labels, y_d)
     )
     (g_loss, g_aux), v_g = jax.value_and_grad(g_objective, argnums=1, has_aux=True)(
-      gan, g_params, g_state, d_params, state.d_state, z_g, images, state.loss_state, keys.g.dropout
-    )
+      gan, g_params, g_state, d_params, state.d_state, z_g, images, state.loss_state,
+      keys.g.dropout, (labels, y_g),
+    )  # fmt: skip
     return (v_g, v_d), (d_loss, d_aux, g_loss, g_aux)
 
   (v_g, v_d), vjp, aux = jax.vjp(field, state.g_params, state.d_params, has_aux=True)
@@ -457,13 +566,13 @@ def consensus_step(gan: GAN, state: GANState, images: jax.Array, keys: UpdateKey
   reg = 0.5 * sum(jnp.sum(x**2) for x in jax.tree.leaves(v))
   consensus = _hp(gan, "consensus")
   g_grads, d_grads = jax.tree.map(lambda a, b: a + consensus * b, v, jtv)
-  d_loss, (d_state, real_logits, fake_logits, penalty), g_loss, g_aux = aux
+  d_loss, (d_state, real_logits, fake_logits, penalty, classes), g_loss, g_aux = aux
   g_state, loss_state, loss_metrics = g_aux
   new = _apply_d_grads(gan, state.replace(d_state=_pmean(gan, d_state)), d_grads)
   g_state, loss_state = _pmean(gan, (g_state, loss_state))
   new = _apply_g_grads(gan, new.replace(g_state=g_state, loss_state=loss_state), g_grads)
   metrics = {
-    **_d_metrics(gan, d_loss, real_logits, fake_logits, penalty),
+    **_d_metrics(gan, d_loss, real_logits, fake_logits, penalty, classes),
     "g_loss": g_loss,
     **loss_metrics,
     "consensus": reg,
@@ -480,49 +589,61 @@ def update_keys(gan: GAN, key: jax.Array) -> UpdateKeys:
   return UpdateKeys(d=StepKeys(k_zd, k_dd), g=StepKeys(k_zg, k_dg))
 
 
-def d_steps(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys):
-  """``n_disc`` D steps, each on its own batch ``images[i]`` and keys split from ``keys``.
-  A scan traced as straight-line code (:func:`jaxgan.backend.platform.scan_unrolled` says why)."""
+def d_steps(gan: GAN, state: GANState, images: jax.Array, keys: StepKeys, labels=None):
+  """``n_disc`` D steps, each on its own batch ``images[i]`` (``labels[i]``) and keys split
+  from ``keys``. A scan traced as straight-line code (:func:`jaxgan.backend.platform.scan_unrolled`
+  says why)."""
   n = gan.options.n_disc
   if n == 1:
-    return d_step(gan, state, images, keys)
+    return d_step(gan, state, images, keys, labels)
   latents, dropouts = jax.random.split(keys.latents, n), jax.random.split(keys.dropout, n)
 
   def one(state, xs):
-    batch, k_latents, k_dropout = xs
-    return d_step(gan, state, batch, StepKeys(k_latents, k_dropout))
+    batch, batch_labels, k_latents, k_dropout = xs
+    return d_step(gan, state, batch, StepKeys(k_latents, k_dropout), batch_labels)
 
-  return platform.scan_unrolled(one, state, (images, latents, dropouts))
+  return platform.scan_unrolled(one, state, (images, labels, latents, dropouts))
 
 
-def update(gan: GAN, state: GANState, images: jax.Array, key: jax.Array):
-  """``update(gan, state, images, key) -> (state, metrics)``: one training update.
+def update(gan: GAN, state: GANState, images: jax.Array, key: jax.Array, labels=None):
+  """``update(gan, state, images, key, labels) -> (state, metrics)``: one training update.
 
     for n_disc steps: D descends ∇_φ L_D on its own real batch and fresh z   (d_step)
     G descends ∇_θ L_G with fresh z, against the new D (or the old: simultaneous)   (g_step)
 
   or, with consensus optimization, both at once (consensus_step). ``images`` are floats in
   [-1, 1], of shape (n_disc, batch, ...) when n_disc > 1; with ``axis_name`` they are this
-  device's shard of the global batch. Metrics are averaged over the global batch, D's from
+  device's shard of the global batch. ``labels``: the images' int32 classes, of their leading
+  shape, for a class-conditional GAN (required there; None otherwise). Metrics are averaged over the global batch, D's from
   its last step: ``d_loss`` (with the penalty), ``g_loss``, ``d_real`` = mean D(x) and
   ``d_fake`` = mean D(G(z)) as sigmoid probabilities, ``penalty`` (unweighted) when one is
-  used, ``consensus`` (½‖v‖²) with consensus optimization, and what the loss reports (BEGAN:
+  used, ``consensus`` (½‖v‖²) with consensus optimization, AC-GAN's class cross-entropies
+  ``d_class`` (L_C of D's step) and ``g_class`` (G's), and what the loss reports (BEGAN:
   ``began_k``, ``began_M``).
   """
-  _check_inputs(gan, state, images)
+  _check_inputs(gan, state, images, labels)
   keys = update_keys(gan, key)
   if gan.options.consensus:
-    new, metrics = consensus_step(gan, state, images, keys)
+    new, metrics = consensus_step(gan, state, images, keys, labels)
   else:
-    new, d_metrics = d_steps(gan, state, images, keys.d)
+    new, d_metrics = d_steps(gan, state, images, keys.d, labels)
     opponent = state.replace(g_state=new.g_state) if gan.options.simultaneous else new
-    last_real = images[-1] if gan.options.n_disc > 1 else images
-    new, g_metrics = g_step(gan, new, last_real, keys.g, opponent)
+    last = (lambda a: a[-1]) if gan.options.n_disc > 1 else (lambda a: a)
+    last_labels = None if labels is None else last(labels)
+    new, g_metrics = g_step(gan, new, last(images), keys.g, opponent, last_labels)
     metrics = {**d_metrics, **g_metrics}
   return new.replace(step=state.step + 1), _pmean(gan, metrics)
 
 
-def _check_inputs(gan: GAN, state: GANState, images: jax.Array) -> None:
+def _check_inputs(gan: GAN, state: GANState, images: jax.Array, labels) -> None:
+  if bool(gan.num_classes) != (labels is not None):
+    raise ValueError(
+      "a class-conditional GAN's update needs the images' labels"
+      if gan.num_classes
+      else "an unconditional GAN takes no labels"
+    )
+  if labels is not None and labels.shape != images.shape[: labels.ndim]:
+    raise ValueError(f"labels of shape {labels.shape} for images of shape {images.shape}")
   n = gan.options.n_disc
   if n > 1 and (images.ndim < 2 or images.shape[0] != n):
     raise ValueError(f"with n_disc={n}, images need a leading axis of that size")

@@ -23,6 +23,11 @@ from jaxgan.registry import Registry
 Critic = Callable[[jax.Array], jax.Array]
 PenaltyFn = Callable[[Critic, jax.Array, jax.Array, jax.Array], jax.Array]
 PENALTIES: Registry[PenaltyFn] = Registry("penalty")
+# The penalties evaluated at generated samples alone: a class-conditional D judges them with
+# the labels they were generated for; every other penalty (at real data, at perturbed real
+# data, or between real and generated pairs) with the real batch's labels, as StudioGAN's
+# gradient penalties do.
+ON_GENERATED = ("r2",)
 
 
 def input_gradients(critic: Critic, x: jax.Array) -> jax.Array:

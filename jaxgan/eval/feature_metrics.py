@@ -186,6 +186,17 @@ def class_accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
   return float(np.mean(logits.argmax(-1) == labels))
 
 
+def confusion(read: np.ndarray, asked: np.ndarray, num_classes: int) -> np.ndarray:
+  r"""The (K, K) confusion matrix of a conditional generator, row-normalized:
+  C[k, j] = #{i : yᵢ = k, ŷᵢ = j} / #{i : yᵢ = k}, with yᵢ the class sample i was generated
+  for (``asked``) and ŷᵢ the class a classifier reads in it (``read``). Its diagonal is each
+  class's accuracy; with the same number of samples per class, :func:`class_accuracy` is the
+  diagonal's mean. A row with no samples is 0."""
+  counts = np.zeros((num_classes, num_classes))
+  np.add.at(counts, (np.asarray(asked), np.asarray(read)), 1)
+  return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+
+
 def intra_class_fd(
   features: np.ndarray, labels: np.ndarray, ref_features: np.ndarray, ref_labels: np.ndarray
 ) -> float:

@@ -48,6 +48,8 @@ from jaxgan.run.cache import cache_dir
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
 METRICS = ("fd", "kid", "classifier_score", "precision", "recall", "density", "coverage")
+# ... and of a class-conditional G's samples, beside them.
+CLASS_METRICS = ("class_accuracy", "intra_class_fd")
 CLASSIFIER_VERSION = 2  # bump when Classifier or its training changes: caches are keyed on it
 RADII = (3, 5)  # the k of precision/recall and of density/coverage: their radii are cached
 
@@ -232,6 +234,7 @@ class FrechetClassifierDistance(FeatureScorer):
     self.test_accuracy = float(reference["accuracy"])
     self.reference = gaussian_stats(features)
     self.reference_features = features
+    self.reference_labels = np.asarray(ref_labels)
     self.reference_name = reference_name
     self.feature_space = (
       f"{name.removeprefix('the ')} classifier v{CLASSIFIER_VERSION} ({steps} steps, seed "

@@ -21,6 +21,10 @@ class FeatureScorer:
   ``_radii_by_k`` ({k: radii} of the reference, may start empty), and define ``outputs``."""
 
   image_shape: tuple | None = None
+  # The reference images' classes, set when the network's logits are those classes (the
+  # dataset's classifier): then a conditional G's samples get the class metrics too.
+  reference_labels: np.ndarray | None = None
+  test_accuracy: float | None = None  # the network's accuracy on the reference images
   feature_space: str
   reference_name: str
   reference_features: np.ndarray
@@ -51,12 +55,17 @@ class FeatureScorer:
       self._radii_by_k[k] = fm.nearest_neighbour_radii(self.reference_features, k)
     return self._radii_by_k[k]
 
-  def metrics(self, images, kid_subsets: int = 100, kid_subset_size: int = 1000) -> dict:
+  def metrics(
+    self, images, kid_subsets: int = 100, kid_subset_size: int = 1000, labels=None
+  ) -> dict:
     """Every metric of :mod:`jaxgan.eval.feature_metrics` for ``images`` against the
     reference images (real first): Fréchet distance (``fd``), KID, the classifier score of
     the network's class posteriors (10 splits; in Inception's features, the Inception Score),
     precision/recall (k = 3), density/coverage (k = 5); the record names the feature space,
-    the reference and both sample sizes."""
+    the reference and both sample sizes. With ``labels`` (the classes a conditional G made
+    ``images`` for) and a network that classifies the reference's classes, also
+    ``class_accuracy`` (with the reference's, ``class_accuracy_real``, its ceiling) and
+    ``intra_class_fd``."""
     features, logits = self.outputs(self._checked(images))
     real = self.reference_features
     kid, kid_std = fm.kid(real, features, kid_subsets, kid_subset_size)
@@ -79,4 +88,17 @@ class FeatureScorer:
       "recall": recall,
       "density": density,
       "coverage": coverage,
+      **self._class_metrics(features, logits, labels),
+    }
+
+  def _class_metrics(self, features, logits, labels) -> dict:
+    if labels is None or self.reference_labels is None:
+      return {}
+    labels = np.asarray(labels)
+    return {
+      "class_accuracy": fm.class_accuracy(logits, labels),
+      "class_accuracy_real": self.test_accuracy,
+      "intra_class_fd": fm.intra_class_fd(
+        features, labels, self.reference_features, self.reference_labels
+      ),
     }

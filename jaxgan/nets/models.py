@@ -76,7 +76,7 @@ class MLPDiscriminator(nn.Module):
   image_shape: Sequence[int]
   hidden: Sequence[int] = (1024, 512, 256)
   dropout: float = 0.3
-  features: int = 1  # >1: a code of that size (the encoder of an autoencoder D)
+  features: int = 1  # >1: a code of that size (the encoder of an autoencoder D); 0: features
 
   @nn.compact
   def __call__(self, x, train: bool = True):
@@ -86,6 +86,8 @@ class MLPDiscriminator(nn.Module):
       h = nn.leaky_relu(torch_linear(width, fan_in)(h), 0.2)
       h = nn.Dropout(self.dropout, deterministic=not train)(h)
       fan_in = width
+    if not self.features:  # the last hidden layer: the trunk of a conditional D's heads
+      return h
     return _head(torch_linear(self.features, fan_in)(h))
 
 
@@ -95,11 +97,57 @@ def _head(out: jax.Array) -> jax.Array:
   return out[:, 0] if out.shape[-1] == 1 else out
 
 
+def _output(h: jax.Array, features: int, sn: str, train: bool) -> jax.Array:
+  """A discriminator's last linear layer (normalized by ``sn``) to ``features`` outputs, or,
+  with ``features`` = 0, its input ``h``: the features φ(x) on which a class-conditional D
+  puts its own heads (:mod:`jaxgan.nets.conditional`). Called inside a compact
+  ``__call__``: the layer is the caller's submodule."""
+  if not features:
+    return h
+  return _head(NormedLayer(nn.Dense(features), sn)(h, train))
+
+
 def _batch_norm(train: bool, axis_name: str | None) -> nn.BatchNorm:
   # PyTorch's defaults (momentum 0.1 for the new value, eps 1e-5) in Flax's convention.
   return nn.BatchNorm(
     use_running_average=not train, momentum=0.9, epsilon=1e-5, axis_name=axis_name
   )
+
+
+class ConditionalBatchNorm(nn.Module):
+  r"""Batch norm whose scale and shift are the class's own (conditional batch norm, de Vries
+  et al. 2017, arXiv:1707.00683; Dumoulin et al. 2017, arXiv:1610.07629):
+
+      CBN(x, y) = γ_y ⊙ (x − μ_B) / √(σ²_B + ε) + β_y,
+
+  with γ, β rows of learned (classes × channels) tables, started at 1 and 0 (so at
+  initialization it is plain batch norm). The generator of the projection cGAN (Miyato &
+  Koyama 2018, arXiv:1802.05637) uses it in place of every batch norm."""
+
+  num_classes: int
+  axis_name: str | None = None
+
+  @nn.compact
+  def __call__(self, x, labels, train: bool):
+    x = nn.BatchNorm(
+      use_running_average=not train, momentum=0.9, epsilon=1e-5, axis_name=self.axis_name,
+      use_scale=False, use_bias=False,
+    )(x)  # fmt: skip
+    c = x.shape[-1]
+    gamma = nn.Embed(self.num_classes, c, embedding_init=nn.initializers.ones, name="scale")
+    beta = nn.Embed(self.num_classes, c, embedding_init=nn.initializers.zeros, name="shift")
+    shape = (x.shape[0],) + (1,) * (x.ndim - 2) + (c,)
+    per_class = lambda table: table(labels).reshape(shape).astype(x.dtype)
+    return x * per_class(gamma) + per_class(beta)
+
+
+def _g_norm(x, labels, num_classes: int, train: bool, axis_name: str | None):
+  """A generator's batch norm: plain, or class-conditional when ``num_classes`` > 0."""
+  if not num_classes:
+    return _batch_norm(train, axis_name)(x)
+  if labels is None:
+    raise ValueError("a class-conditional generator needs the labels of its samples")
+  return ConditionalBatchNorm(num_classes, axis_name)(x, labels, train)
 
 
 D_NORMS = ("none", "batch", "layer", "spectral")
@@ -180,6 +228,8 @@ class PaperMLP(nn.Module):
       else:
         h = getattr(nn, self.activation)(self._dense(width)(h))
       h = nn.Dropout(self.dropout[1], deterministic=not train)(h)
+    if not self.features:  # the last hidden layer: the trunk of a conditional D's heads
+      return h
     out = self._dense(self.features)(h)
     return _head(jnp.tanh(out / 2) if self.output == "tanh" else out)
 
@@ -200,17 +250,19 @@ class DCGANGenerator(nn.Module):
   z_dim: int = 100
   width: int = 32
   axis_name: str | None = None
+  num_classes: int = 0  # > 0: class-conditional batch norm, G(z, labels) (projection cGANs)
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, train: bool = True, labels=None):
     h, w, c = self.image_shape
     if h % 4 or w % 4:
       raise ValueError(f"dcgan needs image sides divisible by 4, got {self.image_shape}")
+    norm = lambda x: _g_norm(x, labels, self.num_classes, train, self.axis_name)
     x = nn.Dense((h // 4) * (w // 4) * 4 * self.width, use_bias=False)(z)
-    x = nn.relu(_batch_norm(train, self.axis_name)(x))
+    x = nn.relu(norm(x))
     x = x.reshape((z.shape[0], h // 4, w // 4, 4 * self.width))
     x = ConvTranspose(2 * self.width, (4, 4), strides=(2, 2), use_bias=False)(x)
-    x = nn.relu(_batch_norm(train, self.axis_name)(x))
+    x = nn.relu(norm(x))
     x = ConvTranspose(c, (4, 4), strides=(2, 2))(x)
     return jnp.tanh(x)
 
@@ -241,7 +293,7 @@ class DCGANDiscriminator(nn.Module):
   def __call__(self, x, train: bool = True):
     x = _strided_conv_trunk(x, train, (self.width, 2 * self.width), self.norm, self.axis_name)
     sn = "spectral" if self.norm == "spectral" else "none"
-    return _head(NormedLayer(nn.Dense(self.features), sn)(x.reshape((x.shape[0], -1)), train))
+    return _output(x.reshape((x.shape[0], -1)), self.features, sn, train)
 
 
 class InfoGANGenerator(nn.Module):
@@ -287,7 +339,7 @@ class InfoGANDiscriminator(nn.Module):
     x = nn.leaky_relu(
       NormedLayer(nn.Dense(1024, use_bias=bias), self.norm, self.axis_name)(x, train), 0.2
     )
-    return _head(NormedLayer(nn.Dense(self.features), sn)(x, train))
+    return _output(x, self.features, sn, train)
 
 
 class SNDiscriminator(nn.Module):
@@ -310,7 +362,7 @@ class SNDiscriminator(nn.Module):
         f, (k, k), strides=(s, s), padding="SAME", use_bias=not (i and self.norm == "batch")
       )
       x = nn.leaky_relu(NormedLayer(layer, self.norm if i else sn, self.axis_name)(x, train), 0.1)
-    return _head(NormedLayer(nn.Dense(self.features), sn)(x.reshape((x.shape[0], -1)), train))
+    return _output(x.reshape((x.shape[0], -1)), self.features, sn, train)
 
 
 def _upsample(x):
@@ -328,12 +380,14 @@ class GBlock(nn.Module):
 
   features: int
   axis_name: str | None = None
+  num_classes: int = 0  # > 0: class-conditional batch norm
 
   @nn.compact
-  def __call__(self, x, train: bool):
-    h = nn.relu(_batch_norm(train, self.axis_name)(x))
+  def __call__(self, x, train: bool, labels=None):
+    norm = lambda x: _g_norm(x, labels, self.num_classes, train, self.axis_name)
+    h = nn.relu(norm(x))
     h = nn.Conv(self.features, (3, 3), padding="SAME")(_upsample(h))
-    h = nn.relu(_batch_norm(train, self.axis_name)(h))
+    h = nn.relu(norm(h))
     h = nn.Conv(self.features, (3, 3), padding="SAME")(h)
     return h + nn.Conv(self.features, (1, 1))(_upsample(x))
 
@@ -376,9 +430,10 @@ class ResNetGenerator(nn.Module):
   z_dim: int = 128
   width: int = 256
   axis_name: str | None = None
+  num_classes: int = 0  # > 0: class-conditional batch norm, G(z, labels) (projection cGANs)
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, train: bool = True, labels=None):
     h, w, c = self.image_shape
     ups = 3 if h % 8 == 0 and w % 8 == 0 else 2
     if h % (2**ups) or w % (2**ups):
@@ -386,8 +441,8 @@ class ResNetGenerator(nn.Module):
     x = nn.Dense((h >> ups) * (w >> ups) * self.width)(z)
     x = x.reshape((z.shape[0], h >> ups, w >> ups, self.width))
     for _ in range(ups):
-      x = GBlock(self.width, self.axis_name)(x, train)
-    x = nn.relu(_batch_norm(train, self.axis_name)(x))
+      x = GBlock(self.width, self.axis_name, self.num_classes)(x, train, labels)
+    x = nn.relu(_g_norm(x, labels, self.num_classes, train, self.axis_name))
     return jnp.tanh(nn.Conv(c, (3, 3), padding="SAME")(x))
 
 
@@ -409,7 +464,7 @@ class ResNetDiscriminator(nn.Module):
     x = DBlock(self.width, down=False, norm=self.norm)(x, train)
     x = jnp.sum(nn.relu(x), axis=(1, 2))
     sn = "spectral" if self.norm == "spectral" else "none"
-    return _head(NormedLayer(nn.Dense(self.features), sn)(x, train))
+    return _output(x, self.features, sn, train)
 
 
 class AutoencoderDiscriminator(nn.Module):
@@ -439,6 +494,10 @@ class ArchSpec:
   d_norm: its own D normalization; d_norms: the ones its D accepts.
   autoencoder_code: the code size when D becomes BEGAN's autoencoder (64 in Lucic et al.).
   points: built for 2-D points (toy data), not images.
+  conditionals: the ways it can be class-conditional (:mod:`jaxgan.nets.conditional`):
+    ``projection`` needs a G with class-conditional batch norm (a ``num_classes`` field).
+  flat: its D flattens its input first (an MLP): ``concat`` appends the class embedding to
+    that vector rather than as channels.
   """
 
   build: Callable[..., tuple[nn.Module, nn.Module]]
@@ -448,6 +507,8 @@ class ArchSpec:
   d_norms: tuple[str, ...] = D_NORMS
   autoencoder_code: int = 64
   points: bool = False
+  conditionals: tuple[str, ...] = ()
+  flat: bool = False
 
 
 ARCHS: Registry[ArchSpec] = Registry("architecture")
@@ -559,14 +620,28 @@ def _resnet(image_shape, z_dim, axis_name, d_norm):
   )
 
 
-ARCHS.register("mlp")(ArchSpec(_mlp, z_dim=100, d_norms=("none",)))
-ARCHS.register("dcgan")(ArchSpec(_dcgan, z_dim=100))
-ARCHS.register("infogan")(ArchSpec(_infogan, z_dim=64, z_prior="uniform"))
+MLP_CONDITIONALS = ("concat", "acgan")
+IMAGE_CONDITIONALS = ("concat", "projection", "acgan")
+ARCHS.register("mlp")(
+  ArchSpec(_mlp, z_dim=100, d_norms=("none",), conditionals=MLP_CONDITIONALS, flat=True)
+)
+ARCHS.register("dcgan")(ArchSpec(_dcgan, z_dim=100, conditionals=IMAGE_CONDITIONALS))
+ARCHS.register("infogan")(
+  ArchSpec(_infogan, z_dim=64, z_prior="uniform", conditionals=("concat", "acgan"))
+)
 # SNDCGAN of Kurach et al. 2019: the DCGAN generator and Miyato et al.'s standard CNN
 # discriminator with spectral normalization.
-ARCHS.register("sndcgan")(ArchSpec(_sndcgan, z_dim=128, d_norm="spectral"))
+ARCHS.register("sndcgan")(
+  ArchSpec(_sndcgan, z_dim=128, d_norm="spectral", conditionals=IMAGE_CONDITIONALS)
+)
 ARCHS.register("resnet")(
-  ArchSpec(_resnet, z_dim=128, d_norm="spectral", d_norms=("spectral", "none"))
+  ArchSpec(
+    _resnet,
+    z_dim=128,
+    d_norm="spectral",
+    d_norms=("spectral", "none"),
+    conditionals=IMAGE_CONDITIONALS,
+  )  # fmt: skip
 )
 # The 2-D toy networks (experiments.toy2d): z of 64 → 3×128 ReLU → 2, linear; D 2 → 3×128
 # LeakyReLU → 1, no dropout.
@@ -582,4 +657,6 @@ ARCHS.register("unrolled_mlp")(ArchSpec(_unrolled_mlp, z_dim=256, d_norms=("none
 # Goodfellow et al. 2014's MNIST networks (goodfeli/adversarial, mnist.yaml): z of 100 → 2×1200
 # ReLU → sigmoid pixels; D of 2×240 maxout units of 5 pieces with dropout (input 0.2, hidden
 # 0.5); weights U(±0.05) in G, U(±0.005) in D.
-ARCHS.register("goodfellow_mlp")(ArchSpec(_goodfellow_mlp, z_dim=100, d_norms=("none",)))
+ARCHS.register("goodfellow_mlp")(
+  ArchSpec(_goodfellow_mlp, z_dim=100, d_norms=("none",), conditionals=MLP_CONDITIONALS, flat=True)
+)

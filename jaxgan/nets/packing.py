@@ -30,6 +30,12 @@ def pack(x: jax.Array, m: int) -> jax.Array:
   return x.reshape((*x.shape[:-2], m * x.shape[-1]))
 
 
+def pack_labels(labels: jax.Array, m: int) -> jax.Array:
+  """(B,) class labels → (B/m, m): each pack's labels, in the order :func:`pack` lays out its
+  samples."""
+  return labels if m == 1 else labels.reshape((labels.shape[0] // m, m))
+
+
 def packed_shape(image_shape: tuple[int, ...], m: int) -> tuple[int, ...]:
   """The shape of one pack of m examples of ``image_shape``."""
   return (*image_shape[:-1], m * image_shape[-1])

@@ -41,7 +41,7 @@ from jaxgan.run import feed as feed_lib
 from jaxgan.run import outputs, processes, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.interrupts import Interrupts
-from jaxgan.run.keys import eval_latents, run_keys
+from jaxgan.run.keys import class_rows, eval_labels, eval_latents, run_keys
 from jaxgan.run.lock import WorkdirInUse, WorkdirLock
 from jaxgan.run.periodic import (
   INTERRUPTED,
@@ -74,29 +74,65 @@ class Task:
   """What a run trains on and how it shows its samples.
 
   data: uint8 images (N, H, W, C) or float points (N, D).
-  num_fixed: how many fixed latent vectors the sample pictures show.
-  draw: ``draw(samples, path, title)`` writes a picture of G's samples (default: a grid).
+  labels: the images' int32 classes (N,), for a class-conditional run; else None.
+  num_fixed: how many fixed latent vectors the sample pictures show (a conditional run: 10
+    per class, one row each).
+  draw: ``draw(samples, path, title)`` writes a picture of G's samples (default: a grid of
+    10 rows, or one row per class).
   evaluate: ``evaluate(samples) -> {name: value}``, logged with the metrics at sample steps.
-  score: ``score(samples) -> {name: value}`` of ``eval_samples`` samples, logged every
-    ``eval_every`` steps (image tasks: every metric of :mod:`jaxgan.eval.quality`).
+  score: ``score(samples, labels) -> {name: value}`` of ``eval_samples`` samples (and the
+    classes they were generated for, or None), logged every ``eval_every`` steps (image
+    tasks: every metric of :mod:`jaxgan.eval.quality`).
   """
 
   data: np.ndarray
+  labels: np.ndarray | None = None
   num_fixed: int = 100
-  draw: Callable[[np.ndarray, str, str], None] = lambda samples, path, title: (
-    outputs.save_image_grid(samples, path, rows=10)
-  )
+  draw: Callable[[np.ndarray, str, str], None] | None = None
   evaluate: Callable[[np.ndarray], dict] | None = None
-  score: Callable[[np.ndarray], dict] | None = None
+  score: Callable[[np.ndarray, np.ndarray | None], dict] | None = None
+
+  @property
+  def num_classes(self) -> int:
+    return 0 if self.labels is None else int(self.labels.max()) + 1
+
+  @property
+  def rows(self) -> int:
+    return self.num_classes or 10
+
+  def train_data(self):
+    """What the feeds hold: the images, or (images, labels)."""
+    return self.data if self.labels is None else (self.data, self.labels)
+
+
+def labelled_images(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
+  """A conditional run's images and labels; :class:`RunRefused` for a dataset without."""
+  try:
+    images, labels = data_lib.load_labeled(
+      cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels
+    )
+  except ValueError as e:
+    raise RunRefused(f"--conditional={cfg.conditional} needs class labels: {e}") from None
+  if len(labels) and labels.min() < 0:
+    raise RunRefused(f"--conditional={cfg.conditional}: some images of {cfg.dataset} have no class")
+  return images, labels
 
 
 def image_task(cfg: Config, score: bool = True) -> Task:
-  """The task of an image dataset: its uint8 images, 10×10 sample grids and, with
-  ``--eval_every`` (and ``score``), every metric of :mod:`jaxgan.eval.quality`."""
-  images = data_lib.load_images(cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels)
+  """The task of an image dataset: its uint8 images (and their labels, for a conditional
+  run), 10×10 sample grids (one row per class, conditional) and, with ``--eval_every`` (and
+  ``score``), every metric of :mod:`jaxgan.eval.quality`."""
+  labels = None
+  if cfg.conditional != "none":
+    images, labels = labelled_images(cfg)
+  else:
+    images = data_lib.load_images(
+      cfg.dataset, cfg.split, cfg.data_dir, cfg.image_size, cfg.channels
+    )
+  num_fixed = 10 * (int(labels.max()) + 1) if labels is not None else 100
   if not (score and cfg.eval_every and cfg.eval_samples):
-    return Task(images)
-  return Task(images, score=_image_metrics(cfg))
+    return Task(images, labels, num_fixed)
+  return Task(images, labels, num_fixed, score=_image_metrics(cfg))
 
 
 def _image_metrics(cfg: Config):
@@ -106,8 +142,10 @@ def _image_metrics(cfg: Config):
   except (data_lib.DatasetUnavailable, ValueError) as e:
     processes.say(f"note: --eval_every scores nothing ({str(e).splitlines()[0]})")
     return None
-  return lambda images: {
-    k: v for k, v in scorer.metrics(images).items() if isinstance(v, int | float) and k != "n_real"
+  return lambda images, labels: {
+    k: v
+    for k, v in scorer.metrics(images, labels=labels).items()
+    if isinstance(v, int | float) and k != "n_real"
   }
 
 
@@ -116,9 +154,12 @@ class Run:
   With ``devices`` > 1 each batch is split over that many devices (a ``data`` mesh; in a
   multi-process runtime, every process's), the state and the data replicated on them."""
 
-  def __init__(self, cfg: Config, image_shape, total_steps: int | None = None, devices: int = 1):
+  def __init__(
+    self, cfg: Config, image_shape, total_steps: int | None = None, devices: int = 1,
+    num_classes: int = 0,
+  ):  # fmt: skip
     self.cfg = cfg
-    self.gan = build_gan(cfg, image_shape, total_steps)
+    self.gan = build_gan(cfg, image_shape, total_steps, num_classes=num_classes)
     self.keys = run_keys(cfg.seed)
     self.init_key, self.sample_key, self.train_key = self.keys[:3]
     self.cfg = cfg
@@ -143,9 +184,12 @@ class Run:
       return jax.device_put(tree)
     return jax.device_put(tree, NamedSharding(self.mesh, PartitionSpec()))
 
-  def fixed_latents(self, num: int) -> jax.Array:
-    """The latent vectors of the run's sample pictures, the same at every step."""
-    return self.place(self.gan.latents(self.sample_key, num))
+  def fixed_latents(self, num: int) -> tuple[jax.Array, jax.Array | None]:
+    """The latent vectors of the run's sample pictures, the same at every step, and their
+    classes (a conditional G: one row of num/K per class, the same latents in each)."""
+    if self.gan.num_classes:
+      return self.place(class_rows(self.gan, self.sample_key, num // self.gan.num_classes))
+    return self.place(self.gan.latents(self.sample_key, num)), None
 
 
 def _is_finite(record: dict) -> bool:
@@ -340,12 +384,14 @@ class _Pictures:
   def __init__(self, cfg, task: Task, run_: Run, writer, log, history: list):
     self.cfg, self.task, self.run_, self.writer, self.log = cfg, task, run_, writer, log
     self.history = history  # the run's records, appended by the loop
-    self.fixed_z = run_.fixed_latents(task.num_fixed)
+    self.fixed_z, self.fixed_labels = run_.fixed_latents(task.num_fixed)
 
   def samples(self, state, tag: str, step: int) -> dict:
     """Draws the fixed samples (from G's EMA when kept), writes their picture in the
     background, and returns the task's scores of them (read now, only if it has any)."""
-    (samples,) = sample_in_chunks(self.run_.sample, state, self.fixed_z, len(self.fixed_z))
+    (samples,) = sample_in_chunks(
+      self.run_.sample, state, self.fixed_z, len(self.fixed_z), self.fixed_labels
+    )
     path = os.path.join(self.cfg.workdir, f"samples_{tag}.png")
     title = f"{self.cfg.dataset} {self.cfg.arch} loss={self.cfg.loss}, step {step}"
     if processes.lead():
@@ -353,9 +399,12 @@ class _Pictures:
     return self.task.evaluate(processes.to_host(samples)) if self.task.evaluate else {}
 
   def _draw(self, samples: np.ndarray, path: str, title: str, step: int) -> None:
-    self.task.draw(samples, path, title)
+    if self.task.draw is None:
+      outputs.save_image_grid(samples, path, rows=self.task.rows)
+    else:
+      self.task.draw(samples, path, title)
     if samples.ndim == 4:  # images (not 2-D points): also to TensorBoard
-      self.log.image("samples", samples, step, rows=10)
+      self.log.image("samples", samples, step, rows=self.task.rows)
 
   def plot(self) -> None:
     if not processes.lead():
@@ -368,9 +417,12 @@ class _Pictures:
   def scores(self, state) -> dict:
     """The task's scores of ``eval_samples`` samples (G's EMA when kept), drawn from the same
     latents at every evaluation."""
-    z = self.run_.place(eval_latents(self.run_.gan, self.cfg.eval_samples))
-    chunks = sample_in_chunks(self.run_.sample, state, z)  # on every process
-    return self.task.score(np.concatenate(processes.to_host(chunks))) if processes.lead() else {}
+    gan, num = self.run_.gan, self.cfg.eval_samples
+    z, labels = self.run_.place((eval_latents(gan, num), eval_labels(gan, num)))
+    chunks = sample_in_chunks(self.run_.sample, state, z, labels=labels)  # on every process
+    if not processes.lead():
+      return {}
+    return self.task.score(np.concatenate(processes.to_host(chunks)), processes.to_host(labels))
 
 
 class _Loop:
@@ -387,9 +439,9 @@ class _Loop:
     _check_length(cfg, self.total, len(data), ckpt.latest_step())
     platform = platform_lib.current()
     self.per_call = cfg.steps_per_call or platform_lib.steps_per_call(cfg.arch, platform)
-    self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices)
+    self.run_ = Run(cfg, data.shape[1:], self.total, cfg.devices, task.num_classes)
     self.state = self.run_.init()
-    self.feed = feed_lib.make(self.run_, data, cfg.data_placement)
+    self.feed = feed_lib.make(self.run_, task.train_data(), cfg.data_placement)
     log = outputs.MetricsLog if processes.lead() else outputs.ReadOnlyLog
     self.log = log(
       os.path.join(cfg.workdir, "metrics.jsonl"), os.path.join(cfg.workdir, "tensorboard")
@@ -410,6 +462,7 @@ class _Loop:
       steps_per_call_used=self.per_call,
       num_examples=len(data),
       image_shape=list(data.shape[1:]),
+      num_classes=self.run_.gan.num_classes,
       data_placement_used=self.feed.placement,
       update_options=dataclasses.asdict(self.run_.gan.options),
     )

@@ -39,11 +39,12 @@ def placement(choice: str, nbytes: int) -> str:
 
 
 class DeviceFeed:
-  """The dataset on the device; the compiled step samples from it."""
+  """The dataset (an array, or (images, labels)) on the device; the compiled step samples
+  from it."""
 
   placement = "device"
 
-  def __init__(self, run, data: np.ndarray):
+  def __init__(self, run, data):
     self.run, self.data = run, run.place(data)
 
   def advance(self, state, step: int, n: int):
@@ -54,12 +55,12 @@ class DeviceFeed:
 
 
 class HostFeed:
-  """The dataset on the host (the mapped decoded cache); each dispatch's batches gathered from
-  it and sent one ahead."""
+  """The dataset on the host (the mapped decoded cache, and the labels of a conditional run);
+  each dispatch's batches gathered from it and sent one ahead."""
 
   placement = "host"
 
-  def __init__(self, run, data: np.ndarray):
+  def __init__(self, run, data):
     self.run, self.data = run, data
     self.shape = train_steps.batch_shape(run.gan, run.cfg.batch_size)
     self.steps = train_steps.make_multi_step(
@@ -71,7 +72,7 @@ class HostFeed:
   @functools.cached_property
   def _indices(self):
     cpu = jax.local_devices(backend="cpu")[0]  # the same bits anywhere; keeps the device free
-    n_ex = len(self.data)
+    n_ex = train_steps.num_examples(self.data)
     fn = jax.jit(
       lambda key, start, n: train_steps.batch_indices(key, start, n, self.shape, n_ex),
       static_argnums=2,
@@ -79,13 +80,17 @@ class HostFeed:
     key = jax.device_put(self.run.train_key, cpu)
     return lambda start, n: np.asarray(fn(key, jax.device_put(np.int32(start), cpu), n))
 
-  def _batches(self, start: int, n: int) -> jax.Array:
-    images = self.data[self._indices(start, n)]  # (n, *shape, H, W, C) uint8
+  def _batches(self, start: int, n: int):
+    index = self._indices(start, n)
+    batches = jax.tree.map(lambda a: a[index], self.data)  # images: (n, *shape, H, W, C) uint8
     if self.run.mesh is None:
-      return jax.device_put(images)
-    axes = [None] * images.ndim
+      return jax.device_put(batches)
+    return jax.tree.map(lambda a: jax.device_put(a, self._split(a.ndim)), batches)
+
+  def _split(self, ndim: int) -> NamedSharding:
+    axes = [None] * ndim
     axes[len(self.shape)] = "data"  # the batch axis (after the steps' and n_disc's), split
-    return jax.device_put(images, NamedSharding(self.run.mesh, PartitionSpec(*axes)))
+    return NamedSharding(self.run.mesh, PartitionSpec(*axes))
 
   def advance(self, state, step: int, n: int):
     if self.pending and self.pending[:2] == (step, n):
@@ -99,6 +104,8 @@ class HostFeed:
     self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make(run, data: np.ndarray, choice: str):
-  """The feed of ``run`` for ``data`` under ``--data_placement=choice``."""
-  return (HostFeed if placement(choice, data.nbytes) == "host" else DeviceFeed)(run, data)
+def make(run, data, choice: str):
+  """The feed of ``run`` for ``data`` (an array, or (images, labels)) under
+  ``--data_placement=choice``."""
+  nbytes = sum(a.nbytes for a in jax.tree.leaves(data))
+  return (HostFeed if placement(choice, nbytes) == "host" else DeviceFeed)(run, data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 
 class RunKeys(NamedTuple):
@@ -29,3 +30,18 @@ def eval_latents(gan, num: int) -> jax.Array:
   """The latents every evaluation draws G's samples from, the same for every run and every
   step, so that scores compare like with like."""
   return gan.latents(jax.random.key(0), num)
+
+
+def eval_labels(gan, num: int) -> jax.Array | None:
+  """The classes every evaluation asks a class-conditional G for with :func:`eval_latents`:
+  0, 1, …, K−1, 0, 1, … (each class num/K times when K divides num); None when unconditional."""
+  return jnp.arange(num, dtype=jnp.int32) % gan.num_classes if gan.num_classes else None
+
+
+def class_rows(gan, key: jax.Array, columns: int) -> tuple[jax.Array, jax.Array]:
+  """A class-conditional G's picture inputs: one row per class, the same ``columns`` latents
+  (drawn with ``key``) in every row, so a column shows one z across the classes.
+  Returns z (K·columns, z_dim) and their classes (K·columns,), row by row."""
+  z = gan.latents(key, columns)
+  labels = jnp.repeat(jnp.arange(gan.num_classes, dtype=jnp.int32), columns)
+  return jnp.tile(z, (gan.num_classes, 1)), labels

@@ -187,8 +187,13 @@ def generator_params(state):
   return state.g_params if state.g_ema is None else state.g_ema
 
 
-def sample_in_chunks(sample, state, z, chunk: int = 1000) -> list:
-  """``sample(g_params, g_state, z)`` with G's sampling weights, ``chunk`` latents per call:
-  device arrays, dispatched now, for the caller to fetch and join."""
+def sample_in_chunks(sample, state, z, chunk: int = 1000, labels=None) -> list:
+  """``sample(g_params, g_state, z, labels)`` with G's sampling weights, ``chunk`` latents
+  (and their classes, for a conditional G) per call: device arrays, dispatched now, for the
+  caller to fetch and join."""
   params = generator_params(state)
-  return [sample(params, state.g_state, z[i : i + chunk]) for i in range(0, len(z), chunk)]
+  part = lambda a, i: None if a is None else a[i : i + chunk]
+  return [
+    sample(params, state.g_state, z[i : i + chunk], part(labels, i))
+    for i in range(0, len(z), chunk)
+  ]

@@ -24,6 +24,7 @@ from jaxgan.core.gan import GAN, GANState
 from jaxgan.data.datasets import load_images
 from jaxgan.run import train_steps
 from jaxgan.run.checkpoint import Checkpointer
+from jaxgan.run.keys import eval_labels
 from jaxgan.run.periodic import sample_in_chunks
 
 
@@ -41,8 +42,12 @@ class SavedRun:
   @classmethod
   def open(cls, workdir: str, image_shape: tuple[int, ...]) -> SavedRun:
     cfg, steps = cls.config(workdir), cls.checkpoint_steps(workdir)
-    total = cls.recorded(workdir).get("total_steps")  # the length a schedule ran over
-    return cls(workdir, cfg, build_gan(cfg, tuple(image_shape), total), steps)
+    recorded = cls.recorded(workdir)
+    total = recorded.get("total_steps")  # the length a schedule ran over
+    num_classes = recorded.get("num_classes", 0)
+    return cls(
+      workdir, cfg, build_gan(cfg, tuple(image_shape), total, num_classes=num_classes), steps
+    )
 
   @classmethod
   def checkpoint_steps(cls, workdir: str) -> list[int]:
@@ -97,15 +102,24 @@ class SavedRun:
     finally:
       ckpt.close()
 
-  def generate(self, state: GANState, z) -> np.ndarray:
-    """G's images (floats in [-1, 1]) of latents ``z``, from the EMA weights when kept."""
-    chunks = sample_in_chunks(train_steps.make_sampler(self.gan), state, z)
+  def generate(self, state: GANState, z, labels=None) -> np.ndarray:
+    """G's images (floats in [-1, 1]) of latents ``z`` (and classes ``labels``, for a
+    conditional G), from the EMA weights when kept."""
+    chunks = sample_in_chunks(train_steps.make_sampler(self.gan), state, z, labels=labels)
     return np.concatenate([jax.device_get(c) for c in chunks])
 
+  def sample_labels(self, num: int) -> np.ndarray | None:
+    """The classes :meth:`samples` asks a conditional G for: 0, 1, …, K−1, 0, 1, … (None:
+    unconditional)."""
+    labels = eval_labels(self.gan, num)
+    return None if labels is None else np.asarray(labels)
+
   def samples(self, state: GANState, num: int, seed: int = 0) -> np.ndarray:
-    """``num`` images from latents drawn with ``seed``; a :class:`RunError` when they are not
-    finite (the run had diverged at that step)."""
-    images = self.generate(state, self.gan.latents(jax.random.key(seed), num))
+    """``num`` images from latents drawn with ``seed`` (a conditional G: of the classes
+    :meth:`sample_labels`); a :class:`RunError` when they are not finite (the run had
+    diverged at that step)."""
+    z = self.gan.latents(jax.random.key(seed), num)
+    images = self.generate(state, z, self.sample_labels(num))
     if not np.isfinite(images).all():
       raise RunError(f"G's samples at step {int(state.step)} are not finite (the run diverged)")
     return images

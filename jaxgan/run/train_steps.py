@@ -21,7 +21,8 @@ from jaxgan.data.pixels import to_unit_range
 
 def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Callable:
   """``train_step(state, data, key) -> (state, metrics)`` on device-resident ``data`` (uint8
-  images, scaled to [-1, 1] here, or float points).
+  images, scaled to [-1, 1] here, or float points; for a class-conditional GAN the pair
+  (images, int32 labels), gathered at the same indices).
 
   With a ``mesh`` (axis ``data``) the batch is split over its devices, the state and data
   replicated on them: XLA partitions the update and sums the gradients across devices, so
@@ -35,14 +36,25 @@ def make_train_step(gan: GAN, batch_size: int, mesh: Mesh | None = None) -> Call
   shape = batch_shape(gan, batch_size)
   split = mesh and NamedSharding(mesh, PartitionSpec(*[None] * (len(shape) - 1), "data"))
 
-  def train_step(state: GANState, data: jax.Array, key: jax.Array):
+  def train_step(state: GANState, data, key: jax.Array):
     k_batch, k_update = step_keys(key, state.step)
-    index = jax.random.randint(k_batch, shape, 0, data.shape[0])
+    index = jax.random.randint(k_batch, shape, 0, num_examples(data))
     if split is not None:
       index = jax.lax.with_sharding_constraint(index, split)
-    return gan.update(state, to_unit_range(data[index]), k_update)
+    return _update(gan, state, jax.tree.map(lambda a: a[index], data), k_update)
 
   return train_step
+
+
+def num_examples(data) -> int:
+  """The number of examples of a dataset: an array, or (images, labels)."""
+  return jax.tree.leaves(data)[0].shape[0]
+
+
+def _update(gan: GAN, state: GANState, batch, key: jax.Array):
+  """The update on a batch of uint8 images (or points), or of (images, labels)."""
+  images, labels = batch if isinstance(batch, tuple) else (batch, None)
+  return gan.update(state, to_unit_range(images), key, labels)
 
 
 def step_keys(key: jax.Array, step) -> jax.Array:
@@ -72,8 +84,8 @@ def make_streamed_step(gan: GAN) -> Callable:
   :func:`batch_indices`: the update's randomness is :func:`make_train_step`'s, so a run
   whose data stays on the host draws the same batches and computes the same update."""
 
-  def train_step(state: GANState, batch: jax.Array, key: jax.Array):
-    return gan.update(state, to_unit_range(batch), step_keys(key, state.step)[1])
+  def train_step(state: GANState, batch, key: jax.Array):
+    return _update(gan, state, batch, step_keys(key, state.step)[1])
 
   return train_step
 
@@ -128,5 +140,5 @@ def make_multi_step(
 
 
 def make_sampler(gan: GAN) -> Callable:
-  """``sample(g_params, g_state, z) -> images``, jitted, G in inference mode."""
+  """``sample(g_params, g_state, z, labels=None) -> images``, jitted, G in inference mode."""
   return jax.jit(gan.sample, compiler_options=xla_options.for_training())

@@ -38,7 +38,7 @@ from jaxgan.core.build import build_gan
 from jaxgan.run import outputs, processes, records, train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task
-from jaxgan.run.keys import eval_latents
+from jaxgan.run.keys import eval_labels, eval_latents
 from jaxgan.run.periodic import (
   INTERRUPTED,
   Periodic,
@@ -188,12 +188,12 @@ class GroupTrainer:
   def __init__(self, cfg: Config, task: Task):
     self.cfg, self.task = cfg, task
     self.total = config_lib.total_steps(cfg, len(task.data))
-    self.gan = build_gan(cfg, task.data.shape[1:], self.total)
-    self.data = jax.device_put(task.data)
+    self.gan = build_gan(cfg, task.data.shape[1:], self.total, num_classes=task.num_classes)
+    self.data = jax.device_put(task.train_data())
     self.per_call = cfg.steps_per_call or platform.steps_per_call(cfg.arch)
     self.steps_for = {}  # chunk size -> compiled program (the last chunk may be smaller)
     self.init = population.make_init(self.gan)
-    self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None)))
+    self.sample = jax.jit(jax.vmap(self.gan.sample, in_axes=(0, 0, None, None)))
 
   def train(self, cfgs, indices: list[int], scoring: Scoring, ckpt: Checkpointer, stop=None):
     """Trains one chunk to the end, from its latest checkpoint in ``ckpt`` if it has one;
@@ -260,10 +260,9 @@ class GroupTrainer:
     grid of its samples (``samples_<step>.png``); at the end, the grid even without scores."""
     if not (scoring.samples or step == self.total):
       return
-    images, alive = (
-      self._samples(members, max(scoring.samples, 100)),
-      processes.to_host(members.alive),
-    )
+    num = max(scoring.samples, 100)
+    images, alive = self._samples(members, num), processes.to_host(members.alive)
+    labels = eval_labels(self.gan, scoring.samples)  # a conditional G's classes, else None
     name = config_lib.distance_name(cfgs[0].features)
     for j, (cfg, log) in enumerate(zip(cfgs, evals)):
       ok = bool(alive[j]) and np.isfinite(images[j]).all()
@@ -272,7 +271,11 @@ class GroupTrainer:
         log.write(
           {
             "step": step,
-            **(_scores(scoring.scorer, images[j, : scoring.samples], name) if ok else {name: None}),
+            **(
+              _scores(scoring.scorer, images[j, : scoring.samples], name, labels)
+              if ok
+              else {name: None}
+            ),
           }
         )
 
@@ -286,7 +289,10 @@ class GroupTrainer:
   def _open_log(self, cfg: Config, step: int, name: str = "metrics.jsonl") -> outputs.MetricsLog:
     """A member's log, without records past ``step`` (where its chunk resumes; 0: fresh)."""
     os.makedirs(cfg.workdir, exist_ok=True)
-    config_lib.save(cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total)
+    config_lib.save(
+      cfg, os.path.join(cfg.workdir, "config.json"), total_steps=self.total,
+      num_classes=self.gan.num_classes,
+    )  # fmt: skip
     log = outputs.MetricsLog(
       os.path.join(cfg.workdir, name), os.path.join(cfg.workdir, "tensorboard")
     )
@@ -311,9 +317,9 @@ class GroupTrainer:
 
   def _samples(self, members, num: int) -> np.ndarray:
     """``num`` samples of every member (from G's EMA when kept), all from the same latents."""
-    z = eval_latents(self.gan, num)
+    z, labels = eval_latents(self.gan, num), eval_labels(self.gan, num)
     return np.concatenate(
-      processes.to_host(sample_in_chunks(self.sample, members.state, z)), axis=1
+      processes.to_host(sample_in_chunks(self.sample, members.state, z, labels=labels)), axis=1
     )
 
   def _row(self, index, cfg, diverged_step: int, log, evals, wall) -> dict:
@@ -362,9 +368,13 @@ def _draw(images: np.ndarray, workdir: str, step: int, log: outputs.MetricsLog) 
   log.image("samples", images, step, rows=10)
 
 
-def _scores(scorer, images: np.ndarray, name: str) -> dict:
-  """Every metric of ``scorer.metrics``, numbers only, the Fréchet distance as ``name``."""
-  metrics_ = scorer.metrics(images)
+def _scores(scorer, images: np.ndarray, name: str, labels=None) -> dict:
+  """Every metric of ``scorer.metrics`` (with the class metrics of a conditional G's samples
+  of ``labels``), numbers only, the Fréchet distance as ``name``."""
+  if labels is None:
+    metrics_ = scorer.metrics(images)
+  else:
+    metrics_ = scorer.metrics(images, labels=np.asarray(labels))
   numbers = {k: v for k, v in metrics_.items() if isinstance(v, int | float) and k != "fd"}
   return {name: metrics_["fd"], **numbers}
 
