@@ -1,10 +1,10 @@
 """Class-conditional GANs (jaxgan.nets.conditional): each way's formula by hand, the labels
 through the update, the feeds and the devices, every architecture × way × control traced, and
-a run, its pictures and its evaluation end to end."""
+a sweep of conditional members (a conditional run, its pictures and its evaluation end to end:
+tests/test_evaluation.py, whose tiny run is an AC-GAN)."""
 
 import dataclasses
 import json
-import os
 
 import jax
 import jax.numpy as jnp
@@ -223,42 +223,6 @@ def test_the_host_sends_the_labels_of_the_images_it_sends():
 CLASSIFIER = "--classifier_steps=30"  # the evaluation tests' classifier: one cached training
 
 
-def test_a_conditional_run_its_pictures_and_its_evaluation(fashion_env, tmp_path):
-  workdir = tmp_path / "run"
-  run_module(
-    "experiments.mnist",
-    ["--dataset=fashion_mnist", "--split=test", "--conditional=acgan", "--steps=20",
-     "--log_every=10", "--sample_every=0", "--eval_every=20", "--eval_samples=200",
-     "--progress=false", f"--workdir={workdir}", CLASSIFIER],
-    fashion_env,
-  )  # fmt: skip
-  last = [json.loads(line) for line in open(workdir / "metrics.jsonl")][-1]
-  assert 0 <= last["class_accuracy"] <= 1 and last["intra_class_fd"] > 0
-  assert last["d_class"] > 0 and last["g_class"] > 0
-  config = json.load(open(workdir / "config.json"))
-  assert config["num_classes"] == K and config["conditional"] == "acgan"
-  from PIL import Image
-
-  grid = Image.open(workdir / "samples_final.png")  # 10 rows of 10, 28 px + 1 px borders, ×2
-  assert grid.size == (2 * (10 * 29 + 1), 2 * (10 * 29 + 1))
-
-  proc = run_module(
-    "experiments.sample", [f"--workdir={workdir}", "--num_samples=200", CLASSIFIER], fashion_env
-  )
-  record = json.loads(proc.stdout.strip().splitlines()[-1])
-  matrix = np.array(record["confusion"])
-  assert matrix.shape == (K, K) and np.allclose(matrix.sum(axis=1), 1)
-  assert record["class_accuracy"] == pytest.approx(np.mean(np.diag(matrix)))  # 20 per class
-  assert (workdir / "samples" / "confusion_20.png").stat().st_size > 0
-
-  proc = run_module(
-    "experiments.evaluate", [f"--workdir={workdir}", "--num_samples=200", CLASSIFIER], fashion_env
-  )
-  (record,) = [json.loads(line) for line in open(workdir / "evaluation.jsonl")]
-  assert record["class_accuracy"] == pytest.approx(last["class_accuracy"])  # same latents, classes
-  assert "intra_class_fd" in proc.stdout and record["class_accuracy_real"] > 0.5
-
-
 @pytest.mark.long
 def test_a_sweep_trains_conditional_members_in_their_own_group(fashion_env, tmp_path):
   workdir = tmp_path / "sweep"
@@ -271,8 +235,6 @@ def test_a_sweep_trains_conditional_members_in_their_own_group(fashion_env, tmp_
   rows = [json.loads(line) for line in open(workdir / "results.jsonl")]
   assert sorted(r["config"]["conditional"] for r in rows) == ["acgan", "acgan", "none", "none"]
   for r in rows:
-    (record,) = [
-      json.loads(line) for line in open(os.path.join(r["config"]["workdir"], "eval.jsonl"))
-    ]
+    (record,) = [json.loads(line) for line in open(workdir / r["config"]["workdir"] / "eval.jsonl")]
     assert ("intra_class_fd" in record) == (r["config"]["conditional"] == "acgan")
     assert ("g_class" in r["final"]) == (r["config"]["conditional"] == "acgan")

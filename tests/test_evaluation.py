@@ -1,5 +1,6 @@
-"""experiments.evaluate, experiments.sample and experiments.floors on a tiny Fashion-MNIST run:
-every metric per checkpoint, the three pictures, the floors table."""
+"""experiments.evaluate, experiments.sample and experiments.floors on a tiny class-conditional
+Fashion-MNIST run (AC-GAN: so every unconditional metric and picture, and the conditional ones
+beside them): every metric per checkpoint, the pictures, the floors table."""
 
 import json
 import os
@@ -21,7 +22,7 @@ def tiny_run(fashion_env, tmp_path_factory):
   run_module(
     "experiments.mnist",
     ["--dataset=fashion_mnist", "--steps=40", "--ckpt_every=20", "--log_every=20",
-     "--sample_every=0", "--progress=false", f"--workdir={workdir}",
+     "--sample_every=0", "--progress=false", f"--workdir={workdir}", "--conditional=acgan",
      "--eval_every=20", "--eval_samples=200", CLASSIFIER],
     fashion_env,
   )  # fmt: skip
@@ -35,7 +36,15 @@ def test_a_run_logs_every_metric_every_eval_every_steps(tiny_run):
   for r in records:  # 200 samples from the same latents each time, every metric
     assert r["n_fake"] == 200 and r["fd"] > 0 and 0 <= r["recall"] <= 1
     assert {"kid", "kid_std", "classifier_score", "precision", "density", "coverage"} <= set(r)
+    # a conditional run's: 20 samples generated for each class, and AC-GAN's class losses
+    assert 0 <= r["class_accuracy"] <= 1 and r["intra_class_fd"] > 0
+    assert r["d_class"] > 0 and r["g_class"] > 0
   assert records[0]["fd"] != records[1]["fd"]
+  config = json.load(open(tiny_run / "config.json"))
+  assert config["num_classes"] == 10 and config["conditional"] == "acgan"
+  from PIL import Image  # one row of 10 per class: 28 px + 1 px borders, drawn ×2
+
+  assert Image.open(tiny_run / "samples_final.png").size == (2 * (10 * 29 + 1),) * 2
   assert (tiny_run / "eval_metrics.png").stat().st_size > 0
 
 
@@ -52,24 +61,29 @@ def test_evaluate_scores_every_checkpoint_with_every_metric(tiny_run, fashion_en
     assert r["fd"] > 0 and 1 <= r["classifier_score"] <= 10 and r["kid_std"] >= 0
     assert all(0 <= r[k] <= 1 for k in ("precision", "recall", "coverage"))
     assert r["density"] >= 0
+    assert 0 <= r["class_accuracy"] <= 1 and r["intra_class_fd"] > 0
+    assert r["class_accuracy_real"] > 0.5  # the classifier's test accuracy: the ceiling
   assert sum(bool(r.get("best")) for r in records) == 1
   best = next(r for r in records if r.get("best"))
   assert best["fd"] == min(r["fd"] for r in records)
-  assert "| 20 |" in proc.stdout and "best |" in proc.stdout
+  assert "| 20 |" in proc.stdout and "best |" in proc.stdout and "intra_class_fd" in proc.stdout
   assert (tiny_run / "evaluation.png").exists()
 
 
 @SAME_WORKER
-def test_sample_writes_its_three_pictures(tiny_run, fashion_env):
+def test_sample_writes_the_grid_interpolations_and_confusion_of_a_conditional_run(
+  tiny_run, fashion_env
+):
   proc = run_module(
     "experiments.sample", [f"--workdir={tiny_run}", "--num_samples=500", CLASSIFIER], fashion_env
   )
   record = json.loads(proc.stdout.strip().splitlines()[-1])
   assert record["step"] == 40
-  for name in ("grid_40.png", "interpolation_40.png", "classes_40.png"):
+  for name in ("grid_40.png", "interpolation_40.png", "confusion_40.png"):
     assert (tiny_run / "samples" / name).stat().st_size > 0
-  assert sum(record["class_shares"]) == pytest.approx(1, abs=1e-3)
-  assert record["data_class_shares"] == [0.1] * 10  # Fashion-MNIST's test split is balanced
+  matrix = np.array(record["confusion"])  # rows: the class asked for, 50 samples each
+  assert matrix.shape == (10, 10) and np.allclose(matrix.sum(axis=1), 1)
+  assert record["class_accuracy"] == pytest.approx(np.mean(np.diag(matrix)))
   missing = run_module(
     "experiments.sample", [f"--workdir={tiny_run}", "--step=30"], fashion_env, check=False
   )
@@ -86,6 +100,25 @@ def test_slerp_keeps_the_norm_between_equal_norm_latents():
   np.testing.assert_allclose(path[:, -1], z1, atol=1e-12)
   norms = np.linalg.norm(path, axis=-1)
   np.testing.assert_allclose(norms, norms[:, :1].repeat(7, 1), rtol=1e-12)
+
+
+@pytest.mark.long  # its own unconditional run (the suite's tiny run is conditional): ~25 s
+def test_sample_draws_the_class_histogram_of_an_unconditional_run(fashion_env, tmp_path):
+  workdir = tmp_path / "run"
+  run_module(
+    "experiments.mnist",
+    ["--dataset=fashion_mnist", "--steps=20", "--sample_every=0", "--progress=false",
+     f"--workdir={workdir}"],
+    fashion_env,
+  )  # fmt: skip
+  proc = run_module(
+    "experiments.sample", [f"--workdir={workdir}", "--num_samples=500", CLASSIFIER], fashion_env
+  )
+  record = json.loads(proc.stdout.strip().splitlines()[-1])
+  for name in ("grid_20.png", "interpolation_20.png", "classes_20.png"):
+    assert (workdir / "samples" / name).stat().st_size > 0
+  assert sum(record["class_shares"]) == pytest.approx(1, abs=1e-3)
+  assert record["data_class_shares"] == [0.1] * 10  # Fashion-MNIST's test split is balanced
 
 
 @pytest.mark.long  # trains and scores for about 15 s; the metrics themselves: test_quality
