@@ -1,6 +1,7 @@
 """Where the CPU convolution time goes: each convolution of the DCGAN step, alone, in JAX
-(XLA:CPU, compiled with its defaults and with jaxgan's options, ``jaxgan.backend.xla_options``) and in
-PyTorch, forward and both gradients, at batch 64.
+(XLA:CPU, compiled with its defaults and with jaxgan's options, ``jaxgan.backend.xla_options``;
+the transposed ones also in ``jaxgan.backend.conv_cpu``'s sub-pixel and matrix-product forms)
+and in PyTorch, forward and both gradients, at batch 64.
 
   python -m bench.conv_ops [--torch] [--scan=N] [--step_rounds=N]
 
@@ -21,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan.backend import xla_options
+from jaxgan.backend import conv_cpu, xla_options
 
 B = 64
 # (name, input NHWC, kernel HWIO, stride, transposed)
@@ -58,17 +59,32 @@ def timeit(fn, *args, n=20):
 VARIANTS = {"XLA default": None, "jaxgan": xla_options.for_training()}
 
 
+def jaxgan_conv_transpose(impl: str):
+  """The transposed convolution computed as ``conv_cpu.ConvTranspose`` does with ``impl``."""
+
+  def conv(x, w, stride, transposed):
+    m = conv_cpu.ConvTranspose(w.shape[-1], w.shape[:2], (stride, stride), False, impl)
+    return m.apply({"params": {"kernel": w}}, x)
+
+  return conv
+
+
 def jax_rows(scan: int):
-  """Each op in each variant, the variants timed one after the other per op."""
+  """Each op in each variant, the variants timed one after the other per op; the transposed
+  ones also in jaxgan's two CPU forms (``jaxgan.backend.conv_cpu``), with jaxgan's options."""
   rows = []
-  for (name, xs, ws, s, tr), variant in itertools.product(OPS, VARIANTS):
-    jit = functools.partial(jax.jit, compiler_options=VARIANTS[variant])
+  cases = [(op, v, jax_conv) for op, v in itertools.product(OPS, VARIANTS)]
+  cases += [
+    (op, impl, jaxgan_conv_transpose(impl)) for op in OPS if op[4] for impl in ("subpixel", "gemm")
+  ]
+  for (name, xs, ws, s, tr), variant, conv in cases:
+    jit = functools.partial(jax.jit, compiler_options=VARIANTS.get(variant, VARIANTS["jaxgan"]))
     x = jnp.asarray(np.random.default_rng(0).standard_normal(xs), jnp.float32)
     w = jnp.asarray(np.random.default_rng(1).standard_normal(ws) * 0.05, jnp.float32)
-    fwd = jit(lambda x, w: jax_conv(x, w, s, tr))
+    fwd = jit(lambda x, w: conv(x, w, s, tr))
     y = fwd(x, w)
-    dx = jit(lambda x, w, g: jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0])
-    dw = jit(lambda x, w, g: jax.vjp(lambda w: jax_conv(x, w, s, tr), w)[1](g)[0])
+    dx = jit(lambda x, w, g: jax.vjp(lambda x: conv(x, w, s, tr), x)[1](g)[0])
+    dw = jit(lambda x, w, g: jax.vjp(lambda w: conv(x, w, s, tr), w)[1](g)[0])
     row = {
       "op": name,
       "variant": variant,
@@ -80,7 +96,7 @@ def jax_rows(scan: int):
 
       def looped(x, w, g):
         def body(c, _):
-          gx = jax.vjp(lambda x: jax_conv(x, w, s, tr), x)[1](g)[0]
+          gx = jax.vjp(lambda x: conv(x, w, s, tr), x)[1](g)[0]
           return c + gx[0, 0, 0, 0], None
 
         return jax.lax.scan(body, 0.0, None, length=scan)[0]

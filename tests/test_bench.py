@@ -13,6 +13,7 @@ from bench import run as bench_run
 from conftest import REPO
 
 
+@pytest.mark.long  # a training process; `bash bench/gpu.sh --smoke` runs it too
 def test_jax_worker_reports_a_finite_measurement(offline_env):
   out = subprocess.run(
     [

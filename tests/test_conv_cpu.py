@@ -1,4 +1,5 @@
-"""jaxgan.backend.conv_cpu: the sub-pixel transposed convolution equals Flax's, values and gradients."""
+"""jaxgan.backend.conv_cpu: its transposed convolutions (sub-pixel, matrix product and
+overlap-add) equal Flax's, values and gradients."""
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +21,7 @@ def test_subpixel_plan_reads_ceil_k_over_s_inputs(kernel, stride, taps):
   assert sorted(plan[plan >= 0].tolist()) == list(range(kernel))
 
 
+@pytest.mark.parametrize("impl", ["subpixel", "gemm"])
 @pytest.mark.parametrize(
   "size,cin,cout,kernel,stride",
   [
@@ -32,14 +34,14 @@ def test_subpixel_plan_reads_ceil_k_over_s_inputs(kernel, stride, taps):
     ((4, 3), 3, 2, 2, 3),  # kernel < stride: phases with no tap
   ],
 )
-def test_subpixel_transposed_convolution_equals_flax(size, cin, cout, kernel, stride):
-  """conv_cpu.ConvTranspose (sub-pixel form on the CPU) has nn.ConvTranspose's parameters and
+def test_transposed_convolution_equals_flax(size, cin, cout, kernel, stride, impl):
+  """conv_cpu.ConvTranspose in each of its CPU forms has nn.ConvTranspose's parameters and
   computes the same outputs and gradients."""
   import flax.linen as nn
 
   x = jax.random.normal(jax.random.key(0), (2, *size, cin))
   ref = nn.ConvTranspose(cout, (kernel, kernel), strides=(stride, stride), padding="SAME")
-  ours = conv_cpu.ConvTranspose(cout, (kernel, kernel), (stride, stride), impl="subpixel")
+  ours = conv_cpu.ConvTranspose(cout, (kernel, kernel), (stride, stride), impl=impl)
   params = ref.init(jax.random.key(1), x)
   params = {"params": {**params["params"], "bias": jnp.arange(cout, dtype=jnp.float32)}}
   assert jax.tree.map(jnp.shape, ours.init(jax.random.key(1), x)) == jax.tree.map(jnp.shape, params)
@@ -56,3 +58,12 @@ def test_subpixel_transposed_convolution_equals_flax(size, cin, cout, kernel, st
     jax.tree.leaves(jax.grad(grad_norm(ref))(params)),
   ):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
+
+
+def test_auto_takes_the_overlap_add_for_narrow_outputs_on_the_cpu():
+  """On the CPU a generator's last layer (s²·features < 64) takes the matrix product and
+  overlap-add, a wide layer the sub-pixel form (the measured choice, BENCHMARKS.md)."""
+  assert jax.default_backend() == "cpu"
+  assert conv_cpu._auto_impl((2, 2), 1) == "gemm"
+  assert conv_cpu._auto_impl((2, 2), 3) == "gemm"
+  assert conv_cpu._auto_impl((2, 2), 64) == "subpixel"

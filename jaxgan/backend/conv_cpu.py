@@ -1,11 +1,15 @@
-"""Convolutions that XLA:CPU runs slowly, in forms that compute the same values faster.
+"""Transposed convolutions that XLA:CPU runs slowly, in forms that compute the same values faster.
 
 XLA:CPU computes the kernel gradient of a strided transposed convolution with a slow generic
 loop, many times slower than PyTorch's (figures and causes in BENCHMARKS.md, "The CPU
-convolution gap"). :class:`ConvTranspose` has
-``nn.ConvTranspose``'s parameters, initialization and outputs (tests/test_conv_cpu.py proves
-it equal to Flax's), and computes them on the CPU in the sub-pixel form, whose forward pass and
-gradients all take XLA's fast convolution path. Other platforms use ``lax.conv_transpose``.
+convolution gap"). :class:`ConvTranspose` has ``nn.ConvTranspose``'s parameters,
+initialization and outputs (tests/test_conv_cpu.py proves it equal to Flax's) and computes
+them on the CPU in one of two forms whose gradients avoid that loop: the sub-pixel form for a
+wide output (s²·features ≥ 64) and one matrix product with an overlap-add
+(:func:`gemm_conv_transpose`) for a narrow one, such as a generator's last layer to the image's
+channels. Each form won its place in whole-step measurements (BENCHMARKS.md): in isolation
+the overlap-add is the faster for wide layers too, but not inside a generator's step. Other
+platforms use ``lax.conv_transpose``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,17 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+# A transposed convolution is wide when its sub-pixel form has at least this many channels
+# (s²·features); the choices that depend on it are measured in BENCHMARKS.md.
+WIDE = 64
+
+
+def _auto_impl(strides: tuple[int, int], features: int) -> str:
+  """The form ``impl='auto'`` computes in on this platform."""
+  if jax.default_backend() != "cpu":
+    return "lax"
+  return "subpixel" if strides[0] * strides[1] * features >= WIDE else "gemm"
 
 
 @functools.cache
@@ -63,8 +78,9 @@ class ConvTranspose(nn.Module):
   convolution path. Each window reads ⌈k/s⌉ inputs per axis (a 2×2 convolution for the
   4×4 stride-2 layers, whose outputs start half a window early and are cropped), and the
   stride-1 kernel is gathered from the k×k one (zeros where a phase has no tap), so the
-  parameters are unchanged. ``impl``: ``auto`` (sub-pixel on the CPU,
-  ``lax.conv_transpose`` elsewhere), ``subpixel`` or ``lax``.
+  parameters are unchanged. ``impl``: ``auto`` (on the CPU sub-pixel for a wide output and
+  :func:`gemm_conv_transpose` for a narrow one, as the module says; ``lax.conv_transpose``
+  elsewhere), ``subpixel``, ``gemm`` or ``lax``.
   """
 
   features: int
@@ -80,20 +96,21 @@ class ConvTranspose(nn.Module):
     )
     impl = self.impl
     if impl == "auto":
-      impl = "subpixel" if jax.default_backend() == "cpu" else "lax"
+      impl = _auto_impl(self.strides, self.features)
     if impl == "lax":
-      y = jax.lax.conv_transpose(
-        x, kernel, self.strides, "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-      )
+      y = _lax_conv_transpose(x, kernel, self.strides)
     elif impl == "subpixel":
       y = self._subpixel(x, kernel)
+    elif impl == "gemm":
+      y = gemm_conv_transpose(x, kernel, self.strides)
     else:
-      raise ValueError(f"unknown impl {impl!r}; choices: auto, subpixel, lax")
+      raise ValueError(f"unknown impl {impl!r}; choices: auto, gemm, subpixel, lax")
     if self.use_bias:
       y = y + self.param("bias", nn.initializers.zeros_init(), (self.features,))
     return y
 
   def _subpixel(self, x, kernel):
+    """The sub-pixel form, a stride-1 convolution to s²·features channels, then depth-to-space."""
     (kh, kw), (sh, sw) = self.kernel_size, self.strides
     c_h, lo_h, taps_h = _subpixel_taps(kh, sh)
     c_w, lo_w, taps_w = _subpixel_taps(kw, sw)
@@ -117,7 +134,7 @@ class ConvTranspose(nn.Module):
     # gradient (BENCHMARKS.md). A wide layer's kernel gradient is
     # computed as matrix products, one per kernel offset (BENCHMARKS.md).
     xp = jax.lax.pad(x, jnp.zeros((), x.dtype), ((0, 0, 0), (*pad_h, 0), (*pad_w, 0), (0, 0, 0)))
-    wide = sh * sw * cout >= 64
+    wide = sh * sw * cout >= WIDE
     y = (_conv_valid_dot_kernel_grad if wide else _conv_valid)(xp, w2)
     y = y.reshape(b, nh, nw, sh, sw, cout).transpose(0, 1, 3, 2, 4, 5)
     y = y.reshape(b, nh * sh, nw * sw, cout)
@@ -169,3 +186,73 @@ def _subpixel_windows(size: int, stride: int, c: int, d_min: int, taps: int):
   lo = -(j0 + d_min)
   hi = num - 1 + taps - size - lo
   return (lo, hi), num, -(stride * j0 + c)
+
+
+def _lax_conv_transpose(x, kernel, strides):
+  return jax.lax.conv_transpose(
+    x, kernel, strides, "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+  )
+
+
+@functools.cache
+def _gemm_offset(kernel: int, stride: int) -> int:
+  """P of one axis: ``lax.conv_transpose`` ('SAME') adds input i times flipped-kernel tap u
+  to output s·i + u − P. Found by probing with an impulse, as :func:`_subpixel_taps`."""
+  n = 2 * kernel + 4
+  x = np.zeros((1, n, 1), np.float32)
+  x[0, n // 2, 0] = 1.0
+  w = np.arange(1, kernel + 1, dtype=np.float32).reshape(kernel, 1, 1)
+  with jax.ensure_compile_time_eval():
+    y = np.asarray(
+      jax.lax.conv_transpose(x, w, (stride,), "SAME", dimension_numbers=("NWC", "WIO", "NWC"))
+    )[0, :, 0]
+  o = int(np.flatnonzero(y)[0])  # an output the impulse reached, through kernel index y[o] − 1
+  u = kernel - int(round(y[o]))  # that index in the flipped kernel
+  return stride * (n // 2) + u - o
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def gemm_conv_transpose(x, kernel, strides):
+  """``lax.conv_transpose(x, kernel, strides, 'SAME')`` (NHWC, HWIO) as one matrix product
+  and an overlap-add (Caffe's deconvolution: GEMM, then col2im).
+
+  Each input pixel times the flattened kernel gives its k×k×O block of contributions; the
+  blocks are added into the output at stride s, as ⌈k/s⌉² shifted sums of space-to-depth
+  tiles. The backward pass is the transposed convolution's own adjoint, a strided
+  convolution, for ∂x, and that convolution's kernel gradient for ∂kernel: both take
+  XLA:CPU's fast convolution path, where ``lax.conv_transpose``'s own kernel gradient does
+  not (BENCHMARKS.md). Both are derived by ``jax.linear_transpose``, so they hold for any
+  kernel and stride. Differentiable again (reverse mode), as gradient penalties need.
+  """
+  b, h, w, c = x.shape
+  (kh, kw, _, o), (sh, sw) = kernel.shape, strides
+  th, tw = -(-kh // sh), -(-kw // sw)  # taps per phase
+  k = jnp.pad(kernel[::-1, ::-1], ((0, th * sh - kh), (0, tw * sw - kw), (0, 0), (0, 0)))
+  k = k.reshape(th, sh, tw, sw, c, o).transpose(4, 0, 2, 1, 3, 5).reshape(c, -1)
+  blocks = (x.reshape(-1, c) @ k).reshape(b, h, w, th, tw, sh * sw * o)
+  tiles = sum(
+    jnp.pad(blocks[:, :, :, a, d], ((0, 0), (a, th - 1 - a), (d, tw - 1 - d), (0, 0)))
+    for a in range(th)
+    for d in range(tw)
+  )
+  hh, ww = h + th - 1, w + tw - 1
+  full = (
+    tiles.reshape(b, hh, ww, sh, sw, o).transpose(0, 1, 3, 2, 4, 5).reshape(b, hh * sh, ww * sw, o)
+  )
+  ph, pw = _gemm_offset(kh, sh), _gemm_offset(kw, sw)
+  crop = ((0, 0, 0), (-ph, ph + sh * h - hh * sh, 0), (-pw, pw + sw * w - ww * sw, 0), (0, 0, 0))
+  return jax.lax.pad(full, jnp.zeros((), full.dtype), crop)
+
+
+def _gemm_fwd(x, kernel, strides):
+  return gemm_conv_transpose(x, kernel, strides), (x, kernel)
+
+
+def _gemm_bwd(strides, res, g):
+  x, kernel = res
+  adjoint = lambda k: jax.linear_transpose(lambda x: _lax_conv_transpose(x, k, strides), x)(g)[0]
+  (dk,) = jax.linear_transpose(adjoint, kernel)(x)
+  return adjoint(kernel), dk
+
+
+gemm_conv_transpose.defvjp(_gemm_fwd, _gemm_bwd)
