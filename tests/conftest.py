@@ -118,11 +118,13 @@ def offline_env(shared_data, session_dir) -> dict:
   imported and decoded there once, by the first worker to get to it; Fashion-MNIST:
   ``fashion_env``) and jaxgan
   cache (classifiers and compiled programs: the same ones recur across tests and workers),
-  the 8 CPU devices off. Tests that change a dataset or a cache use folders of their own."""
+  the 8 CPU devices off, fast compiles as in this session. Tests that change a dataset or a cache use folders of their own."""
   env = dict(os.environ)
   env["JAXGAN_IDX_DIR"] = str(_idx_for_tests(shared_data, session_dir))
   env["TFDS_DATA_DIR"] = str(session_dir / "offline-tfds")
-  env["XLA_FLAGS"] = ""
+  # Without the 8 CPU devices; under JAXGAN_TEST_FAST_COMPILE=1 with its fast compiles, as in
+  # this process (a subprocess test is mostly compiling too).
+  env["XLA_FLAGS"] = _ADDED[1] if FAST_COMPILE else ""
   env["PYTHONPATH"] = str(REPO)
   env["JAXGAN_CACHE"] = str(session_dir / "offline-jaxgan-cache")  # never the user's ~/.cache
   # Small programs too: most of a test's subprocess is compiling what another one compiled.

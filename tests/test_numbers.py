@@ -43,7 +43,9 @@ def test_the_same_seed_twice_gives_the_same_bits():
 
 def test_the_first_steps_give_the_recorded_numbers(fashion_env, tmp_path):
   case = "mlp_ns"  # the conv cases: tests/numbers_unchanged.py --early (a minute each)
-  env = dict(fashion_env, PYTHONPATH=str(REPO))
+  # The compiler's default optimization, as users run and as the record was made (the suite's
+  # fast compiles round differently, by more than the tolerance after 20 steps).
+  env = dict(fashion_env, PYTHONPATH=str(REPO), XLA_FLAGS="")
   rows = numbers_unchanged.run_case(case, tmp_path / case, env, early=True)
   path = numbers_unchanged.RECORD / f"{case}.jsonl"
   recorded = [json.loads(line) for line in path.read_text().splitlines()]

@@ -55,7 +55,7 @@ def fashion(shared_data):
 @pytest.fixture(scope="module")
 def scorer(fashion, tmp_path_factory):
   path = tmp_path_factory.mktemp("classifier_cache") / "classifier.msgpack"
-  return quality.FrechetClassifierDistance(*fashion, steps=100, cache_path=str(path)), path
+  return quality.FrechetClassifierDistance(*fashion, steps=60, cache_path=str(path)), path
 
 
 def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer):
@@ -82,7 +82,7 @@ def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion,
 
   with pytest.MonkeyPatch.context() as mp:  # the reference statistics come from the cache
     mp.setattr(feature_metrics, "nearest_neighbour_radii", no_radii)
-    again = quality.FrechetClassifierDistance(*fashion, steps=100, cache_path=str(path))
+    again = quality.FrechetClassifierDistance(*fashion, steps=60, cache_path=str(path))
     assert "training" not in capsys.readouterr().err
     assert again.test_accuracy == fcd.test_accuracy
     np.testing.assert_array_equal(again.reference_features, fcd.reference_features)
