@@ -181,7 +181,8 @@ def test_a_run_over_two_processes_equals_one_process_with_their_devices(offline_
   two = run_as_processes("experiments.mnist", [*args, f"--workdir={tmp_path / 'two'}"], offline_env)
   assert [code for code, _, _ in two] == [0, 0], two[0][2][-2000:] + two[1][2][-2000:]
   assert "done: 40 steps" in two[0][2] and "done:" not in two[1][2]
-  one = dict(offline_env, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+  devices = f"{offline_env['XLA_FLAGS']} --xla_force_host_platform_device_count=2".strip()
+  one = dict(offline_env, XLA_FLAGS=devices)  # the two processes' compile options, two devices
   run_module("experiments.mnist", [*args, f"--workdir={tmp_path / 'one'}"], one)
   logs = {}
   for name in ("two", "one"):

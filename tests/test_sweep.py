@@ -361,7 +361,8 @@ def test_two_processes_of_one_jax_runtime_give_the_results_of_one(finished, fash
   )
   codes = [code for code, _, _ in outs]
   assert codes == [0, 0], outs[0][2][-2000:] + outs[1][2][-2000:]
-  one = dict(fashion_env, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+  devices = f"{fashion_env['XLA_FLAGS']} --xla_force_host_platform_device_count=2".strip()
+  one = dict(fashion_env, XLA_FLAGS=devices)  # the two processes' compile options, two devices
   paired = sweep([*args, "--chunk=2", f"--workdir={tmp_path / 'one'}"], one)
   table = (tmp_path / "one" / "results.md").read_text()
   assert table in paired.stdout and table in outs[0][1] and "| ns |" not in outs[1][1]
