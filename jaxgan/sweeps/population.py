@@ -130,6 +130,39 @@ def make_population_step(gan: GAN, batch_size: int, size: int):
   hyperparameters; a member whose metrics are not finite keeps its state and is marked
   diverged at that step. A population of one runs unbatched, as a run alone does: vmap turns
   matrix products into batched ones, whose summation order differs in the last bits."""
+  member_step = _member_step(gan, batch_size)
+  if size > 1:
+    return jax.vmap(member_step, in_axes=(0, None, 0))
+
+  def alone(m: Members, data, keys):
+    new, metrics = member_step(jax.tree.map(lambda x: x[0], m), data, keys[0])
+    return jax.tree.map(lambda x: x[None], (new, metrics))
+
+  return alone
+
+
+def make_population_run(gan: GAN, batch_size: int, size: int, **multi_step_options):
+  """``run(members, data, keys, num_steps) -> (members, metrics[num_steps, size])``: the
+  population step of :func:`make_population_step` scanned by ``train_steps.make_multi_step``
+  (``multi_step_options`` are its). A population of one loses its member axis once per
+  dispatch instead of once per step: inside the scan that cost a copy of the whole state every
+  step, a few % of the MLP GAN's step on the CPU (BENCHMARKS.md, "The sweep runner"). The
+  same bits either way (tested)."""
+  if size > 1:
+    return train_steps.make_multi_step(
+      make_population_step(gan, batch_size, size), **multi_step_options
+    )
+  multi = train_steps.make_multi_step(_member_step(gan, batch_size), **multi_step_options)
+
+  def run(members: Members, data, keys, num_steps: int):
+    new, metrics = multi(jax.tree.map(lambda x: x[0], members), data, keys[0], num_steps)
+    return jax.tree.map(lambda x: x[None], new), jax.tree.map(lambda m: m[:, None], metrics)
+
+  return run
+
+
+def _member_step(gan: GAN, batch_size: int):
+  """One member's update (unbatched), frozen once its metrics are not finite."""
 
   def member_step(m: Members, data, key):
     step = train_steps.make_train_step(gan.for_member(m.hparams), batch_size)
@@ -141,14 +174,7 @@ def make_population_step(gan: GAN, batch_size: int, size: int):
     diverged_step = jnp.where(newly, m.state.step + 1, m.diverged_step)
     return Members(state, m.hparams, keep, diverged_step), metrics
 
-  if size > 1:
-    return jax.vmap(member_step, in_axes=(0, None, 0))
-
-  def alone(m: Members, data, keys):
-    new, metrics = member_step(jax.tree.map(lambda x: x[0], m), data, keys[0])
-    return jax.tree.map(lambda x: x[None], (new, metrics))
-
-  return alone
+  return member_step
 
 
 def shard(members: Members, keys: jax.Array, data, devices=None):

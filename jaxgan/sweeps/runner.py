@@ -35,7 +35,7 @@ from jaxgan import config as config_lib
 from jaxgan.backend import platform
 from jaxgan.config import Config
 from jaxgan.core.build import build_gan
-from jaxgan.run import outputs, processes, records, train_steps
+from jaxgan.run import outputs, processes, records
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Task
 from jaxgan.run.keys import eval_labels, eval_latents
@@ -281,9 +281,10 @@ class GroupTrainer:
 
   def run_steps(self, size: int):
     if size not in self.steps_for:
-      step = population.make_population_step(self.gan, self.cfg.batch_size, size)
       unroll = platform.scan_unroll(self.cfg.arch)
-      self.steps_for[size] = train_steps.make_multi_step(step, unroll=unroll)
+      self.steps_for[size] = population.make_population_run(
+        self.gan, self.cfg.batch_size, size, unroll=unroll
+      )
     return self.steps_for[size]
 
   def _open_log(self, cfg: Config, step: int, name: str = "metrics.jsonl") -> outputs.MetricsLog:
