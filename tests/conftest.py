@@ -118,7 +118,8 @@ def offline_env(shared_data, session_dir) -> dict:
   imported and decoded there once, by the first worker to get to it; Fashion-MNIST:
   ``fashion_env``) and jaxgan
   cache (classifiers and compiled programs: the same ones recur across tests and workers),
-  the 8 CPU devices off, fast compiles as in this session. Tests that change a dataset or a cache use folders of their own."""
+  the 8 CPU devices off, fast compiles as in this session. Tests that change a dataset or a
+  cache use folders of their own."""
   env = dict(os.environ)
   env["JAXGAN_IDX_DIR"] = str(_idx_for_tests(shared_data, session_dir))
   env["TFDS_DATA_DIR"] = str(session_dir / "offline-tfds")

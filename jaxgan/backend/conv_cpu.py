@@ -34,15 +34,9 @@ def _auto_impl(strides: tuple[int, int], features: int) -> str:
 
 
 @functools.cache
-def _subpixel_taps(kernel: int, stride: int) -> tuple[int, int, np.ndarray]:
-  """The sub-pixel plan of a 1-D 'SAME' transposed convolution (as ``lax.conv_transpose``).
-
-  Output o = s·j + c + a (phase a ∈ [0, s)) of window j reads inputs j + d_min … j + d_max
-  with kernel index taps[a, d − d_min] (−1: none). The shift c ∈ [0, s) is the one with the
-  fewest input offsets: ⌈k/s⌉ of them, every one used by some phase, where c = 0 can need
-  one more (k = 4, s = 2: 2 instead of 3, so 4 taps in 2-D instead of 9). Found by probing
-  with an impulse, so it follows lax's own convention. Returns (c, d_min, taps).
-  """
+def _impulse_taps(kernel: int, stride: int) -> dict[int, int]:
+  """A 1-D 'SAME' ``lax.conv_transpose`` probed with an impulse: o − s·i ↦ the kernel index
+  joining input i to output o, for every offset that has one (lax's own convention)."""
   n = 2 * kernel + 4
   x = np.zeros((1, n, 1), np.float32)
   x[0, n // 2, 0] = 1.0
@@ -51,8 +45,21 @@ def _subpixel_taps(kernel: int, stride: int) -> tuple[int, int, np.ndarray]:
     y = np.asarray(
       jax.lax.conv_transpose(x, w, (stride,), "SAME", dimension_numbers=("NWC", "WIO", "NWC"))
     )[0, :, 0]
-  # o − s·i ↦ the kernel index joining input i to output o
-  tap_at = {o - stride * (n // 2): int(round(v)) - 1 for o, v in enumerate(y) if v != 0}
+  return {o - stride * (n // 2): int(round(v)) - 1 for o, v in enumerate(y) if v != 0}
+
+
+@functools.cache
+def _subpixel_taps(kernel: int, stride: int) -> tuple[int, int, np.ndarray]:
+  """The sub-pixel plan of a 1-D 'SAME' transposed convolution (as ``lax.conv_transpose``).
+
+  Output o = s·j + c + a (phase a ∈ [0, s)) of window j reads inputs j + d_min … j + d_max
+  with kernel index taps[a, d − d_min] (−1: none). The shift c ∈ [0, s) is the one with the
+  fewest input offsets: ⌈k/s⌉ of them, every one used by some phase, where c = 0 can need
+  one more (k = 4, s = 2: 2 instead of 3, so 4 taps in 2-D instead of 9). Found by probing
+  with an impulse (:func:`_impulse_taps`), so it follows lax's own convention. Returns
+  (c, d_min, taps).
+  """
+  tap_at = _impulse_taps(kernel, stride)
   plans = []
   for c in range(stride):
     ds = [(c + a - r) // stride for r in tap_at for a in range(stride) if (c + a - r) % stride == 0]
@@ -194,21 +201,11 @@ def _lax_conv_transpose(x, kernel, strides):
   )
 
 
-@functools.cache
 def _gemm_offset(kernel: int, stride: int) -> int:
   """P of one axis: ``lax.conv_transpose`` ('SAME') adds input i times flipped-kernel tap u
-  to output s·i + u − P. Found by probing with an impulse, as :func:`_subpixel_taps`."""
-  n = 2 * kernel + 4
-  x = np.zeros((1, n, 1), np.float32)
-  x[0, n // 2, 0] = 1.0
-  w = np.arange(1, kernel + 1, dtype=np.float32).reshape(kernel, 1, 1)
-  with jax.ensure_compile_time_eval():
-    y = np.asarray(
-      jax.lax.conv_transpose(x, w, (stride,), "SAME", dimension_numbers=("NWC", "WIO", "NWC"))
-    )[0, :, 0]
-  o = int(np.flatnonzero(y)[0])  # an output the impulse reached, through kernel index y[o] − 1
-  u = kernel - int(round(y[o]))  # that index in the flipped kernel
-  return stride * (n // 2) + u - o
+  to output s·i + u − P (from :func:`_impulse_taps`: any offset and its kernel index)."""
+  offset, index = next(iter(_impulse_taps(kernel, stride).items()))
+  return (kernel - 1 - index) - offset
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
