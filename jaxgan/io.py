@@ -3,12 +3,13 @@ never used damaged."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
@@ -88,6 +89,32 @@ def load_cache(path: str, made_by: str, parse: Callable[[bytes], object], what: 
   except Exception as e:  # noqa: BLE001 (msgpack and zipfile raise many types for damage)
     print(f"warning: ignoring the {what} {path} ({e}); {instead}", file=sys.stderr)
     return None
+
+
+@contextlib.contextmanager
+def made_once(path: str, what: str) -> Iterator[None]:
+  """Within, this process alone reads or makes the cache file at ``path``: an exclusive lock
+  beside it (``path + ".lock"``; ``filelock``'s ``flock``, which the kernel releases when its
+  holder ends, however it ends). Processes that need the same file at once (a sweep's shards
+  started together) then make it once: the others wait, saying so, and read what it made.
+  Where no lock can be made (a read-only cache folder), each process goes on alone."""
+  import filelock
+
+  lock = filelock.FileLock(path + ".lock")
+  try:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    try:
+      lock.acquire(timeout=0)
+    except filelock.Timeout:
+      print(f"waiting for another process making the {what} {path}", file=sys.stderr)
+      lock.acquire()
+  except OSError:
+    yield
+    return
+  try:
+    yield
+  finally:
+    lock.release()
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

@@ -47,3 +47,34 @@ def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path):
     io.write_atomic(path, fails)
   assert open(path, "rb").read() == b"good"
   assert [p.name for p in tmp_path.iterdir()] == ["f"]  # no temporary file left behind
+
+
+def test_made_once_lets_one_maker_at_a_time_and_says_the_others_wait(tmp_path, capsys):
+  """Two makers of one cache file (separate locks, as in two processes): the second waits
+  until the first has written it, says so, and then finds it."""
+  import threading
+
+  path = str(tmp_path / "cache" / "c.bin")
+  inside, written, seen = threading.Event(), threading.Event(), []
+
+  def first():
+    with io.made_once(path, "test file"):
+      inside.set()
+      written.wait(10)
+      io.write_cache(path, b"made", "maker")
+
+  def second():
+    with io.made_once(path, "test file"):
+      seen.append(io.read_cache(path, "maker"))
+
+  a = threading.Thread(target=first)
+  a.start()
+  assert inside.wait(10)
+  b = threading.Thread(target=second)
+  b.start()
+  b.join(0.3)
+  assert b.is_alive() and not seen  # blocked while the first holds the lock
+  written.set()
+  a.join(10), b.join(10)
+  assert seen == [b"made"]
+  assert f"waiting for another process making the test file {path}" in capsys.readouterr().err

@@ -22,6 +22,7 @@ cached file that cannot be read is reported and replaced by a fresh training, ne
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -43,7 +44,7 @@ from jaxgan.data.pixels import to_unit_range
 from jaxgan.eval import feature_metrics as fm
 from jaxgan.eval.feature_metrics import gaussian_stats
 from jaxgan.eval.scorer import FeatureScorer
-from jaxgan.io import BadCache, load_cache, npz_arrays, npz_bytes, write_cache
+from jaxgan.io import BadCache, load_cache, made_once, npz_arrays, npz_bytes, write_cache
 from jaxgan.run.cache import cache_dir
 
 # The metrics of FrechetClassifierDistance.metrics that tables and plots show.
@@ -191,6 +192,25 @@ def _reference_outputs(params, ref_images, ref_labels, num_classes: int) -> dict
   }
 
 
+def _classifier_and_reference(
+  cache_path, template, name, steps, seed, mirror, reference_name, train, ref, num_classes
+) -> tuple:
+  """(the classifier's parameters, the reference outputs), each read from the cache beside
+  ``cache_path`` or made now (and cached). One process at a time reads or makes them: others
+  that need them at once wait, then read what it made."""
+  with made_once(cache_path, "feature classifier") if cache_path else contextlib.nullcontext():
+    params, trained_now = _cached_or_trained_classifier(
+      cache_path, template, name, steps, seed, *train, num_classes, mirror
+    )
+    ref_path = cache_path and _reference_path(cache_path, reference_name)
+    reference = None if trained_now or not ref_path else _read_reference(ref_path, len(ref[0]))
+    if reference is None:
+      reference = _reference_outputs(params, *ref, num_classes)
+      if ref_path:
+        _write_reference(ref_path, reference)
+  return params, reference
+
+
 class FrechetClassifierDistance(FeatureScorer):
   """FCD of images against reference images (see the module docstring).
 
@@ -221,15 +241,10 @@ class FrechetClassifierDistance(FeatureScorer):
         jax.random.key(0), jnp.zeros((1, *self.image_shape))
       )["params"]
     )
-    self.params, trained_now = _cached_or_trained_classifier(
-      cache_path, template, name, steps, seed, train_images, train_labels, self.num_classes, mirror
-    )
-    ref_path = cache_path and _reference_path(cache_path, reference_name)
-    reference = None if trained_now or not ref_path else _read_reference(ref_path, len(ref_images))
-    if reference is None:
-      reference = _reference_outputs(self.params, ref_images, ref_labels, self.num_classes)
-      if ref_path:
-        _write_reference(ref_path, reference)
+    self.params, reference = _classifier_and_reference(
+      cache_path, template, name, steps, seed, mirror, reference_name,
+      (train_images, train_labels), (ref_images, ref_labels), self.num_classes,
+    )  # fmt: skip
     features = reference["features"]
     self.test_accuracy = float(reference["accuracy"])
     self.reference = gaussian_stats(features)
