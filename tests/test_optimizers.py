@@ -103,11 +103,19 @@ def test_each_control_in_a_population_of_one_equals_its_run_alone_exactly(contro
   assert_trees_close(member, run_alone(cfg), rtol=0, atol=0)
 
 
-def test_members_with_and_without_clipping_train_as_one_population():
+def test_members_with_and_without_clipping_share_one_group():
   """grad_clip 0 and 0.05 (with RMSProp and a cosine schedule) share one group, whose program
-  clips (the member that does not clips at an infinite norm: the identity). Vmapped together,
-  each ends near its run alone (vmap's last bits; tolerance as in tests/test_sweep.py)."""
+  clips (the member that does not clips at an infinite norm: the identity; trained:
+  the long test below)."""
   assert len(population.group(CLIPS)) == 1
+  max_norms = [build.optimizer_hyperparams(c, "d")["max_norm"] for c in CLIPS]
+  assert max_norms == [math.inf, 0.05]
+
+
+@pytest.mark.long  # two vmapped members and each alone: about 20 s of compiling
+def test_members_with_and_without_clipping_train_as_one_population():
+  """Vmapped together, each member of that group ends near its run alone (vmap's last bits;
+  tolerance as in tests/test_sweep.py)."""
   both = train_population(CLIPS, 12)
   for j, cfg in enumerate(CLIPS):
     alone, many = run_alone(cfg), population.member(both, j).state

@@ -78,16 +78,11 @@ def test_members_group_by_what_is_compiled():
   assert list(population.group([a, other_steps, same]).values()) == [[0, 2], [1]]
 
 
-def train_population(cfgs, steps, per_step_axis=False):
-  """The population trained as the sweep runner trains it (``per_step_axis``: a population of
-  one scanned with its member axis dropped in every step, not once per dispatch)."""
+def train_population(cfgs, steps):
+  """The population trained as the sweep runner trains it."""
   gan = Run(cfgs[0], SHAPE).gan
   members, keys = population.init_members(gan, cfgs)
-  if per_step_axis:
-    step = population.make_population_step(gan, cfgs[0].batch_size, len(cfgs))
-    run = train_steps.make_multi_step(step, donate=False)
-  else:
-    run = population.make_population_run(gan, cfgs[0].batch_size, len(cfgs), donate=False)
+  run = population.make_population_run(gan, cfgs[0].batch_size, len(cfgs), donate=False)
   return run(members, jnp.asarray(DATA), keys, steps)
 
 
@@ -104,14 +99,12 @@ CFGS = [
 
 def test_a_member_trained_alone_in_its_group_equals_its_run_exactly():
   """One member at a time (the CPU's chunk) runs the single-GAN program with its own
-  hyperparameters as data: the same bits as the run alone, and as the member axis dropped in
-  every step of the scan instead of once per dispatch."""
+  hyperparameters as data, its member axis dropped once per dispatch: the same bits as the
+  run alone."""
   cfg = CFGS[1]  # lr, β1, clip, EMA decay and seed all off their defaults
-  members, metrics = train_population([cfg], 12)
+  members, _ = train_population([cfg], 12)
   alone, _ = train_alone(cfg, 12)
   assert_trees_close(population.member(members, 0).state, alone, rtol=0, atol=0)
-  per_step = train_population([cfg], 12, per_step_axis=True)
-  assert_trees_close((members, metrics), per_step, rtol=0, atol=0)
 
 
 NS_CFGS = [
