@@ -18,7 +18,6 @@ import numpy as np
 
 from jaxgan.core.build import build_gan
 from jaxgan.data import toys as toy_data
-from jaxgan.run import train_steps
 from jaxgan.run.keys import run_keys
 from jaxgan.run.periodic import drive
 from jaxgan.sweeps import population
@@ -37,9 +36,7 @@ def train_trials(cfg, toy, seeds, steps: int, chunk: int = 500):
   gan = build_gan(cfg, (2,))
   cfgs = [dataclasses.replace(cfg, seed=s) for s in seeds]
   members, keys = population.init_members(gan, cfgs)
-  run = train_steps.make_multi_step(
-    population.make_population_step(gan, cfg.batch_size, len(seeds))
-  )
+  run = population.make_population_run(gan, cfg.batch_size, len(seeds))
   now = {"members": members}
 
   def advance(n: int) -> None:

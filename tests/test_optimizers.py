@@ -11,7 +11,6 @@ import pytest
 
 from jaxgan.config import make_config
 from jaxgan.core import build, optimizers
-from jaxgan.run import train_steps
 from jaxgan.run.checkpoint import Checkpointer
 from jaxgan.run.driver import Run
 from jaxgan.sweeps import population
@@ -84,8 +83,8 @@ def train_population(cfgs, steps, group=CLIPS):
   """``cfgs`` trained by the program of the group ``group`` (its clipping on: one member clips)."""
   gan = build.build_gan(population.group_config(group), SHAPE, total_steps=12)
   members, keys = population.init_members(gan, cfgs)
-  step = population.make_population_step(gan, cfgs[0].batch_size, len(cfgs))
-  return train_steps.make_multi_step(step, donate=False)(members, jnp.asarray(DATA), keys, steps)[0]
+  run = population.make_population_run(gan, cfgs[0].batch_size, len(cfgs), donate=False)
+  return run(members, jnp.asarray(DATA), keys, steps)[0]
 
 
 def run_alone(cfg):
