@@ -86,6 +86,11 @@ def tfds_dir(tmp_path_factory) -> Path:
   return tmp_path_factory.mktemp("tensorflow_datasets")
 
 
+# Every test's Fashion-MNIST feature classifier (`--classifier_steps`): one training a session,
+# cached in `offline_env`'s JAXGAN_CACHE by whichever test needs it first (the others wait for
+# it: jaxgan.io.made_once). 60 steps: test_quality asks for a test accuracy over 0.75.
+CLASSIFIER_STEPS = 60
+
 # What the subprocesses read, prepared once per test session: the datasets they train on
 # (imported from ../shared/data and decoded) and jaxgan's cache.
 PREPARED = (("fashion_mnist", "train"), ("fashion_mnist", "test"), ("mnist", "test"))

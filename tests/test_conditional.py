@@ -22,6 +22,7 @@ from jaxgan.nets import conditional, models
 from jaxgan.run import feed
 from jaxgan.run.driver import Run
 
+from conftest import CLASSIFIER_STEPS
 from helpers import assert_trees_close, fake_data, run_module
 
 K = 10
@@ -220,7 +221,7 @@ def test_the_host_sends_the_labels_of_the_images_it_sends():
   np.testing.assert_array_equal(got_labels, labels[index])
 
 
-CLASSIFIER = "--classifier_steps=30"  # the evaluation tests' classifier: one cached training
+CLASSIFIER = f"--classifier_steps={CLASSIFIER_STEPS}"  # one cached training a session
 
 
 @pytest.mark.long

@@ -10,9 +10,10 @@ import pytest
 
 from jaxgan.eval.interpolation import slerp
 
+from conftest import CLASSIFIER_STEPS
 from helpers import run_module
 
-CLASSIFIER = "--classifier_steps=30"  # the sweep tests' classifier: one cached training
+CLASSIFIER = f"--classifier_steps={CLASSIFIER_STEPS}"  # one cached training a session
 SAME_WORKER = pytest.mark.xdist_group("evaluation")  # they share the session's tiny run
 
 

@@ -7,6 +7,8 @@ import scipy.linalg
 from jaxgan.eval import feature_metrics as fm
 from jaxgan.eval import quality
 
+from conftest import CLASSIFIER_STEPS
+
 # One worker runs this module, so the classifier fixture below is trained once.
 pytestmark = pytest.mark.xdist_group("quality")
 
@@ -40,7 +42,7 @@ def test_frechet_distance_matches_the_general_matrix_square_root():
 
 @pytest.fixture(scope="module")
 def fashion(shared_data):
-  """Fashion-MNIST read straight from its IDX files (TFDS's part is tested in test_data)."""
+  """Fashion-MNIST read straight from its IDX files, for classifiers of a few steps."""
   from jaxgan.data.datasets import read_idx
 
   read = lambda name: read_idx(shared_data / "fashion-mnist" / f"{name}-ubyte.gz")
@@ -52,29 +54,42 @@ def fashion(shared_data):
   )
 
 
+def session_classifier(fashion_env):
+  """The feature classifier of every test's Fashion-MNIST evaluations (the sweep's, the
+  runs'): trained once a session on the train split, cached in the session's jaxgan cache."""
+  return quality.FrechetClassifierDistance.for_dataset(
+    "fashion_mnist",
+    data_dir=fashion_env["TFDS_DATA_DIR"],
+    steps=CLASSIFIER_STEPS,
+    cache=fashion_env["JAXGAN_CACHE"],
+  )
+
+
 @pytest.fixture(scope="module")
-def scorer(fashion, tmp_path_factory):
-  path = tmp_path_factory.mktemp("classifier_cache") / "classifier.msgpack"
-  return quality.FrechetClassifierDistance(*fashion, steps=60, cache_path=str(path)), path
+def scorer(fashion_env):
+  return session_classifier(fashion_env)
 
 
 def test_classifier_score_separates_real_images_from_noise_and_scrambles(scorer):
-  fcd, _ = scorer
+  fcd = scorer
   assert fcd.test_accuracy > 0.75  # 10 classes: chance is 0.1
   real = fcd.train_split_fcd(5000)
   rng = np.random.default_rng(0)
   noise = fcd(rng.uniform(-1, 1, (5000, 28, 28, 1)).astype(np.float32))
   train = fcd._train_images[:5000]
   scrambled = fcd(train.reshape(5000, -1)[:, rng.permutation(784)].reshape(train.shape))
-  predicted = quality.classifier_outputs(fcd.params, fcd._train_images, 10)[1].argmax(-1)
-  one_class = fcd(fcd._train_images[predicted == 0])  # a mode-collapsed "generator"
+  some = fcd._train_images[:10000]
+  predicted = quality.classifier_outputs(fcd.params, some, 10)[1].argmax(-1)
+  one_class = fcd(some[predicted == 0])  # a mode-collapsed "generator"
   assert real < 0.05 * min(noise, scrambled, one_class)
   with pytest.raises(ValueError, match="shape"):
     fcd(np.zeros((10, 32, 32, 3), np.float32))
 
 
-def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion, capsys, tmp_path):
-  fcd, path = scorer
+def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(
+  scorer, fashion, fashion_env, capsys, tmp_path
+):
+  fcd = scorer
   from jaxgan.eval import feature_metrics
 
   def no_radii(*a):
@@ -82,7 +97,7 @@ def test_cached_classifier_is_reused_and_a_corrupt_one_replaced(scorer, fashion,
 
   with pytest.MonkeyPatch.context() as mp:  # the reference statistics come from the cache
     mp.setattr(feature_metrics, "nearest_neighbour_radii", no_radii)
-    again = quality.FrechetClassifierDistance(*fashion, steps=60, cache_path=str(path))
+    again = session_classifier(fashion_env)
     assert "training" not in capsys.readouterr().err
     assert again.test_accuracy == fcd.test_accuracy
     np.testing.assert_array_equal(again.reference_features, fcd.reference_features)

@@ -21,7 +21,7 @@ from jaxgan.run.driver import Run
 from jaxgan.sweeps import population, search
 from jaxgan.sweeps import spec as sweep_spec
 
-from conftest import REPO
+from conftest import CLASSIFIER_STEPS, REPO
 from helpers import assert_trees_close, run_as_processes, run_module
 
 SHAPE = (8, 8, 1)
@@ -188,7 +188,7 @@ def finished(fashion_env, tmp_path_factory):
     "--grid=lr:1e-4,3e-4",
     "--seeds=1",
     "--eval_samples=200",
-    "--classifier_steps=30",  # as test_evaluation's: one cached training
+    f"--classifier_steps={CLASSIFIER_STEPS}",  # one cached training a session
     f"--workdir={workdir}",
   ]
   proc = sweep(args, fashion_env)
