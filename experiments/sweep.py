@@ -279,7 +279,13 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
     enable_compilation_cache()
   lead = jax.process_index() == 0
   mine = runner.share(members, *shard)
-  if lead and all(i in runner.read_results(workdir) for i in mine):
+  if lead and not mine:
+    print(
+      f"shard {shard[0]}/{shard[1]}: the sweep's {len(members)} members fill only the first "
+      f"{len(members)} shards; nothing to train here",
+      file=sys.stderr,
+    )
+  elif lead and all(i in runner.read_results(workdir) for i in mine):
     print(f"{workdir}: all {len(mine)} members are done; nothing to train", file=sys.stderr)
   t0 = time.perf_counter()
   try:

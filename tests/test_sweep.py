@@ -18,7 +18,7 @@ import pytest
 from jaxgan.config import make_config
 from jaxgan.run import train_steps
 from jaxgan.run.driver import Run
-from jaxgan.sweeps import population, search
+from jaxgan.sweeps import population, runner, search
 from jaxgan.sweeps import spec as sweep_spec
 
 from conftest import CLASSIFIER_STEPS, REPO
@@ -76,6 +76,21 @@ def test_members_group_by_what_is_compiled():
   assert population.group_key(a) != population.group_key(other_steps)
   assert population.group_key(no_ema) != population.group_key(ema)  # EMA on is static
   assert list(population.group([a, other_steps, same]).values()) == [[0, 2], [1]]
+
+
+def test_shards_share_every_group_and_the_whole_evenly():
+  """Groups of 3, 1 and 1 members over 2 shards: 3 and 2 members, each group split as evenly
+  as it can be (the groups of one fall to different shards), every member in one shard."""
+  cfgs = [make_config(loss="ns", lr=lr) for lr in (1e-4, 2e-4, 3e-4)]
+  cfgs += [make_config(loss="lsgan"), make_config(loss="hinge")]
+  groups = list(population.group(cfgs).values())
+  assert sorted(map(len, groups)) == [1, 1, 3]
+  shards = [runner.share(cfgs, k, 2) for k in range(2)]
+  assert sorted(map(len, shards)) == [2, 3] and sorted(shards[0] + shards[1]) == list(range(5))
+  for idx in groups:
+    assert sorted(len(set(idx) & set(s)) for s in shards) == [len(idx) // 2, -(-len(idx) // 2)]
+  assert (3 in shards[0]) != (4 in shards[0])  # lsgan's and hinge's groups of one
+  assert runner.share(cfgs[:1], 1, 2) == []
 
 
 def train_population(cfgs, steps):

@@ -67,9 +67,11 @@ def read_results(workdir: str) -> dict[int, dict]:
 
 
 def share(members: list[Config], k: int, n: int) -> list[int]:
-  """The members of shard ``k`` of ``n``: every n-th member of each group, so that every
-  shard gets a like share of every group's work."""
-  return sorted(i for idx in population.group(members).values() for i in idx[k::n])
+  """The members of shard ``k`` of ``n``: every n-th of the members taken group by group, so
+  that every shard gets a like share of every group's work and of the whole (shards differ by
+  one member at most; a group of one is not always shard 0's)."""
+  by_group = [i for idx in population.group(members).values() for i in idx]
+  return sorted(by_group[k::n])
 
 
 class MissingResults(RuntimeError):
