@@ -280,9 +280,10 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
   lead = jax.process_index() == 0
   mine = runner.share(members, *shard)
   if lead and not mine:
+    many = "members" if len(members) > 1 else "member"
     print(
-      f"shard {shard[0]}/{shard[1]}: the sweep's {len(members)} members fill only the first "
-      f"{len(members)} shards; nothing to train here",
+      f"shard {shard[0]}/{shard[1]}: nothing to train here: the sweep has {len(members)} "
+      f"{many}, fewer than its {shard[1]} shards",
       file=sys.stderr,
     )
   elif lead and all(i in runner.read_results(workdir) for i in mine):
