@@ -18,7 +18,12 @@ if [[ "${1:-}" == "--smoke" ]]; then smoke="--smoke"; fi
 out="${OUT:-bench/results}"
 mkdir -p "$out"
 records="${RECORDS:-$out/gpu-records.jsonl}"
-python="${PYTHON:-python3}"
+if [[ -n "$smoke" && -z "${RECORDS:-}" ]]; then records="$(mktemp --suffix=.jsonl)"; fi  # not results
+# The checkout's environment where `make install` made one (here, for --smoke); the machine's
+# own Python on a GPU machine, which gets the checkout without it.
+default_python=python3
+if [[ -x .venv/bin/python ]]; then default_python=.venv/bin/python; fi
+python="${PYTHON:-$default_python}"
 
 # jaxgan's own dependencies beyond what a GPU image usually holds (jax, flax, optax, orbax).
 if ! "$python" -c "import tensorflow_datasets, tensorboardX, array_record, filelock, crc32c" 2>/dev/null; then
