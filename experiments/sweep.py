@@ -179,7 +179,7 @@ def check_spec(members, workdir: str) -> None:
 
 def _first_difference(saved: list[dict], new: list[dict]) -> str:
   if len(saved) != len(new):
-    return f"it has {len(saved)} members, this command makes {len(new)}"
+    return f"it has {_members(len(saved))}, this command makes {len(new)}"
   for i, (a, b) in enumerate(zip(saved, new)):
     changed = {k: (a.get(k), b[k]) for k in b if a.get(k) != b[k]}
     if changed:
@@ -198,11 +198,11 @@ def describe(members, dry_run: bool) -> str:
   for idx in population.group(members).values():
     c = members[idx[0]]
     lines.append(
-      f"group {len(lines)}: {len(idx)} members ({c.loss}, {c.arch}, n_disc "
+      f"group {len(lines)}: {_members(len(idx))} ({c.loss}, {c.arch}, n_disc "
       f"{c.n_disc}, d_norm {c.d_norm}, penalty {c.penalty}, batch {c.batch_size}, "
       + (f"{c.steps} steps)" if c.steps is not None else f"{c.epochs:g} epochs)")
     )
-  return "\n".join(lines) + f"\n{len(members)} members in {len(lines)} groups"
+  return "\n".join(lines) + f"\n{_members(len(members))} in {len(lines)} groups"
 
 
 def main(argv):
@@ -280,14 +280,13 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
   lead = jax.process_index() == 0
   mine = runner.share(members, *shard)
   if lead and not mine:
-    many = "members" if len(members) > 1 else "member"
     print(
-      f"shard {shard[0]}/{shard[1]}: nothing to train here: the sweep has {len(members)} "
-      f"{many}, fewer than its {shard[1]} shards",
+      f"shard {shard[0]}/{shard[1]}: nothing to train here: the sweep has "
+      f"{_members(len(members))}, fewer than its {shard[1]} shards",
       file=sys.stderr,
     )
   elif lead and all(i in runner.read_results(workdir) for i in mine):
-    print(f"{workdir}: all {len(mine)} members are done; nothing to train", file=sys.stderr)
+    print(f"{workdir}: all {_members(len(mine))} are done; nothing to train", file=sys.stderr)
   t0 = time.perf_counter()
   try:
     rows = runner.run_sweep(
@@ -302,7 +301,7 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
   if interrupts:
     left = len(mine) - len(rows)
     print(
-      f"interrupted: {len(rows)} of this job's {len(mine)} members done, {left} left (each "
+      f"interrupted: {len(rows)} of this job's {_members(len(mine))} done, {left} left (each "
       "unfinished chunk checkpointed); run the same command again to continue",
       file=sys.stderr,
     )
@@ -310,17 +309,21 @@ def run(members, workdir: str, shard: tuple[int, int], interrupts: Interrupts) -
   if shard[1] > 1:
     left = len(members) - len(runner.read_results(workdir))
     print(
-      f"shard {shard[0]}/{shard[1]}: {len(rows)} members done; {left} of the sweep's "
+      f"shard {shard[0]}/{shard[1]}: {_members(len(rows))} done; {left} of the sweep's "
       f"{len(members)} still without results" + ("" if left else ": run it with --merge"),
       file=sys.stderr,
     )
   else:
     print(write_report(rows, workdir))
   print(
-    f"{len(rows)} members, {time.perf_counter() - t0:.1f} s in this process; results in {workdir}",
+    f"{_members(len(rows))}, {time.perf_counter() - t0:.1f} s in this process; results in {workdir}",
     file=sys.stderr,
   )
   return 0
+
+
+def _members(n: int) -> str:
+  return f"{n} member" if n == 1 else f"{n} members"
 
 
 def _task_for():
